@@ -1,0 +1,27 @@
+// cadenza: the one binary. Subcommands live in src/cli/.
+#include <cstdio>
+#include <exception>
+
+#include "cadenza/core/error.hpp"
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cadenza: self-hosted music AI server", "cadenza"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", CADENZA_VERSION);
+  int exit_code = 0;
+  cadenza::cli::add_serve(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cadenza::Error& e) {
+    std::fprintf(stderr, "cadenza: %s\n", e.what());
+    for (const auto& [field, why] : e.fields()) std::fprintf(stderr, "  %s: %s\n", field.c_str(), why.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cadenza: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}
