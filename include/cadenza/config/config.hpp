@@ -1,0 +1,97 @@
+#pragma once
+// The one Config struct. Layers, lowest first: built-in defaults < config file (TOML) < CADENZA_* environment
+// < command-line flags. Every key is described once, in a single table (src/config/keys.cpp) that all
+// layers, validation and to_toml() use; config/cadenza.toml documents every key with its default.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cadenza::config {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int io_threads = 2;
+  std::int64_t body_limit = 1 << 20;  // JSON bodies
+  std::int64_t upload_limit = 256LL << 20;
+  std::int64_t header_limit = 16 << 10;
+  int read_timeout_s = 30;
+  int idle_timeout_s = 75;
+  int shutdown_grace_s = 20;
+  std::string web_dir = "";
+  std::string public_url = "";
+};
+
+struct AuthConfig {
+  int token_ttl_s = 86400;
+};
+
+struct JobsConfig {
+  int workers = 2;
+  int queue_capacity = 1000;
+  int max_queued_per_account = 100;
+  int max_attempts = 3;
+};
+
+struct StorageConfig {
+  std::string data_dir = "./data";
+  int busy_timeout_ms = 5000;
+  int read_connections = 4;
+  int signed_url_ttl_s = 3600;
+};
+
+struct WsConfig {
+  int send_queue_limit = 256;
+  int ping_interval_s = 30;
+};
+
+struct LogConfig {
+  std::string level = "info";
+  bool access_log = true;
+};
+
+struct ModelsConfig {
+  std::string dir = "";  // "" = the built-in models/ dir
+  int threads = 0;       // 0 = all cores
+};
+
+struct Config {
+  ServerConfig server;
+  AuthConfig auth;
+  JobsConfig jobs;
+  StorageConfig storage;
+  WsConfig ws;
+  LogConfig log;
+  ModelsConfig models;
+};
+
+struct LoadOptions {
+  // --config; if unset, ./config/cadenza.toml is read when it exists.
+  std::optional<std::string> config_path;
+  // Dotted key -> value from CLI flags, e.g. {"server.port", "9000"}; applied in order.
+  std::vector<std::pair<std::string, std::string>> flags;
+  // The environment (tests pass their own); use current_environment() for the real one.
+  std::map<std::string, std::string> env;
+};
+
+// All CADENZA_* variables of this process.
+std::map<std::string, std::string> current_environment();
+
+// Builds the effective configuration. Throws cadenza::Error(BadRequest) naming the key on an unknown key
+// (file, environment or flag), a value of the wrong type or out of range, an unreadable or malformed file:
+// e.g. Error(BadRequest, "config: server.port: must be 1..65535", {{"server.port", "must be 1..65535"}}).
+Config load(const LoadOptions& options);
+
+// All keys with their effective values as a TOML document (what `cadenza serve --print-config` prints).
+std::string to_toml(const Config& config);
+
+// The environment variable name for a dotted key: "server.port" -> "CADENZA_SERVER_PORT".
+std::string env_name(const std::string& dotted_key);
+
+// Every dotted key, in table order (for help texts and flag registration).
+std::vector<std::string> keys();
+
+}  // namespace cadenza::config

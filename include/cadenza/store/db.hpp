@@ -1,0 +1,235 @@
+#pragma once
+// SQLite access: Db (one connection), Stmt (one prepared statement) and Database (one file: a single
+// writer connection behind a mutex plus a small pool of reader connections).
+//
+// Every SQLite failure is thrown as DbError (a cadenza::Error): unique / primary-key violations as
+// ErrorKind::Conflict, SQLITE_BUSY / SQLITE_LOCKED as ErrorKind::Unavailable, everything else as
+// ErrorKind::Internal (the SQLite message is logged; the thrown message stays generic).
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cadenza/core/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cadenza::store {
+
+struct Migration;
+
+// A cadenza::Error that also carries SQLite's extended result code.
+class DbError : public Error {
+ public:
+  DbError(ErrorKind kind, std::string message, int sqlite_code);
+  int sqlite_code() const { return sqlite_code_; }
+  // True for UNIQUE and PRIMARY KEY constraint violations.
+  bool is_unique_violation() const;
+
+ private:
+  int sqlite_code_;
+};
+
+class Db;
+
+// A prepared statement. Parameters are 1-based (SQLite convention), columns 0-based.
+class Stmt {
+ public:
+  Stmt(Db& db, std::string_view sql);
+  ~Stmt();
+  Stmt(Stmt&& other) noexcept;
+  Stmt& operator=(Stmt&& other) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, std::int64_t v);
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, bool v) { return bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+  Stmt& bind(int i, double v);
+  Stmt& bind(int i, std::string_view v);
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, std::nullptr_t);
+  template <class T>
+  Stmt& bind(int i, const std::optional<T>& v) {
+    if (v) return bind(i, *v);
+    return bind(i, nullptr);
+  }
+  // Binds args to parameters 1..N.
+  template <class... A>
+  Stmt& bind_all(const A&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  // Advances; true when a row is available.
+  bool step();
+  // Steps to completion (for statements that return no rows).
+  void run();
+
+  int column_count() const;
+  std::int64_t column_int64(int i) const;
+  int column_int(int i) const { return static_cast<int>(column_int64(i)); }
+  double column_double(int i) const;
+  std::string column_text(int i) const;
+  std::optional<std::string> column_optional_text(int i) const;
+  bool is_null(int i) const;
+
+  // Resets the statement and clears its bindings so it can run again.
+  void reset();
+  sqlite3_stmt* handle() const { return stmt_; }
+
+ private:
+  void check(int rc) const;
+  Db* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// One SQLite connection with Cadenza's settings: WAL, foreign_keys=ON, busy_timeout, synchronous=NORMAL.
+class Db {
+ public:
+  struct Options {
+    int busy_timeout_ms = 5000;
+    bool query_only = false;  // reader connections refuse writes
+  };
+  Db(const std::filesystem::path& path, const Options& options);
+  ~Db();
+  Db(Db&& other) noexcept;
+  Db& operator=(Db&& other) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs one or more SQL statements without parameters (schema, pragmas, BEGIN/COMMIT).
+  void exec(std::string_view sql);
+  Stmt prepare(std::string_view sql) { return Stmt(*this, sql); }
+  // Prepares sql and binds args to parameters 1..N.
+  template <class... A>
+  Stmt query(std::string_view sql, const A&... args) {
+    Stmt s(*this, sql);
+    s.bind_all(args...);
+    return s;
+  }
+  // Runs a statement that returns no rows; returns the number of rows changed.
+  template <class... A>
+  int run(std::string_view sql, const A&... args) {
+    auto s = query(sql, args...);
+    s.run();
+    return changes();
+  }
+  // Runs a query and returns column 0 of its first row (nullopt when there is no row or it is NULL).
+  template <class... A>
+  std::optional<std::int64_t> scalar_int64(std::string_view sql, const A&... args) {
+    auto s = query(sql, args...);
+    if (!s.step() || s.is_null(0)) return std::nullopt;
+    return s.column_int64(0);
+  }
+  template <class... A>
+  std::optional<std::string> scalar_text(std::string_view sql, const A&... args) {
+    auto s = query(sql, args...);
+    if (!s.step() || s.is_null(0)) return std::nullopt;
+    return s.column_text(0);
+  }
+
+  int changes() const;
+  std::int64_t last_insert_rowid() const;
+  sqlite3* handle() const { return db_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Throws DbError for a failed SQLite result code rc (no-op for OK/ROW/DONE).
+  void check(int rc, std::string_view what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+// One database file: one writer connection (serialised by a mutex) and up to read_connections readers.
+// Migrations passed to the constructor are applied before it returns.
+class Database {
+ public:
+  struct Options {
+    int busy_timeout_ms = 5000;
+    int read_connections = 4;
+  };
+  Database(const std::filesystem::path& path, const Options& options, std::span<const Migration> migrations = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs f(Db&) inside BEGIN IMMEDIATE ... COMMIT on the writer connection; ROLLBACK and rethrow on an
+  // exception. A write() (or read()) nested inside a write() on the same thread joins the outer
+  // transaction instead of deadlocking.
+  template <class F>
+  auto write(F&& f) -> std::invoke_result_t<F&, Db&> {
+    if (writer_owner_ == std::this_thread::get_id()) return f(*writer_);
+    std::lock_guard lock(write_mutex_);
+    OwnerGuard owner(writer_owner_);
+    begin_immediate();
+    try {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, Db&>>) {
+        f(*writer_);
+        commit();
+      } else {
+        auto result = f(*writer_);
+        commit();
+        return result;
+      }
+    } catch (...) {
+      rollback();
+      throw;
+    }
+  }
+
+  // Runs f(Db&) on a reader connection (on the writer when called inside write() on this thread).
+  template <class F>
+  auto read(F&& f) -> std::invoke_result_t<F&, Db&> {
+    if (writer_owner_ == std::this_thread::get_id()) return f(*writer_);
+    ReaderLease lease(*this);
+    return f(*lease.db);
+  }
+
+  const std::filesystem::path& path() const { return path_; }
+  // Highest applied migration version.
+  int schema_version();
+
+ private:
+  struct OwnerGuard {
+    explicit OwnerGuard(std::atomic<std::thread::id>& o) : owner(o) { owner = std::this_thread::get_id(); }
+    ~OwnerGuard() { owner = std::thread::id(); }
+    std::atomic<std::thread::id>& owner;
+  };
+  struct ReaderLease {
+    explicit ReaderLease(Database& d);
+    ~ReaderLease();
+    Database& database;
+    std::unique_ptr<Db> db;
+  };
+  void begin_immediate();
+  void commit();
+  void rollback();
+
+  std::filesystem::path path_;
+  Options options_;
+  std::unique_ptr<Db> writer_;
+  std::mutex write_mutex_;
+  std::atomic<std::thread::id> writer_owner_{};
+  std::mutex readers_mutex_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Db>> idle_readers_;
+  int open_readers_ = 0;
+};
+
+}  // namespace cadenza::store
