@@ -15,6 +15,7 @@ enum class ErrorKind {
   MethodNotAllowed,    // 405
   Conflict,            // 409
   PayloadTooLarge,     // 413
+  HeadersTooLarge,     // 431
   UnsupportedMedia,    // 415
   Unprocessable,       // 422: well-formed but inconsistent
   TooManyRequests,     // 429
