@@ -1,0 +1,44 @@
+#pragma once
+// Content-addressed files per tenant: <data_dir>/blobs/<tenant>/<aa>/<sha256 hex>, plus expiring
+// HMAC-SHA256-signed download links. Tenant ids must be UUIDs and hashes 64 lower-case hex digits
+// (Error(BadRequest) otherwise), so no path can leave the blob directory.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cadenza/config/config.hpp"
+
+namespace cadenza::store {
+
+class BlobStore {
+ public:
+  BlobStore(const config::StorageConfig& storage, std::string signing_secret);
+
+  // Stores bytes; returns their sha256 hex. Written via a temporary file + rename; idempotent.
+  std::string put(const std::string& tenant_id, std::string_view bytes);
+  // Same for a file on disk (streamed, not read into memory at once).
+  std::string put_file(const std::string& tenant_id, const std::filesystem::path& file);
+  // The blob's path when it exists.
+  std::optional<std::filesystem::path> path(const std::string& tenant_id, const std::string& sha);
+  // True when a blob was removed.
+  bool remove(const std::string& tenant_id, const std::string& sha);
+
+  // "expires=<expires_at_s>&sig=<base64url HMAC-SHA256 over tenant|sha|expires>".
+  std::string signed_query(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s);
+  // True when sig is right and now_s <= expires_at_s (constant-time comparison).
+  bool verify(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
+              std::string_view sig, std::int64_t now_s);
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path dir_for(const std::string& tenant_id, const std::string& sha) const;
+  std::string signature(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s) const;
+
+  std::filesystem::path root_;
+  std::string secret_;
+};
+
+}  // namespace cadenza::store
