@@ -1,0 +1,203 @@
+// The only translation unit of the transcriber that includes libtorch.
+#include "cadenza/ml/basic_pitch.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "cadenza/core/error.hpp"
+#include "cadenza/ml/tfjs_weights.hpp"
+
+namespace cadenza::ml {
+namespace {
+
+namespace F = torch::nn::functional;
+
+constexpr int kOctaves = 9;
+constexpr int kBinsPerOctave = 36;
+constexpr int kCqtBins = 309;  // the graph keeps the top 309 of the 9 * 36 bins
+constexpr int kStackBins = 264;
+constexpr std::array<int, 8> kHarmonicShifts{-36, 0, 36, 57, 72, 84, 93, 101};  // 0.5, 1, 2, ..., 7
+
+torch::Tensor from_tfjs(const TfjsTensor& t) {
+  return torch::from_blob(const_cast<float*>(t.values.data()), t.shape, torch::kFloat32).clone();
+}
+
+// TF conv2d kernel [kh, kw, in, out] -> torch [out, in, kh, kw].
+torch::Tensor conv2d_weight(const TfjsWeights& w, const std::string& name, std::vector<std::int64_t> shape) {
+  return from_tfjs(w.get(name, shape)).permute({3, 2, 0, 1}).contiguous();
+}
+
+// TF conv1d-as-conv2d kernel [1, k, 1, out] -> torch conv1d [out, 1, k].
+torch::Tensor conv1d_weight(const TfjsWeights& w, const std::string& name, std::int64_t out) {
+  return from_tfjs(w.get(name, {1, 256, 1, out})).reshape({256, out}).t().unsqueeze(1).contiguous();
+}
+
+float scalar(const TfjsWeights& w, const std::string& name) {
+  const auto& t = w.get(name);
+  if (t.values.size() != 1) throw Error{ErrorKind::Internal, "model weight " + name + " is not a scalar"};
+  return t.values[0];
+}
+
+std::string conv_name(int index) {
+  return index == 0 ? "cq_t2010v2_1/conv1d/ExpandDims_1"
+                    : "cq_t2010v2_1/conv1d_" + std::to_string(index) + "/ExpandDims_1";
+}
+
+}  // namespace
+
+std::filesystem::path default_models_dir() { return CADENZA_MODELS_DIR; }
+
+std::filesystem::path BasicPitchNet::model_dir(const std::filesystem::path& models_dir) {
+  return models_dir / "node_modules" / "@spotify" / "basic-pitch" / "model";
+}
+
+std::int64_t BasicPitchNet::output_frames(std::size_t n_samples) {
+  // As basic-pitch: floor(n * (ANNOTATIONS_FPS / AUDIO_SAMPLE_RATE)) in double precision.
+  return static_cast<std::int64_t>(std::floor(double(n_samples) * (double(kAnnotationsFps) / kSampleRate)));
+}
+
+struct BasicPitchNet::Impl {
+  // CQT: per octave one kernel holding the 36 real rows then the 36 imaginary rows, and the
+  // anti-aliasing low-pass used to halve the rate before the next (lower) octave.
+  std::array<torch::Tensor, kOctaves> cqt;
+  std::array<torch::Tensor, kOctaves - 1> lowpass;
+  torch::Tensor cqt_scale;  // [309, 1]
+  float log_eps = 0, log_mul = 0, bn_scale = 0, bn_offset = 0;
+  torch::Tensor w1, b1, wc, bc, w2, b2, w3, b3, w4, b4, w5, b5;
+  int batch = 4;
+
+  // Returns {contours [B,T,264], notes [B,T,88], onsets [B,T,88]}.
+  std::array<torch::Tensor, 3> forward(const torch::Tensor& audio) const {
+    const auto B = audio.size(0);
+    torch::Tensor x = audio.unsqueeze(1);  // [B, 1, L]
+    std::vector<torch::Tensor> re, im;
+    for (int o = 0; o < kOctaves; ++o) {
+      const int hop = kFftHop >> o;
+      auto xp = F::pad(x, F::PadFuncOptions({128, 128}).mode(torch::kReflect));
+      auto y = torch::conv1d(xp, cqt[o], {}, hop);  // [B, 72, T]
+      re.push_back(y.slice(1, 0, kBinsPerOctave));
+      im.push_back(y.slice(1, kBinsPerOctave, 2 * kBinsPerOctave));
+      if (o + 1 < kOctaves) x = torch::conv1d(F::pad(x, F::PadFuncOptions({127, 127})), lowpass[o], {}, 2);
+    }
+    std::reverse(re.begin(), re.end());  // lowest octave first
+    std::reverse(im.begin(), im.end());
+    const std::int64_t total = std::int64_t(kOctaves) * kBinsPerOctave;
+    auto real = torch::cat(re, 1).slice(1, total - kCqtBins, total) * cqt_scale;
+    auto imag = torch::cat(im, 1).slice(1, total - kCqtBins, total) * cqt_scale;
+    auto mag = torch::sqrt(real * real + imag * imag);  // [B, 309, T]
+
+    // Normalised log power, per window: (dB - min) / (max - min), 0 where max - min == 0.
+    auto db = torch::log(mag * mag + log_eps) * log_mul;
+    auto flat = db.reshape({B, -1});
+    auto mn = std::get<0>(flat.min(1)).view({B, 1, 1});
+    auto sub = db - mn;
+    auto mx = std::get<0>(sub.reshape({B, -1}).max(1)).view({B, 1, 1});
+    auto norm = torch::where(mx == 0, torch::zeros_like(sub), sub / mx);
+    auto bn = (norm * bn_scale + bn_offset).transpose(1, 2).contiguous();  // [B, T, 309]
+
+    // Harmonic stacking: 8 shifted copies of the CQT, cut to 264 bins -> [B, 8, T, 264].
+    auto padded = F::pad(bn, F::PadFuncOptions({36, 101}));
+    std::vector<torch::Tensor> shifted;
+    for (int s : kHarmonicShifts) shifted.push_back(padded.slice(2, 36 + s, 36 + s + kStackBins));
+    auto hs = torch::stack(shifted, 1);
+
+    auto h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
+    auto contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));        // [B, 1, T, 264]
+    auto h2 = torch::relu(torch::conv2d(contour, w2, b2, {1, 3}, {3, 2}));      // [B, 32, T, 88]
+    auto note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));           // [B, 1, T, 88]
+    auto h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));           // [B, 32, T, 88]
+    auto onset = torch::sigmoid(torch::conv2d(torch::cat({note, h3}, 1), w5, b5, 1, {1, 1}));
+    return {contour.squeeze(1), note.squeeze(1), onset.squeeze(1)};
+  }
+};
+
+BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make_unique<Impl>()) {
+  const auto dir = model_dir(options.models_dir);
+  if (!std::filesystem::exists(dir / "model.json") || !std::filesystem::exists(dir / "group1-shard1of1.bin"))
+    throw Error{ErrorKind::Unavailable, "basic-pitch model not found in " + dir.string() +
+                                            ": run scripts/setup (npm ci in models/ installs "
+                                            "@spotify/basic-pitch@1.0.1)"};
+  const TfjsWeights w = TfjsWeights::load(dir);
+  torch::NoGradGuard no_grad;
+  auto& m = *impl_;
+  for (int o = 0; o < kOctaves; ++o) {
+    m.cqt[o] = torch::cat({conv1d_weight(w, conv_name(3 * o), kBinsPerOctave),
+                           conv1d_weight(w, conv_name(3 * o + 1), kBinsPerOctave)}, 0);
+    if (o + 1 < kOctaves) m.lowpass[o] = conv1d_weight(w, conv_name(3 * o + 2), 1);
+  }
+  m.cqt_scale = from_tfjs(w.get("cq_t2010v2_1/Sqrt", {kCqtBins, 1, 1})).reshape({kCqtBins, 1});
+  m.log_eps = scalar(w, "normalized_log_1/add/y");
+  m.log_mul = scalar(w, "normalized_log_1/truediv");
+  m.bn_scale = scalar(w, "batch_normalization/FusedBatchNormV3/Scaled");
+  m.bn_offset = scalar(w, "batch_normalization/FusedBatchNormV3/Offset");
+  m.w1 = conv2d_weight(w, "conv2d_1/Conv2D_weights", {3, 39, 8, 8});
+  m.b1 = from_tfjs(w.get("conv2d_1/Conv2D_bn_offset", {8}));
+  m.wc = conv2d_weight(w, "contours-reduced/Conv2D/ReadVariableOp", {5, 5, 8, 1});
+  m.bc = from_tfjs(w.get("contours-reduced/BiasAdd/ReadVariableOp", {1}));
+  m.w2 = conv2d_weight(w, "conv2d_2/Conv2D/ReadVariableOp", {7, 7, 1, 32});
+  m.b2 = from_tfjs(w.get("conv2d_2/BiasAdd/ReadVariableOp", {32}));
+  m.w3 = conv2d_weight(w, "conv2d_3/Conv2D/ReadVariableOp", {7, 3, 32, 1});
+  m.b3 = from_tfjs(w.get("conv2d_3/BiasAdd/ReadVariableOp", {1}));
+  m.w4 = conv2d_weight(w, "conv2d_4/Conv2D_weights", {5, 5, 8, 32});
+  m.b4 = from_tfjs(w.get("conv2d_4/Conv2D_bn_offset", {32}));
+  m.w5 = conv2d_weight(w, "conv2d_5/Conv2D/ReadVariableOp", {3, 3, 33, 1});
+  m.b5 = from_tfjs(w.get("conv2d_5/BiasAdd/ReadVariableOp", {1}));
+  m.batch = std::max(1, options.batch_windows);
+  int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+}
+
+BasicPitchNet::~BasicPitchNet() = default;
+
+BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const std::function<void(double)>& progress,
+                                      const std::function<bool()>& cancelled) const {
+  c10::InferenceMode guard;
+  BasicPitchOutput out;
+  out.n_frames = output_frames(mono22k.size());
+  if (out.n_frames <= 0) return out;
+  const std::int64_t n_windows = (out.n_frames + kFramesPerWindow - 1) / kFramesPerWindow;
+  out.frames.resize(std::size_t(out.n_frames) * kNotes);
+  out.onsets.resize(std::size_t(out.n_frames) * kNotes);
+  out.contours.resize(std::size_t(out.n_frames) * kContourBins);
+  const std::int64_t padded_len = kPadStart + std::int64_t(mono22k.size());
+  const int half = kOverlapFrames / 2;
+
+  for (std::int64_t first = 0; first < n_windows; first += impl_->batch) {
+    if (cancelled && cancelled()) throw Cancelled{};
+    const std::int64_t count = std::min<std::int64_t>(impl_->batch, n_windows - first);
+    auto input = torch::zeros({count, kWindowSamples}, torch::kFloat32);
+    float* in = input.data_ptr<float>();
+    for (std::int64_t b = 0; b < count; ++b) {
+      const std::int64_t start = (first + b) * kHopSamples;  // position in the zero-padded signal
+      for (std::int64_t j = 0; j < kWindowSamples; ++j) {
+        const std::int64_t p = start + j - kPadStart;
+        if (p >= 0 && start + j < padded_len) in[b * kWindowSamples + j] = mono22k[std::size_t(p)];
+      }
+    }
+    auto [contour, note, onset] = impl_->forward(input);
+    contour = contour.contiguous();
+    note = note.contiguous();
+    onset = onset.contiguous();
+    for (std::int64_t b = 0; b < count; ++b) {
+      const std::int64_t frame0 = (first + b) * kFramesPerWindow;
+      const std::int64_t keep = std::min<std::int64_t>(kFramesPerWindow, out.n_frames - frame0);
+      if (keep <= 0) break;
+      auto copy = [&](const torch::Tensor& t, std::vector<float>& dst, int bins) {
+        const float* src = t.data_ptr<float>() + (b * kWindowFrames + half) * bins;
+        std::copy(src, src + keep * bins, dst.data() + frame0 * bins);
+      };
+      copy(note, out.frames, kNotes);
+      copy(onset, out.onsets, kNotes);
+      copy(contour, out.contours, kContourBins);
+    }
+    if (progress) progress(double(first + count) / double(n_windows));
+  }
+  return out;
+}
+
+}  // namespace cadenza::ml
