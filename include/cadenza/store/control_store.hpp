@@ -2,7 +2,9 @@
 // The control database (<data_dir>/control.db): tenants, accounts, API keys, plus the server's secrets
 // (<data_dir>/secrets/<name>.key). Thread-safe.
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>

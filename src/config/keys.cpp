@@ -1,0 +1,100 @@
+#include "keys.hpp"
+
+namespace cadenza::config::detail {
+namespace {
+
+constexpr std::int64_t kKiB = 1024;
+constexpr std::int64_t kMiB = 1024 * kKiB;
+constexpr std::int64_t kGiB = 1024 * kMiB;
+constexpr std::int64_t kDay = 86400;
+
+std::string not_empty(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+std::string log_level(const std::string& v) {
+  for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (v == l) return "";
+  }
+  return "must be one of trace, debug, info, warn, error, off";
+}
+
+std::string url_or_empty(const std::string& v) {
+  if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
+  return "must be empty or start with http:// or https://";
+}
+
+// clang-format off
+const Key kKeys[] = {
+  {"server.host", [](Config& c) -> Field { return &c.server.host; }, 0, 0,
+   "Address to listen on (\"0.0.0.0\" for all interfaces).", not_empty},
+  {"server.port", [](Config& c) -> Field { return &c.server.port; }, 0, 65535,
+   "TCP port to listen on (0 = any free port)."},
+  {"server.io_threads", [](Config& c) -> Field { return &c.server.io_threads; }, 1, 256,
+   "Threads running the network event loop."},
+  {"server.body_limit", [](Config& c) -> Field { return &c.server.body_limit; }, 1 * kKiB, 1 * kGiB,
+   "Largest JSON request body in bytes (larger: 413)."},
+  {"server.upload_limit", [](Config& c) -> Field { return &c.server.upload_limit; }, 1 * kKiB, 64 * kGiB,
+   "Largest file upload in bytes (larger: 413)."},
+  {"server.header_limit", [](Config& c) -> Field { return &c.server.header_limit; }, 1 * kKiB, 1 * kMiB,
+   "Largest request header block in bytes."},
+  {"server.read_timeout_s", [](Config& c) -> Field { return &c.server.read_timeout_s; }, 1, 3600,
+   "Seconds allowed to receive one request."},
+  {"server.idle_timeout_s", [](Config& c) -> Field { return &c.server.idle_timeout_s; }, 1, kDay,
+   "Seconds an idle keep-alive connection stays open."},
+  {"server.shutdown_grace_s", [](Config& c) -> Field { return &c.server.shutdown_grace_s; }, 0, 3600,
+   "Seconds given to in-flight requests and jobs on shutdown."},
+  {"server.web_dir", [](Config& c) -> Field { return &c.server.web_dir; }, 0, 0,
+   "Serve the web app from this directory instead of the copy built into the binary (\"\" = built-in)."},
+  {"server.public_url", [](Config& c) -> Field { return &c.server.public_url; }, 0, 0,
+   "Base URL clients use to reach this server, for links in responses (\"\" = derived from the request).",
+   url_or_empty},
+
+  {"auth.token_ttl_s", [](Config& c) -> Field { return &c.auth.token_ttl_s; }, 60, 365 * kDay,
+   "Lifetime of a login token (JWT) in seconds."},
+
+  {"jobs.workers", [](Config& c) -> Field { return &c.jobs.workers; }, 1, 256,
+   "Worker threads running jobs."},
+  {"jobs.queue_capacity", [](Config& c) -> Field { return &c.jobs.queue_capacity; }, 1, 1000000,
+   "Most jobs waiting in the queue (more: 503)."},
+  {"jobs.max_queued_per_account", [](Config& c) -> Field { return &c.jobs.max_queued_per_account; }, 1, 1000000,
+   "Most queued jobs per account (more: 429)."},
+  {"jobs.max_attempts", [](Config& c) -> Field { return &c.jobs.max_attempts; }, 1, 100,
+   "Times a job is started before it is marked failed (interrupted jobs are retried)."},
+
+  {"storage.data_dir", [](Config& c) -> Field { return &c.storage.data_dir; }, 0, 0,
+   "Directory for databases, uploaded and produced files and secrets.", not_empty},
+  {"storage.busy_timeout_ms", [](Config& c) -> Field { return &c.storage.busy_timeout_ms; }, 0, 600000,
+   "Milliseconds SQLite waits for a lock before giving up."},
+  {"storage.read_connections", [](Config& c) -> Field { return &c.storage.read_connections; }, 1, 64,
+   "Reader connections per database file (there is always exactly one writer)."},
+  {"storage.signed_url_ttl_s", [](Config& c) -> Field { return &c.storage.signed_url_ttl_s; }, 1, 7 * kDay,
+   "Seconds a signed download URL stays valid."},
+
+  {"ws.send_queue_limit", [](Config& c) -> Field { return &c.ws.send_queue_limit; }, 1, 65536,
+   "Messages queued for one WebSocket client before it is disconnected as too slow."},
+  {"ws.ping_interval_s", [](Config& c) -> Field { return &c.ws.ping_interval_s; }, 1, 3600,
+   "Seconds between WebSocket pings."},
+
+  {"log.level", [](Config& c) -> Field { return &c.log.level; }, 0, 0,
+   "Log level: trace, debug, info, warn, error or off.", log_level},
+  {"log.access_log", [](Config& c) -> Field { return &c.log.access_log; }, 0, 0,
+   "Log one line per HTTP request."},
+
+  {"models.dir", [](Config& c) -> Field { return &c.models.dir; }, 0, 0,
+   "Directory holding model weights (\"\" = the models/ directory that ships with Cadenza)."},
+  {"models.threads", [](Config& c) -> Field { return &c.models.threads; }, 0, 1024,
+   "Threads used by inference (0 = all cores)."},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const Key> key_table() { return kKeys; }
+
+const Key* find_key(std::string_view dotted) {
+  for (const auto& k : kKeys) {
+    if (k.name == dotted) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace cadenza::config::detail
