@@ -51,6 +51,16 @@ std::string log_info(SNDFILE* f) {
   return buf;
 }
 
+// True when the bytes start like a container libsndfile knows (so a failed open means damaged data,
+// not a foreign format).
+bool looks_like_audio(std::string_view b) {
+  auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+  if (starts("RIFF") || starts("RIFX") || starts("RF64") || starts("fLaC") || starts("OggS") || starts("FORM") ||
+      starts("ID3") || starts(".snd") || starts("caff"))
+    return true;
+  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0xFF && (static_cast<unsigned char>(b[1]) & 0xE0) == 0xE0;
+}
+
 std::string mib(std::size_t bytes) {
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
@@ -70,6 +80,8 @@ DecodedAudio decode_bytes(std::string_view bytes, const DecodeLimits& limits, st
   std::unique_ptr<SNDFILE, SndfileCloser> file{sf_open_virtual(&io, SFM_READ, &info, &mem)};
   if (!file) {
     std::string why = sf_strerror(nullptr);
+    if (looks_like_audio(bytes))
+      throw Error{ErrorKind::Unprocessable, name + ": the audio file is damaged or truncated: " + why};
     throw Error{ErrorKind::UnsupportedMedia,
                 name + ": not a supported audio file (WAV, FLAC, OGG/Vorbis, Opus, MP3): " + why};
   }
