@@ -11,7 +11,7 @@ endmacro()
 
 cadenza_add(core fmt::fmt spdlog::spdlog nlohmann_json::nlohmann_json PkgConfig::SODIUM Threads::Threads)
 cadenza_add(config cadenza_core PkgConfig::TOMLPP)
-cadenza_add(store cadenza_core SQLite::SQLite3)
+include(${CMAKE_CURRENT_LIST_DIR}/store.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/audio.cmake OPTIONAL)
 include(${CMAKE_CURRENT_LIST_DIR}/ml.cmake OPTIONAL)
 cadenza_add(transcribe cadenza_core cadenza_audio cadenza_ml)

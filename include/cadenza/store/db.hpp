@@ -193,7 +193,8 @@ class Database {
     }
   }
 
-  // Runs f(Db&) on a reader connection (on the writer when called inside write() on this thread).
+  // Runs f(Db&) on a reader connection inside one read transaction (a consistent snapshot); on the writer
+  // when called inside write() on this thread.
   template <class F>
   auto read(F&& f) -> std::invoke_result_t<F&, Db&> {
     if (writer_owner_ == std::this_thread::get_id()) return f(*writer_);
@@ -214,6 +215,9 @@ class Database {
   struct ReaderLease {
     explicit ReaderLease(Database& d);
     ~ReaderLease();
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    void release(bool reusable);
     Database& database;
     std::unique_ptr<Db> db;
   };

@@ -45,7 +45,8 @@ std::vector<JobRecord> unfinished(Database& db);
 void mark_running(Database& db, const std::string& id, std::int64_t now);
 void update_progress(Database& db, const std::string& id, double progress, const std::string& stage,
                      std::int64_t now);
-// final_state is Succeeded, Failed or Cancelled (else Error(BadRequest)); sets finished_at=now.
+// final_state is Succeeded, Failed or Cancelled (else Error(BadRequest)); sets finished_at=now, and
+// progress=1 for Succeeded.
 void finish(Database& db, const std::string& id, JobState final_state, const nlohmann::json& result,
             const std::string& error, std::int64_t now);
 // Back to queued (interrupted): progress 0, stage "", started_at 0; attempts are kept.

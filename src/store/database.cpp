@@ -1,0 +1,88 @@
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include "cadenza/store/db.hpp"
+#include "cadenza/store/migrations.hpp"
+
+namespace cadenza::store {
+
+Database::Database(const std::filesystem::path& path, const Options& options, std::span<const Migration> migrations)
+    : path_(path), options_(options) {
+  if (options_.read_connections < 1) options_.read_connections = 1;
+  writer_ = std::make_unique<Db>(path, Db::Options{options_.busy_timeout_ms, false});
+  if (!migrations.empty()) migrate(*writer_, migrations);
+}
+
+Database::~Database() = default;
+
+int Database::schema_version() {
+  return read([](Db& db) {
+    return static_cast<int>(db.scalar_int64("SELECT MAX(version) FROM schema_migrations").value_or(0));
+  });
+}
+
+void Database::begin_immediate() { writer_->exec("BEGIN IMMEDIATE"); }
+
+void Database::commit() { writer_->exec("COMMIT"); }
+
+void Database::rollback() {
+  try {
+    writer_->exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing more to undo.
+    spdlog::warn("store: {}: rollback: {}", path_.filename().string(), e.what());
+  }
+}
+
+Database::ReaderLease::ReaderLease(Database& d) : database(d) {
+  std::unique_lock lock(d.readers_mutex_);
+  d.readers_cv_.wait(lock, [&] { return !d.idle_readers_.empty() || d.open_readers_ < d.options_.read_connections; });
+  if (!d.idle_readers_.empty()) {
+    db = std::move(d.idle_readers_.back());
+    d.idle_readers_.pop_back();
+  } else {
+    ++d.open_readers_;
+    lock.unlock();
+    try {
+      db = std::make_unique<Db>(d.path_, Db::Options{d.options_.busy_timeout_ms, true});
+    } catch (...) {
+      lock.lock();
+      --d.open_readers_;
+      d.readers_cv_.notify_one();
+      throw;
+    }
+  }
+  // One read transaction per read(): every statement inside sees the same snapshot.
+  try {
+    db->exec("BEGIN");
+  } catch (...) {
+    release(false);
+    throw;
+  }
+}
+
+Database::ReaderLease::~ReaderLease() {
+  bool reusable = true;
+  try {
+    db->exec("COMMIT");
+  } catch (const std::exception& e) {
+    spdlog::warn("store: {}: ending read transaction: {}", database.path_.filename().string(), e.what());
+    reusable = sqlite3_get_autocommit(db->handle()) != 0;
+  }
+  release(reusable);
+}
+
+void Database::ReaderLease::release(bool reusable) {
+  {
+    std::lock_guard lock(database.readers_mutex_);
+    if (reusable) {
+      database.idle_readers_.push_back(std::move(db));
+    } else {
+      db.reset();
+      --database.open_readers_;
+    }
+  }
+  database.readers_cv_.notify_one();
+}
+
+}  // namespace cadenza::store

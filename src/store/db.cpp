@@ -1,0 +1,78 @@
+#include "cadenza/store/db.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <string>
+
+namespace cadenza::store {
+
+DbError::DbError(ErrorKind kind, std::string message, int sqlite_code)
+    : Error(kind, std::move(message)), sqlite_code_(sqlite_code) {}
+
+bool DbError::is_unique_violation() const {
+  return sqlite_code_ == SQLITE_CONSTRAINT_UNIQUE || sqlite_code_ == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+Db::Db(const std::filesystem::path& path, const Options& options) : path_(path) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    spdlog::error("store: cannot open {}: {}", path.string(), why);
+    throw DbError(ErrorKind::Internal, "cannot open database " + path.string() + ": " + why, rc);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  check(sqlite3_busy_timeout(db_, options.busy_timeout_ms), "busy_timeout");
+  if (options.query_only) {
+    exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA query_only = 1");
+  } else {
+    exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
+  }
+}
+
+Db::~Db() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Db::Db(Db&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) { other.db_ = nullptr; }
+
+Db& Db::operator=(Db&& other) noexcept {
+  if (this != &other) {
+    if (db_) sqlite3_close_v2(db_);
+    db_ = other.db_;
+    path_ = std::move(other.path_);
+    other.db_ = nullptr;
+  }
+  return *this;
+}
+
+void Db::exec(std::string_view sql) {
+  std::string text(sql);  // sqlite3_exec wants NUL termination
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (message) sqlite3_free(message);
+  check(rc, text.size() > 80 ? text.substr(0, 80) + "..." : text);
+}
+
+int Db::changes() const { return sqlite3_changes(db_); }
+
+std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+void Db::check(int rc, std::string_view what) const {
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+  std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  int primary = rc & 0xff;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    throw DbError(ErrorKind::Conflict, message, rc);
+  }
+  spdlog::error("store: {}: {} (code {}) in: {}", path_.filename().string(), message, rc, what);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw DbError(ErrorKind::Unavailable, "database is busy", rc);
+  }
+  throw DbError(ErrorKind::Internal, "database error: " + message, rc);
+}
+
+}  // namespace cadenza::store
