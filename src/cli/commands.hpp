@@ -8,5 +8,6 @@ namespace cadenza::cli {
 using Register = void (*)(CLI::App& app, int& exit_code);
 
 void add_serve(CLI::App& app, int& exit_code);
+void add_backup(CLI::App& app, int& exit_code);
 
 }  // namespace cadenza::cli

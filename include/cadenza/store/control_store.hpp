@@ -89,11 +89,13 @@ class ControlStore {
   std::vector<ApiKey> api_keys(const std::string& account_id);
   // Error(NotFound) when the key does not exist or belongs to another account.
   void revoke_api_key(const std::string& account_id, const std::string& key_id);
-  // The key's account (and updates last_used_at), or nullopt for an unknown or revoked secret.
+  // The key's account, or nullopt for an unknown or revoked secret. Updates last_used_at (at most once a
+  // minute per key, so authenticating with a key rarely needs the writer).
   std::optional<Account> account_for_api_key(const std::string& secret);
 
   // A 32-byte random secret generated on first use, kept in <data_dir>/secrets/<name>.key (mode 0600),
-  // the same on every later start. name: [a-z0-9_-]+.
+  // the same on every later start. Returns the raw 32 bytes (the file holds them hex encoded, one line).
+  // name: [a-z0-9_-]+ (Error(BadRequest) otherwise).
   std::string secret(const std::string& name);
 
   Database& database() { return *db_; }
