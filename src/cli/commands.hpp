@@ -9,5 +9,6 @@ using Register = void (*)(CLI::App& app, int& exit_code);
 
 void add_serve(CLI::App& app, int& exit_code);
 void add_backup(CLI::App& app, int& exit_code);
+void add_engrave(CLI::App& app, int& exit_code);
 
 }  // namespace cadenza::cli

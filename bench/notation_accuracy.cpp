@@ -1,0 +1,245 @@
+// bench/notation_accuracy: how well the notation engine recovers known scores from played notes.
+//
+// Pieces whose score is known are turned into note events (seconds) with a tempo, then engraved
+// and compared with the original:
+//   - Nottingham folk tunes (../shared/datasets/nottingham/MIDI): key and time signature from the
+//     MIDI meta events, bar lines at tick 0 + k * bar.
+//   - JSB chorales (../shared/datasets/jsb-chorales/Jsb16thSeparated.json, test split): four
+//     voices on a 16th grid; soprano/alto belong on the treble staff, tenor/bass on the bass staff.
+// Conditions: "clean" (exact timing at a constant tempo) and "played" (onset jitter 15 ms,
+// detached ends, smooth tempo drift of up to ±8 %, velocity variation).
+// Metrics (per note unless noted): key signature and meter (per piece), bar position (onset at
+// the right place within the bar), onset in beats relative to the first note, duration in beats,
+// both, and staff.
+//
+// Usage: notation_accuracy [--limit N] [--shared DIR]
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cadenza/notation/engrave.hpp"
+#include "cadenza/notation/midi_file.hpp"
+
+namespace nt = cadenza::notation;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RefNote {
+  int pitch;
+  double onset_q;     // quarter notes
+  double duration_q;
+  int staff;          // 0 unknown, 1 treble, 2 bass
+};
+
+struct Piece {
+  std::string name;
+  std::vector<RefNote> notes;
+  bool has_key = false, has_meter = false;
+  int fifths = 0;
+  nt::TimeSignature time;
+};
+
+struct Tally {
+  int pieces = 0, key_known = 0, key_ok = 0, meter_known = 0, meter_ok = 0;
+  long notes = 0, bar_ok = 0, onset_ok = 0, dur_ok = 0, both_ok = 0, staff_known = 0, staff_ok = 0;
+  double seconds = 0;
+};
+
+std::vector<Piece> nottingham(const fs::path& dir, int limit) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".mid") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  // An even spread over the collections when limited.
+  std::vector<fs::path> pick;
+  const size_t step = limit > 0 && static_cast<size_t>(limit) < files.size() ? files.size() / limit : 1;
+  for (size_t i = 0; i < files.size() && (limit <= 0 || static_cast<int>(pick.size()) < limit); i += step) pick.push_back(files[i]);
+  std::vector<Piece> out;
+  for (const auto& f : pick) {
+    const auto midi = nt::read_midi_file(f.string());
+    Piece p;
+    p.name = f.stem().string();
+    if (!midi.keys.empty()) p.has_key = true, p.fifths = midi.keys.front().fifths;
+    if (!midi.meters.empty()) p.has_meter = true, p.time = {midi.meters.front().numerator, midi.meters.front().denominator};
+    // Tunes that change meter have no single right answer: keep them out of the meter score.
+    for (const auto& m : midi.meters)
+      if (m.numerator != midi.meters.front().numerator || m.denominator != midi.meters.front().denominator) p.has_meter = false;
+    for (const auto& n : midi.notes)
+      p.notes.push_back({n.pitch, static_cast<double>(n.start_tick) / midi.ppq, static_cast<double>(n.end_tick - n.start_tick) / midi.ppq, 0});
+    if (!p.notes.empty()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<Piece> chorales(const fs::path& file, int limit) {
+  std::ifstream in(file);
+  const auto doc = nlohmann::json::parse(in);
+  std::vector<Piece> out;
+  int index = 0;
+  for (const auto& piece : doc.at("test")) {
+    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+    Piece p;
+    p.name = "chorale-test-" + std::to_string(index++);
+    const size_t steps = piece.size();
+    for (int v = 0; v < 4; ++v) {
+      size_t s = 0;
+      while (s < steps) {
+        const int pitch = piece[s][v].get<int>();
+        size_t e = s + 1;
+        while (e < steps && piece[e][v].get<int>() == pitch) ++e;
+        if (pitch >= 0) p.notes.push_back({pitch, s * 0.25, (e - s) * 0.25, v < 2 ? 1 : 2});
+        s = e;
+      }
+    }
+    std::sort(p.notes.begin(), p.notes.end(), [](const RefNote& a, const RefNote& b) {
+      return a.onset_q != b.onset_q ? a.onset_q < b.onset_q : a.pitch < b.pitch;
+    });
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Performance time of a position in quarters under a tempo curve.
+struct Tempo {
+  double bpm;
+  double drift;  // relative amplitude
+  double phase;
+  double period_q;
+  double seconds(double q) const {
+    // Integrate 60 / bpm(q) with bpm(q) = bpm * (1 + drift * sin(2 pi q / period + phase)), 64 steps per quarter.
+    if (drift == 0) return q * 60.0 / bpm;
+    double t = 0;
+    const int n = std::max(1, static_cast<int>(q * 64));
+    const double h = q / n;
+    for (int i = 0; i < n; ++i) {
+      const double x = (i + 0.5) * h;
+      t += h * 60.0 / (bpm * (1 + drift * std::sin(2 * M_PI * x / period_q + phase)));
+    }
+    return t;
+  }
+};
+
+std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rng, double bpm) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::normal_distribution<double> jitter(0, 0.015);
+  Tempo tempo{bpm, played ? 0.04 + 0.04 * u(rng) : 0.0, 2 * M_PI * u(rng), 32 + 32 * u(rng)};
+  // Tabulate the tempo curve once per quarter step of 1/16 (positions lie on a 16th grid or finer).
+  std::map<double, double> cache;
+  auto at = [&](double q) {
+    auto it = cache.find(q);
+    if (it != cache.end()) return it->second;
+    return cache[q] = tempo.seconds(q);
+  };
+  std::vector<nt::NoteEvent> ev;
+  for (const auto& n : p.notes) {
+    double s = at(n.onset_q), e = at(n.onset_q + n.duration_q);
+    int vel = 80;
+    if (played) {
+      s += jitter(rng);
+      e += jitter(rng) - (0.02 + 0.05 * u(rng));
+      vel = std::clamp(static_cast<int>(std::lround(80 + 15 * (u(rng) * 2 - 1))), 1, 127);
+      e = std::max(e, s + 0.04);
+    }
+    ev.push_back({n.pitch, s + 1.0, e + 1.0, vel});
+  }
+  return ev;
+}
+
+void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) {
+  std::mt19937 rng(seed);
+  const auto events = perform(p, played, rng, bpm);
+  nt::EngraveOptions opt;
+  opt.title = p.name;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto score = nt::engrave(events, opt);
+  t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++t.pieces;
+  if (p.has_key) ++t.key_known, t.key_ok += score.key_at(0).fifths == p.fifths;
+  if (p.has_meter) ++t.meter_known, t.meter_ok += score.time == p.time;
+  std::vector<const nt::ScoreNote*> by_source(events.size(), nullptr);
+  for (const auto& n : score.notes)
+    if (n.source >= 0) by_source[n.source] = &n;
+  int64_t ours_first = INT64_MAX;
+  for (const auto& n : score.notes) ours_first = std::min(ours_first, n.onset);
+  const double ref_first = p.notes.front().onset_q;
+  const int64_t ref_bar = p.has_meter ? p.time.bar_length() : 0;
+  for (size_t i = 0; i < p.notes.size(); ++i) {
+    const auto& r = p.notes[i];
+    ++t.notes;
+    const auto* n = by_source[i];
+    if (!n) continue;
+    const int64_t ref_onset = std::llround((r.onset_q - ref_first) * nt::kDivisions);
+    const int64_t ref_dur = std::llround(r.duration_q * nt::kDivisions);
+    const bool on = n->onset - ours_first == ref_onset;
+    const bool du = n->duration == ref_dur;
+    t.onset_ok += on, t.dur_ok += du, t.both_ok += on && du;
+    if (ref_bar > 0 && score.time == p.time) {
+      const int64_t ref_in_bar = std::llround(r.onset_q * nt::kDivisions) % ref_bar;
+      const int64_t bar = score.time.bar_length();
+      const int64_t ours_in_bar = ((n->onset - score.pickup) % bar + bar) % bar;
+      t.bar_ok += ref_in_bar == ours_in_bar;
+    }
+    if (r.staff) ++t.staff_known, t.staff_ok += n->staff == r.staff;
+  }
+}
+
+std::string pct(long ok, long n) {
+  if (n == 0) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * ok / n);
+  return buf;
+}
+
+void row(const char* set, const char* cond, const Tally& t) {
+  std::printf("| %-10s | %-6s | %6d | %8s | %8s | %12s | %8s | %8s | %9s | %8s | %6.1f |\n", set, cond, t.pieces,
+              pct(t.key_ok, t.key_known).c_str(), pct(t.meter_ok, t.meter_known).c_str(),
+              pct(t.bar_ok, t.notes).c_str(), pct(t.onset_ok, t.notes).c_str(), pct(t.dur_ok, t.notes).c_str(),
+              pct(t.both_ok, t.notes).c_str(), pct(t.staff_ok, t.staff_known).c_str(), 1000.0 * t.seconds / std::max(1, t.pieces));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int limit = 0;
+  std::string shared = "../shared";
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--limit") && i + 1 < argc) limit = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--shared") && i + 1 < argc) shared = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: notation_accuracy [--limit N] [--shared DIR]\n");
+      return 2;
+    }
+  }
+  const auto folk = nottingham(fs::path(shared) / "datasets/nottingham/MIDI", limit);
+  const auto bach = chorales(fs::path(shared) / "datasets/jsb-chorales/Jsb16thSeparated.json", limit);
+  std::printf("| set        | timing | pieces |      key |    meter | bar position |    onset | duration | onset+dur |    staff | ms/piece |\n");
+  std::printf("|------------|--------|--------|----------|----------|--------------|----------|----------|-----------|----------|--------|\n");
+  for (bool played : {false, true}) {
+    Tally folk_t, bach_t;
+    uint32_t seed = played ? 1000 : 1;
+    for (const auto& p : folk) {
+      std::mt19937 r(seed);
+      const double bpm = 100 + 40 * std::uniform_real_distribution<double>(0, 1)(r);
+      evaluate(p, played, seed++, bpm, folk_t);
+    }
+    for (const auto& p : bach) {
+      std::mt19937 r(seed);
+      const double bpm = 72 + 24 * std::uniform_real_distribution<double>(0, 1)(r);
+      evaluate(p, played, seed++, bpm, bach_t);
+    }
+    row("nottingham", played ? "played" : "clean", folk_t);
+    row("chorales", played ? "played" : "clean", bach_t);
+  }
+  return 0;
+}

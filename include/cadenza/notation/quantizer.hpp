@@ -1,0 +1,27 @@
+#pragma once
+// Quantisation of note events to the metrical grid of a TimeGrid.
+//
+// Each tatum interval chooses its own subdivision (1, 2, 4 or 3 parts) by balancing the squared
+// timing error of the onsets inside it against a complexity cost per subdivision, so 16ths appear
+// where the playing has them and triplets only where several onsets agree on them. Chord notes
+// are quantised together. Ends snap to the same grid, compensating for detached playing.
+#include <cstdint>
+#include <vector>
+
+#include "cadenza/notation/beat_tracker.hpp"
+#include "cadenza/notation/note_event.hpp"
+
+namespace cadenza::notation {
+
+struct QuantizedNote {
+  int pitch = 60;
+  int64_t onset = 0;     // divisions from score start
+  int64_t duration = 0;  // divisions
+  int velocity = 80;
+  int source = -1;       // index into the quantised event list
+};
+
+// Result is sorted by onset, then pitch; every duration is > 0.
+std::vector<QuantizedNote> quantize(const std::vector<NoteEvent>& events, const TimeGrid& grid);
+
+}  // namespace cadenza::notation

@@ -1,0 +1,314 @@
+#include "cadenza/notation/beat_tracker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "cadenza/core/error.hpp"
+
+namespace cadenza::notation {
+
+namespace {
+
+constexpr double kClusterWindow = 0.035;  // s: attacks closer than this form one onset
+constexpr double kFrame = 0.005;          // s: resolution of the pulse tracker
+
+struct Onset {
+  double time = 0;
+  double strength = 0;
+  std::vector<int> notes;  // indices into the sorted events
+};
+
+std::vector<Onset> cluster_onsets(const std::vector<NoteEvent>& ev) {
+  std::vector<Onset> out;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (out.empty() || ev[i].start - ev[out.back().notes.front()].start > kClusterWindow) out.push_back({});
+    out.back().notes.push_back(static_cast<int>(i));
+  }
+  for (auto& o : out) {
+    double sum = 0, vel = 0;
+    for (int n : o.notes) {
+      sum += ev[n].start;
+      vel += ev[n].velocity / 127.0;
+    }
+    o.time = sum / o.notes.size();
+    o.strength = std::sqrt(static_cast<double>(o.notes.size())) * (0.5 + vel / o.notes.size());
+  }
+  return out;
+}
+
+// The shortest inter-onset interval that is frequent: smallest strong peak of a log-time histogram.
+double estimate_tatum(const std::vector<Onset>& on) {
+  constexpr double lo = -3.7, hi = 1.2, step = 0.01, sigma = 0.035;  // log2 seconds
+  const int bins = static_cast<int>((hi - lo) / step) + 1;
+  std::vector<double> h(bins, 0.0);
+  int used = 0;
+  for (size_t i = 1; i < on.size(); ++i) {
+    const double d = on[i].time - on[i - 1].time;
+    if (d < 0.08 || d > 2.0) continue;
+    ++used;
+    const double x = std::log2(d);
+    for (int b = std::max(0, static_cast<int>((x - lo - 4 * sigma) / step));
+         b < bins && lo + b * step <= x + 4 * sigma; ++b) {
+      const double z = (lo + b * step - x) / sigma;
+      h[b] += std::exp(-0.5 * z * z);
+    }
+  }
+  if (used == 0) {
+    if (on.size() >= 2) return std::clamp((on.back().time - on.front().time) / (on.size() - 1), 0.15, 1.0);
+    return 0.5;
+  }
+  const double top = *std::max_element(h.begin(), h.end());
+  int pick = -1;
+  for (int b = 1; b + 1 < bins; ++b) {
+    if (h[b] >= h[b - 1] && h[b] >= h[b + 1] && h[b] >= 0.3 * top && lo + b * step >= std::log2(0.1)) {
+      pick = b;
+      break;
+    }
+  }
+  if (pick < 0) pick = static_cast<int>(std::max_element(h.begin(), h.end()) - h.begin());
+  const double centre = std::exp2(lo + pick * step);
+  // Refine with the mean of the intervals near the peak.
+  double s = 0, w = 0;
+  for (size_t i = 1; i < on.size(); ++i) {
+    const double d = on[i].time - on[i - 1].time;
+    if (std::abs(std::log2(d / centre)) < 0.1) s += d, w += 1;
+  }
+  return w > 0 ? s / w : centre;
+}
+
+// Dynamic-programming pulse tracker over states (frame, period); returns pulse times covering
+// [first onset, last note end].
+std::vector<double> track_pulse(const std::vector<Onset>& on, double period, double end_time) {
+  const double t0 = on.front().time - 0.1;
+  const double t1 = on.back().time + 0.1;
+  const int frames = static_cast<int>((t1 - t0) / kFrame) + 2;
+  std::vector<double> env(frames, 0.0);
+  const double sigma = 0.025;
+  for (const auto& o : on) {
+    const int c = static_cast<int>(std::lround((o.time - t0) / kFrame));
+    const int r = static_cast<int>(3 * sigma / kFrame);
+    for (int f = std::max(0, c - r); f <= std::min(frames - 1, c + r); ++f) {
+      const double z = (f * kFrame + t0 - o.time) / sigma;
+      env[f] += o.strength * std::exp(-0.5 * z * z);
+    }
+  }
+  constexpr int K = 16;          // periods span ±K steps
+  constexpr double ratio = 1.015;
+  const int P = 2 * K + 1;
+  std::vector<int> lag(P);
+  for (int k = 0; k < P; ++k) lag[k] = std::max(4, static_cast<int>(std::lround(period * std::pow(ratio, k - K) / kFrame)));
+  const double neg = -std::numeric_limits<double>::infinity();
+  std::vector<double> C(static_cast<size_t>(frames) * P, neg);
+  std::vector<int> back(static_cast<size_t>(frames) * P, -1);
+  const double change_cost = 0.35, shift_cost = 0.15, tempo_cost = 0.004;
+  const int start_limit = static_cast<int>((on.front().time - t0) / kFrame) + lag[K] / 2;
+  for (int f = 0; f < frames; ++f) {
+    for (int k = 0; k < P; ++k) {
+      double best = f <= start_limit ? 0.0 : neg;
+      int arg = -1;
+      for (int d = -2; d <= 2; ++d) {
+        const int g = f - lag[k] + d;
+        if (g < 0) continue;
+        for (int kk = std::max(0, k - 1); kk <= std::min(P - 1, k + 1); ++kk) {
+          const double v = C[static_cast<size_t>(g) * P + kk] - change_cost * std::abs(k - kk) - shift_cost * std::abs(d);
+          if (v > best) best = v, arg = g * P + kk;
+        }
+      }
+      if (best == neg) continue;
+      C[static_cast<size_t>(f) * P + k] = best + env[f] - tempo_cost * (k - K) * (k - K) / 10.0;
+      back[static_cast<size_t>(f) * P + k] = arg;
+    }
+  }
+  // Best final state among frames near the last onset.
+  const int last = static_cast<int>((on.back().time - t0) / kFrame);
+  double best = neg;
+  int arg = -1;
+  for (int f = 0; f < frames; ++f) {
+    for (int k = 0; k < P; ++k) {
+      if (f < last - lag[k] / 2) continue;
+      const double v = C[static_cast<size_t>(f) * P + k];
+      if (v > best) best = v, arg = f * P + k;
+    }
+  }
+  std::vector<double> pulses;
+  for (int s = arg; s >= 0; s = back[s]) pulses.push_back(t0 + (s / P) * kFrame);
+  std::reverse(pulses.begin(), pulses.end());
+  // Snap each pulse to the onset centroid nearby (sub-frame precision, robust to the envelope).
+  for (size_t i = 0; i < pulses.size(); ++i) {
+    const double local = i + 1 < pulses.size() ? pulses[i + 1] - pulses[i] : period;
+    double s = 0, w = 0;
+    for (const auto& o : on) {
+      if (std::abs(o.time - pulses[i]) < 0.2 * local) s += o.strength * o.time, w += o.strength;
+    }
+    if (w > 0) pulses[i] = 0.5 * pulses[i] + 0.5 * s / w;
+  }
+  for (size_t i = 1; i < pulses.size(); ++i) pulses[i] = std::max(pulses[i], pulses[i - 1] + 0.3 * period);
+  if (pulses.size() < 2) pulses = {on.front().time, on.front().time + period};
+  // Extrapolate backwards a little and forwards past the last note end.
+  auto local_period = [&](bool front) {
+    const size_t n = std::min<size_t>(4, pulses.size() - 1);
+    return front ? (pulses[n] - pulses[0]) / n : (pulses.back() - pulses[pulses.size() - 1 - n]) / n;
+  };
+  const double pf = local_period(true);
+  for (int i = 0; i < 16; ++i) pulses.insert(pulses.begin(), pulses.front() - pf);
+  const double pb = local_period(false);
+  while (pulses.back() < end_time + 4 * pb) pulses.push_back(pulses.back() + pb);
+  return pulses;
+}
+
+double position_in(const std::vector<double>& pulses, double t) {
+  if (t <= pulses.front()) return (t - pulses.front()) / (pulses[1] - pulses[0]);
+  if (t >= pulses.back()) {
+    const size_t n = pulses.size();
+    return (n - 1) + (t - pulses.back()) / (pulses[n - 1] - pulses[n - 2]);
+  }
+  const size_t k = std::upper_bound(pulses.begin(), pulses.end(), t) - pulses.begin() - 1;
+  return k + (t - pulses[k]) / (pulses[k + 1] - pulses[k]);
+}
+
+struct Hypothesis {
+  TimeSignature time;
+  int tatum = 12;  // divisions
+};
+
+// Metrical weight of tatum i (0 = downbeat) under a hypothesis: the number of metrical levels
+// that have a boundary there.
+std::vector<double> metrical_weights(const Hypothesis& h) {
+  const int bar = h.time.bar_length();
+  const int n = bar / h.tatum;
+  const int beat = h.time.beat_length();
+  const int sub = h.time.compound() ? beat / 3 : beat / 2;
+  const bool halves = (h.time.beats == 4 && h.time.beat_type == 4) || (h.time.beats == 12);
+  std::vector<double> w(n, 0.0);
+  for (int i = 0; i < n; ++i) {
+    const int pos = i * h.tatum;
+    w[i] = 1.0 + (pos % sub == 0) + (pos % beat == 0) + (pos == 0) * 1.5 + (halves && pos % (bar / 2) == 0);
+  }
+  return w;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+double meter_prior(const TimeSignature& t) {
+  if (t.beats == 4 && t.beat_type == 4) return 0.0;
+  if (t.beats == 6 && t.beat_type == 8) return 0.0;
+  if (t.beats == 3 && t.beat_type == 4) return -0.02;
+  if (t.beats == 2 && t.beat_type == 4) return -0.04;
+  return -0.06;
+}
+
+}  // namespace
+
+double TimeGrid::tatum_position(double seconds) const { return position_in(tatums, seconds); }
+
+double TimeGrid::seconds_at(double divisions) const {
+  const double k = divisions / tatum_divisions;
+  const size_t n = tatums.size();
+  if (k <= 0) return tatums[0] + k * (tatums[1] - tatums[0]);
+  if (k >= n - 1) return tatums[n - 1] + (k - (n - 1)) * (tatums[n - 1] - tatums[n - 2]);
+  const size_t i = static_cast<size_t>(k);
+  return tatums[i] + (k - i) * (tatums[i + 1] - tatums[i]);
+}
+
+double TimeGrid::bpm_at(double divisions) const {
+  const double span = seconds_at(divisions + kDivisions) - seconds_at(divisions);
+  return span > 0 ? 60.0 / span : 120.0;
+}
+
+TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOptions& options) {
+  const auto ev = normalized(input);
+  if (ev.empty()) throw Error{ErrorKind::Unprocessable, "no notes to engrave"};
+  const auto on = cluster_onsets(ev);
+  double end_time = 0;
+  for (const auto& e : ev) end_time = std::max(end_time, e.end);
+  const double period = estimate_tatum(on);
+  auto pulses = track_pulse(on, period, end_time);
+
+  // Accent per pulse: onsets near a pulse, weighted by note length, bass and chord changes.
+  const int first_index = static_cast<int>(std::lround(position_in(pulses, on.front().time)));
+  const int count = static_cast<int>(pulses.size());
+  std::vector<double> accent(count, 0.0);
+  std::vector<int> prev_classes;
+  for (const auto& o : on) {
+    const double pos = position_in(pulses, o.time);
+    const int k = static_cast<int>(std::lround(pos));
+    if (std::abs(pos - k) > 0.22 || k < 0 || k >= count) continue;
+    double a = 0.0;
+    int lowest = 128;
+    std::vector<int> classes;
+    for (int n : o.notes) {
+      const double len = std::max(0.0, position_in(pulses, ev[n].end) - pos);
+      a += (0.4 + 0.6 * ev[n].velocity / 127.0) * (0.5 + std::log2(1.0 + std::min(len, 12.0)));
+      lowest = std::min(lowest, ev[n].pitch);
+      classes.push_back(ev[n].pitch % 12);
+    }
+    std::sort(classes.begin(), classes.end());
+    classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+    if (o.notes.size() >= 2 && classes != prev_classes) a += 0.5;
+    if (o.notes.size() >= 2) prev_classes = classes;
+    if (lowest < 55) a += 0.5;
+    accent[k] += a;
+  }
+  int last_index = first_index;
+  for (const auto& e : ev) last_index = std::max(last_index, static_cast<int>(std::lround(position_in(pulses, e.start))));
+
+  std::vector<Hypothesis> hyps;
+  const TimeSignature sigs[] = {{2, 4}, {3, 4}, {4, 4}, {6, 8}, {9, 8}, {12, 8}};
+  for (const auto& sig : sigs) {
+    if (options.fixed_time && !(sig == options.time)) continue;
+    for (int tatum : {6, 12, 24}) {
+      if (sig.bar_length() % tatum) continue;
+      const int n = sig.bar_length() / tatum;
+      if (n < 2 || n > 16) continue;
+      if (sig.compound() && tatum == 24) continue;
+      hyps.push_back({sig, tatum});
+    }
+  }
+  if (options.fixed_time && hyps.empty()) {
+    for (int tatum : {6, 12, 24})
+      if (options.time.bar_length() % tatum == 0) hyps.push_back({options.time, tatum});
+  }
+  if (hyps.empty()) throw Error{ErrorKind::BadRequest, "unsupported time signature"};
+
+  double best = -1e9;
+  Hypothesis chosen = hyps.front();
+  int chosen_phase = 0;
+  std::vector<double> seg(accent.begin() + std::max(0, first_index), accent.begin() + std::min(count, last_index + 1));
+  for (const auto& h : hyps) {
+    const auto w = metrical_weights(h);
+    const int n = static_cast<int>(w.size());
+    const double beat_seconds = period * h.time.beat_length() / h.tatum;
+    const double tempo_prior = -0.12 * std::pow(std::log2(beat_seconds / 0.6), 2.0);
+    for (int phase = 0; phase < n; ++phase) {
+      std::vector<double> pattern(seg.size());
+      for (size_t i = 0; i < seg.size(); ++i) pattern[i] = w[((static_cast<int>(i) - phase) % n + n) % n];
+      const double score = correlation(seg, pattern) + tempo_prior + meter_prior(h.time);
+      if (score > best) best = score, chosen = h, chosen_phase = phase;
+    }
+  }
+
+  TimeGrid grid;
+  grid.time = chosen.time;
+  grid.tatum_divisions = chosen.tatum;
+  const int n = chosen.time.bar_length() / chosen.tatum;
+  // Score position 0 is the first onset's pulse; a downbeat later than that makes a pickup.
+  const int pickup_tatums = chosen_phase % n;
+  grid.pickup = static_cast<int64_t>(pickup_tatums) * chosen.tatum;
+  grid.tatums.assign(pulses.begin() + first_index, pulses.end());
+  if (grid.tatums.size() < 2) grid.tatums.push_back(grid.tatums.back() + period);
+  return grid;
+}
+
+}  // namespace cadenza::notation

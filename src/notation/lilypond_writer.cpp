@@ -1,0 +1,196 @@
+#include "cadenza/notation/lilypond_writer.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "cadenza/core/error.hpp"
+#include "cadenza/notation/key_finder.hpp"
+
+namespace cadenza::notation {
+
+namespace {
+
+std::string lily_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
+std::string pitch_name(char step, int alter) {
+  std::string s(1, static_cast<char>(step - 'A' + 'a'));
+  if (alter < 0 && (step == 'E' || step == 'A')) {
+    s += "s";  // es, as
+    for (int i = 1; i < -alter; ++i) s += "es";
+  } else {
+    for (int i = 0; i < alter; ++i) s += "is";
+    for (int i = 0; i < -alter; ++i) s += "es";
+  }
+  return s;
+}
+
+std::string lily_pitch(const Spelling& sp) {
+  std::string s = pitch_name(sp.step, sp.alter);
+  for (int o = 3; o < sp.octave; ++o) s += '\'';
+  for (int o = sp.octave; o < 3; ++o) s += ',';
+  return s;
+}
+
+std::string lily_duration(const Element& el) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {"whole", "1"}, {"half", "2"}, {"quarter", "4"}, {"eighth", "8"}, {"16th", "16"}, {"32nd", "32"}};
+  std::string d = "32";
+  for (const auto& [type, lily] : kTypes)
+    if (el.type == type) d = lily;
+  d += std::string(static_cast<size_t>(el.dots), '.');
+  if (el.triplet) d += "*2/3";
+  return d;
+}
+
+std::string voice_music(const Score& score, const VoiceLine& line, const Measure& ms) {
+  std::string out;
+  int64_t cursor = 0;
+  for (const auto& el : line.elements) {
+    if (el.start > cursor) out += fmt::format("s1*{}/{} ", el.start - cursor, 4 * kDivisions);
+    cursor = el.start + el.duration;
+    if (el.rest) {
+      if (el.type.empty()) out += fmt::format("R1*{}/{} ", ms.length, 4 * kDivisions);
+      else out += "r" + lily_duration(el) + " ";
+      continue;
+    }
+    if (el.notes.size() == 1) {
+      out += lily_pitch(score.notes[el.notes[0]].spelling);
+    } else {
+      out += "<";
+      for (size_t i = 0; i < el.notes.size(); ++i) out += (i ? " " : "") + lily_pitch(score.notes[el.notes[i]].spelling);
+      out += ">";
+    }
+    out += lily_duration(el);
+    if (el.tie_start) out += "~";
+    out += " ";
+  }
+  return out;
+}
+
+std::string staff_music(const Score& score, int staff) {
+  std::string out;
+  for (size_t m = 0; m < score.measures.size(); ++m) {
+    const auto& ms = score.measures[m];
+    if (m > 0 && !(score.key_at(static_cast<int>(m)) == score.key_at(static_cast<int>(m) - 1))) {
+      const auto key = score.key_at(static_cast<int>(m));
+      const auto tonic = spell(key.minor ? (key.fifths * 7 + 9 + 120) % 12 : (key.fifths * 7 + 120) % 12, key);
+      out += fmt::format("\\key {} {} ", pitch_name(tonic.step, tonic.alter), key.minor ? "\\minor" : "\\major");
+    }
+    std::vector<const VoiceLine*> lines;
+    for (const auto& l : ms.voices)
+      if (l.staff == staff) lines.push_back(&l);
+    if (lines.size() == 1) out += voice_music(score, *lines[0], ms);
+    else if (lines.size() >= 2) {
+      out += "<< { \\voiceOne " + voice_music(score, *lines[0], ms) + "} \\new Voice { \\voiceTwo " +
+             voice_music(score, *lines[1], ms) + "} >> \\oneVoice ";
+    }
+    out += "|\n    ";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_lilypond(const Score& score) {
+  std::string out = "\\version \"2.24.0\"\n";
+  out += "\\header {\n";
+  out += fmt::format("  title = \"{}\"\n", lily_escape(score.title.empty() ? "Untitled" : score.title));
+  if (!score.composer.empty()) out += fmt::format("  composer = \"{}\"\n", lily_escape(score.composer));
+  if (!score.arranger.empty()) out += fmt::format("  arranger = \"{}\"\n", lily_escape(score.arranger));
+  out += "  tagline = ##f\n}\n";
+  out += "\\paper { #(set-paper-size \"a4\") }\n";
+  const auto key = score.key_at(0);
+  const auto tonic = spell(key.minor ? (key.fifths * 7 + 9 + 120) % 12 : (key.fifths * 7 + 120) % 12, key);
+  std::string global = fmt::format("\\key {} {} \\time {}/{} ", pitch_name(tonic.step, tonic.alter),
+                                   key.minor ? "\\minor" : "\\major", score.time.beats, score.time.beat_type);
+  if (!score.tempos.empty()) {
+    const double bpm = score.tempos.front().bpm;
+    global += score.time.compound() ? fmt::format("\\tempo 4. = {} ", static_cast<int>(bpm / 1.5 + 0.5))
+                                    : fmt::format("\\tempo 4 = {} ", static_cast<int>(bpm + 0.5));
+  }
+  if (score.pickup > 0) global += fmt::format("\\partial 32*{} ", score.pickup / 3);
+  out += "\\score {\n  \\new PianoStaff \\with { instrumentName = \"Piano\" } <<\n";
+  out += "    \\new Staff = \"rh\" { \\clef treble " + global + "\n    " + staff_music(score, 1) + "\\bar \"|.\" }\n";
+  out += "    \\new Staff = \"lh\" { \\clef bass " + global + "\n    " + staff_music(score, 2) + "\\bar \"|.\" }\n";
+  out += "  >>\n  \\layout { }\n}\n";
+  return out;
+}
+
+std::vector<uint8_t> render_pdf(const Score& score, std::chrono::seconds timeout, const std::string& program) {
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / "cadenza-ly-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw Error{ErrorKind::Internal, "cannot create a temporary directory for LilyPond"};
+  const fs::path dir = tmpl;
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  {
+    std::ofstream ly(dir / "score.ly");
+    ly << to_lilypond(score);
+    if (!ly) throw Error{ErrorKind::Internal, "cannot write the LilyPond source"};
+  }
+  const std::string log_path = (dir / "lilypond.log").string();
+  const std::string out_base = (dir / "score").string();
+  const std::string in_path = (dir / "score.ly").string();
+  const pid_t pid = fork();
+  if (pid < 0) throw Error{ErrorKind::Internal, "cannot start LilyPond (fork failed)"};
+  if (pid == 0) {
+    setpgid(0, 0);
+    FILE* log = std::fopen(log_path.c_str(), "w");
+    if (log) {
+      dup2(fileno(log), 1);
+      dup2(fileno(log), 2);
+    }
+    execlp(program.c_str(), program.c_str(), "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", out_base.c_str(),
+           in_path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  bool finished = false;
+  while (!finished) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) finished = true;
+    else if (r < 0) throw Error{ErrorKind::Internal, "lost the LilyPond process"};
+    else if (std::chrono::steady_clock::now() > deadline) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      throw Error{ErrorKind::Internal, fmt::format("LilyPond did not finish within {} s", timeout.count())};
+    } else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto log_tail = [&] {
+    std::ifstream in(log_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.size() > 1500 ? text.substr(text.size() - 1500) : text;
+  };
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    throw Error{ErrorKind::Unavailable, "'" + program + "' was not found: install LilyPond (apt-get install lilypond) to render PDF"};
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error{ErrorKind::Internal, "LilyPond failed: " + log_tail()};
+  std::ifstream pdf(dir / "score.pdf", std::ios::binary);
+  if (!pdf) throw Error{ErrorKind::Internal, "LilyPond wrote no PDF: " + log_tail()};
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(pdf)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace cadenza::notation
