@@ -4,5 +4,18 @@ if(_http_srcs)
   cadenza_module(http ${CADENZA_ALL_MODULES} Boost::headers Threads::Threads)
   target_compile_definitions(cadenza_http PUBLIC BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
                              BOOST_ASIO_NO_DEPRECATED)
+  # The OpenAPI document is a plain JSON file in the source tree, embedded into the binary.
+  set(_openapi_cpp ${CMAKE_BINARY_DIR}/generated/openapi_document.cpp)
+  add_custom_command(OUTPUT ${_openapi_cpp}
+    COMMAND ${CMAKE_COMMAND} -DIN=${PROJECT_SOURCE_DIR}/src/http/openapi.json -DOUT=${_openapi_cpp}
+            -DNS=cadenza::http -DFN=openapi_document -P ${PROJECT_SOURCE_DIR}/cmake/embed_text.cmake
+    DEPENDS ${PROJECT_SOURCE_DIR}/src/http/openapi.json ${PROJECT_SOURCE_DIR}/cmake/embed_text.cmake)
+  target_sources(cadenza_http PRIVATE ${_openapi_cpp})
+  execute_process(COMMAND git rev-parse --short HEAD WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                  OUTPUT_VARIABLE _commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(NOT _commit)
+    set(_commit "unknown")
+  endif()
+  target_compile_definitions(cadenza_http PRIVATE CADENZA_VERSION="${PROJECT_VERSION}" CADENZA_COMMIT="${_commit}")
   list(APPEND CADENZA_ALL_MODULES cadenza_http)
 endif()

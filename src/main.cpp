@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cadenza::cli::add_serve(app, exit_code);
   cadenza::cli::add_backup(app, exit_code);
+  cadenza::cli::add_transcribe(app, exit_code);
   cadenza::cli::add_engrave(app, exit_code);
+  cadenza::cli::add_user(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

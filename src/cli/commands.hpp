@@ -9,6 +9,8 @@ using Register = void (*)(CLI::App& app, int& exit_code);
 
 void add_serve(CLI::App& app, int& exit_code);
 void add_backup(CLI::App& app, int& exit_code);
+void add_transcribe(CLI::App& app, int& exit_code);
 void add_engrave(CLI::App& app, int& exit_code);
+void add_user(CLI::App& app, int& exit_code);
 
 }  // namespace cadenza::cli

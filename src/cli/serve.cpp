@@ -1,10 +1,71 @@
+// cadenza serve: the HTTP/WebSocket server with its job workers.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cadenza/core/clock.hpp"
+#include "cadenza/core/log.hpp"
+#include "cadenza/http/app.hpp"
+#include "cadenza/http/server.hpp"
+#include "cadenza/jobs/demo_kind.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
 
 namespace cadenza::cli {
+namespace {
+
+int serve(const config::Config& cfg) {
+  store::ControlStore control(cfg.storage);
+  store::TenantDbs tenants(cfg.storage);
+  store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
+  jobs::EventBus events;
+  jobs::JobService job_service(tenants, events, cfg.jobs);
+  jobs::register_demo_kind(job_service);
+
+  http::App app{cfg, control, tenants, blobs, events, job_service,
+                http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
+  app.started_at_ms = now_ms();
+  app.generic_job_kinds = {"demo"};
+  http::add_system_routes(app);
+  http::add_account_routes(app);
+  http::add_job_routes(app);
+  http::add_file_routes(app);
+  http::add_web_routes(app);
+
+  http::Server server(app);
+  auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));
+  job_service.start();  // re-queues what a previous run left queued or running
+  app.ready = true;
+  spdlog::info("data in {}, {} job workers", cfg.storage.data_dir, cfg.jobs.workers);
+  // Tests and scripts read this line to learn the port (--port 0 picks a free one).
+  std::printf("cadenza: listening on http://%s:%u\n", cfg.server.host.c_str(), port);
+  std::fflush(stdout);
+  server.run(cfg.server.io_threads);
+  spdlog::info("waiting up to {} s for running jobs", cfg.server.shutdown_grace_s);
+  job_service.stop(std::chrono::seconds(cfg.server.shutdown_grace_s));
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
 
 void add_serve(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("serve", "Run the HTTP/WebSocket server");
-  cmd->callback([&exit_code] { exit_code = 0; });
+  auto* cmd = app.add_subcommand("serve", "Run the HTTP/WebSocket server and the job workers");
+  auto flags = std::make_shared<ConfigFlags>();
+  flags->add_to(cmd, /*server_flags=*/true);
+  auto print = std::make_shared<bool>(false);
+  cmd->add_flag("--print-config", *print, "Print the effective configuration as TOML and exit");
+  cmd->callback([flags, print, &exit_code] {
+    auto cfg = flags->load();
+    if (*print) {
+      std::fputs(config::to_toml(cfg).c_str(), stdout);
+      exit_code = 0;
+      return;
+    }
+    init_logging(cfg.log.level);
+    exit_code = serve(cfg);
+  });
 }
 
 }  // namespace cadenza::cli

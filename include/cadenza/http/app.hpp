@@ -1,0 +1,52 @@
+#pragma once
+// App: the services a handler may use, wired once by `cadenza serve`.
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "cadenza/config/config.hpp"
+#include "cadenza/http/metrics.hpp"
+#include "cadenza/http/router.hpp"
+#include "cadenza/http/tokens.hpp"
+#include "cadenza/jobs/event_bus.hpp"
+#include "cadenza/jobs/job_service.hpp"
+#include "cadenza/store/blob_store.hpp"
+#include "cadenza/store/control_store.hpp"
+#include "cadenza/store/tenant_dbs.hpp"
+
+namespace cadenza::http {
+
+struct App {
+  const config::Config& config;
+  store::ControlStore& control;
+  store::TenantDbs& tenants;
+  store::BlobStore& blobs;
+  jobs::EventBus& events;
+  jobs::JobService& jobs;
+  Tokens tokens;
+  Metrics metrics;
+  Router router;
+  std::set<std::string> generic_job_kinds;  // kinds a client may submit through POST /api/jobs
+  std::atomic<bool> ready{false};
+  std::int64_t started_at_ms = 0;
+};
+
+// Every API area registers its routes here (one handler file per area).
+void add_system_routes(App& app);
+void add_account_routes(App& app);
+void add_job_routes(App& app);
+void add_file_routes(App& app);
+void add_web_routes(App& app);  // last: catch-all for the browser app
+
+// The one wrapper around every handler: route, authenticate, run, map errors to the JSON body,
+// record metrics and the access log. Never throws.
+Response dispatch(App& app, Request& req);
+
+// The principal for a bearer token (JWT or API key) or nullopt. Used by dispatch and the WebSocket.
+std::optional<Principal> authenticate_token(App& app, std::string_view token);
+
+// {"message": ..., "errors": {...}} with the error's status (and Retry-After where set).
+Response error_response(const Error& e);
+
+}  // namespace cadenza::http

@@ -1,0 +1,60 @@
+#pragma once
+// Beast-free request/response types: handlers include only this, so they compile fast and can be
+// unit-tested without a socket. The session converts to and from Beast messages.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cadenza::http {
+
+struct Principal {
+  std::string account_id;
+  std::string tenant_id;
+  std::string role;  // "admin" | "user"
+  bool is_admin() const { return role == "admin"; }
+};
+
+struct Request {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // raw target, path + query
+  std::string path;     // decoded path without query
+  std::map<std::string, std::string> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  std::string body;
+  std::string request_id;
+  std::string remote;
+  std::map<std::string, std::string> params;  // route parameters, e.g. {id}
+  std::optional<Principal> principal;          // set by the auth step for authenticated routes
+
+  // Header value by lower-case name.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // Query parameter or nullopt.
+  std::optional<std::string> query_param(const std::string& name) const;
+  // The body parsed as JSON; Error(BadRequest) when malformed, when not an object (if object_required).
+  nlohmann::json json(bool object_required = true) const;
+  const Principal& who() const;  // the principal; Error(Unauthorized) if absent
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string file_path;  // when set, the body is streamed from this file instead of `body`
+
+  static Response json(int status, const nlohmann::json& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response empty(int status);
+  Response& header(std::string name, std::string value);
+};
+
+// Splits "a=1&b=x%20y" into a map, percent-decoding keys and values.
+std::map<std::string, std::string> parse_query(std::string_view query);
+std::string url_decode(std::string_view s);
+
+}  // namespace cadenza::http

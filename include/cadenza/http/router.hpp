@@ -1,0 +1,50 @@
+#pragma once
+// Router: method + path pattern ("/api/jobs/{id}") -> handler. One table for the whole API; the
+// same table feeds metrics labels (the pattern) and the body limit per route.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cadenza/http/message.hpp"
+
+namespace cadenza::http {
+
+using Handler = std::function<Response(Request&)>;
+
+enum class Access {
+  Public,         // no credentials needed
+  Authenticated,  // bearer token or API key required (401 otherwise)
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/jobs/{id}"
+  Handler handler;
+  Access access = Access::Authenticated;
+  bool upload = false;  // body limit is server.upload_limit instead of server.body_limit
+  std::vector<std::string> segments;  // pattern split on '/'
+};
+
+struct Match {
+  const Route* route = nullptr;            // null: no route for this method
+  std::vector<std::string> allowed;        // methods that exist for the path (405 when route is null)
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler, Access access = Access::Authenticated,
+           bool upload = false);
+  // Finds the route for method + path and fills req_params.
+  Match match(const std::string& method, const std::string& path,
+              std::map<std::string, std::string>& params) const;
+  const std::vector<Route>& routes() const { return routes_; }
+  // Public GET/HEAD handler for paths no route matches (the browser app).
+  void set_fallback(Handler h) { fallback_ = std::move(h); }
+  const Handler& fallback() const { return fallback_; }
+
+ private:
+  std::vector<Route> routes_;
+  Handler fallback_;
+};
+
+}  // namespace cadenza::http

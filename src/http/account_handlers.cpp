@@ -1,0 +1,142 @@
+// Profiles (= accounts), log-in, API keys, tenants.
+#include <regex>
+
+#include "cadenza/core/clock.hpp"
+#include "cadenza/core/error.hpp"
+#include "cadenza/core/ids.hpp"
+#include "cadenza/http/app.hpp"
+#include "cadenza/http/views.hpp"
+#include "json_fields.hpp"
+
+namespace cadenza::http {
+namespace {
+using detail::string_field;
+
+const std::regex& email_re() {
+  static const std::regex re(R"(^[^@\s"<>]+@[^@\s"<>.]+(\.[^@\s"<>.]+)+$)");
+  return re;
+}
+const std::regex& phone_re() {  // E.164-style: a country code is mandatory
+  static const std::regex re(R"(^\+[1-9][0-9 ()-]{6,20}$)");
+  return re;
+}
+const std::regex& username_re() {
+  static const std::regex re(R"(^[A-Za-z0-9_.-]{3,32}$)");
+  return re;
+}
+
+// The account behind {id}, visible to itself and to admins of the same tenant; 404 / 403 otherwise.
+store::Account account_for(App& app, const Request& req) {
+  const auto& who = req.who();
+  auto id = req.params.at("id");
+  auto acc = is_uuid(id) ? app.control.find_account(id) : std::nullopt;
+  if (!acc || acc->tenant_id != who.tenant_id) throw Error(ErrorKind::NotFound, "Profile " + id + " not found");
+  if (acc->id != who.account_id && !who.is_admin()) throw Error(ErrorKind::Forbidden, "This profile belongs to another account");
+  return *acc;
+}
+
+Response create_profile(App& app, Request& req) {
+  auto j = req.json();
+  Validation v;
+  auto username = string_field(j, "username", v, true, 32);
+  auto first = string_field(j, "firstName", v, true, 100);
+  auto last = string_field(j, "lastName", v, true, 100);
+  auto email = string_field(j, "email", v, true, 254);
+  auto phone = string_field(j, "phoneNumber", v, true, 32);
+  auto password = string_field(j, "password", v, true, 1024);
+  if (username && !std::regex_match(*username, username_re()))
+    v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
+  if (first && first->empty()) v.fail("firstName", "First name must not be empty");
+  if (last && last->empty()) v.fail("lastName", "Last name must not be empty");
+  if (email && !std::regex_match(*email, email_re())) v.fail("email", "Invalid email format");
+  if (phone && !std::regex_match(*phone, phone_re()))
+    v.fail("phoneNumber", "Phone number must start with + and a country code");
+  if (password && password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
+  // An admin may create a profile in another tenant (or as admin); everyone else signs up as a user
+  // of the default tenant.
+  std::string tenant_id = app.control.default_tenant().id;
+  std::string role = "user";
+  if (j.contains("tenantId") || j.contains("role")) {
+    std::optional<Principal> who;
+    if (auto h = req.header("authorization"); h && h->size() > 7) who = authenticate_token(app, h->substr(7));
+    if (!who || !who->is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may set tenantId or role");
+    if (auto t = string_field(j, "tenantId", v, false, 36)) {
+      if (!app.control.find_tenant(*t)) v.fail("tenantId", "Unknown tenant");
+      tenant_id = *t;
+    }
+    if (auto r = string_field(j, "role", v, false, 16)) {
+      if (*r != "admin" && *r != "user") v.fail("role", "must be admin or user");
+      role = *r;
+    }
+  }
+  v.throw_if_failed();
+  auto acc = app.control.create_account({tenant_id, *username, *first, *last, *email, *phone, role, *password});
+  return Response::json(201, {{"message", "Profile created successfully"}, {"profileId", acc.id}})
+      .header("Location", "/api/profiles/" + acc.id);
+}
+
+Response login(App& app, Request& req) {
+  auto j = req.json();
+  Validation v;
+  std::optional<std::string> login;
+  for (const char* key : {"login", "email", "username"})
+    if (j.contains(key)) {
+      login = string_field(j, key, v, true, 254);
+      break;
+    }
+  if (!login && v.ok()) v.fail("login", "is required (email or username)");
+  auto password = string_field(j, "password", v, true, 1024);
+  v.throw_if_failed();
+  auto acc = app.control.authenticate(*login, *password);
+  if (!acc) throw Error(ErrorKind::Unauthorized, "Invalid login or password");
+  auto issued = app.tokens.issue({acc->id, acc->tenant_id, acc->role}, now_ms());
+  return Response::json(200, {{"token", issued.token}, {"expiresAt", iso8601(issued.expires_at_ms)},
+                              {"profileId", acc->id}});
+}
+}  // namespace
+
+void add_account_routes(App& app) {
+  auto& r = app.router;
+  r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); }, Access::Public);
+  r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); });
+  r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) {
+    auto acc = account_for(app, req);
+    app.control.delete_account(acc.id);
+    return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}});
+  });
+  r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); }, Access::Public);
+
+  r.add("POST", "/api/auth/api-keys", [&app](Request& req) {
+    auto j = req.body.empty() ? nlohmann::json::object() : req.json();
+    Validation v;
+    auto name = string_field(j, "name", v, false, 100).value_or("api key");
+    v.throw_if_failed();
+    auto [key, secret] = app.control.create_api_key(req.who().account_id, name);
+    return Response::json(201, {{"id", key.id}, {"name", key.name}, {"prefix", key.prefix}, {"key", secret},
+                                {"createdAt", iso8601(key.created_at)}});
+  });
+  r.add("GET", "/api/auth/api-keys", [&app](Request& req) {
+    auto list = nlohmann::json::array();
+    for (const auto& k : app.control.api_keys(req.who().account_id))
+      list.push_back({{"id", k.id}, {"name", k.name}, {"prefix", k.prefix}, {"createdAt", iso8601(k.created_at)},
+                      {"lastUsedAt", k.last_used_at ? nlohmann::json(iso8601(k.last_used_at)) : nlohmann::json(nullptr)}});
+    return Response::json(200, {{"apiKeys", list}});
+  });
+  r.add("DELETE", "/api/auth/api-keys/{id}", [&app](Request& req) {
+    app.control.revoke_api_key(req.who().account_id, req.params.at("id"));
+    return Response::empty(204);
+  });
+
+  r.add("POST", "/api/tenants", [&app](Request& req) {
+    if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may create tenants");
+    auto j = req.json();
+    Validation v;
+    auto name = string_field(j, "name", v, true, 100);
+    if (name && name->empty()) v.fail("name", "must not be empty");
+    v.throw_if_failed();
+    auto t = app.control.create_tenant(*name);
+    return Response::json(201, {{"tenantId", t.id}, {"name", t.name}});
+  });
+}
+
+}  // namespace cadenza::http

@@ -1,0 +1,71 @@
+// /api/jobs: submit (202), list, get, cancel.
+#include "cadenza/core/error.hpp"
+#include "cadenza/core/ids.hpp"
+#include "cadenza/http/app.hpp"
+#include "cadenza/http/views.hpp"
+#include "json_fields.hpp"
+
+namespace cadenza::http {
+namespace {
+
+// The job behind {id} in the caller's own tenant database (so another tenant's id is simply not
+// found), readable by its owner and by the tenant's admins.
+store::JobRecord job_for(App& app, const Request& req) {
+  const auto& who = req.who();
+  const auto& id = req.params.at("id");
+  if (!is_uuid(id)) throw Error(ErrorKind::NotFound, "Job " + id + " not found");
+  auto job = app.jobs.get(who.tenant_id, id);
+  if (job.owner_id != who.account_id && !who.is_admin()) throw Error(ErrorKind::Forbidden, "This job belongs to another account");
+  return job;
+}
+
+Response submit(App& app, Request& req) {
+  const auto& who = req.who();
+  auto j = req.json();
+  Validation v;
+  auto kind = detail::string_field(j, "kind", v, true, 64);
+  auto priority = detail::int_field(j, "priority", v, 0, 9).value_or(5);
+  if (priority > 5 && !who.is_admin()) v.fail("priority", "priorities above 5 are for admins");
+  if (kind && !app.generic_job_kinds.count(*kind)) v.fail("kind", "unknown job kind");
+  nlohmann::json payload = nlohmann::json::object();
+  if (j.contains("payload")) {
+    if (!j["payload"].is_object()) v.fail("payload", "must be an object");
+    else payload = j["payload"];
+  }
+  v.throw_if_failed();
+  auto job = app.jobs.submit(who.tenant_id, who.account_id, *kind, static_cast<int>(priority), std::move(payload));
+  return Response::json(202, {{"job", job_json(job)}}).header("Location", "/api/jobs/" + job.id);
+}
+
+Response list(App& app, Request& req) {
+  const auto& who = req.who();
+  std::optional<store::JobState> state;
+  if (auto s = req.query_param("state")) {
+    state = store::parse_job_state(*s);
+    if (!state) throw Error(ErrorKind::BadRequest, "Validation failed",
+                            {{"state", "must be one of queued, running, succeeded, failed, cancelled"}});
+  }
+  auto limit = detail::query_int(req.query_param("limit"), "limit", 50, 1, 500);
+  auto offset = detail::query_int(req.query_param("offset"), "offset", 0, 0, 1'000'000'000);
+  bool all = req.query_param("all") == std::optional<std::string>("true");
+  if (all && !who.is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list every account's jobs");
+  auto jobs = app.jobs.list(who.tenant_id, all ? "" : who.account_id, state, static_cast<int>(limit), static_cast<int>(offset));
+  auto arr = nlohmann::json::array();
+  for (const auto& job : jobs) arr.push_back(job_json(job));
+  return Response::json(200, {{"jobs", arr}, {"limit", limit}, {"offset", offset}});
+}
+
+}  // namespace
+
+void add_job_routes(App& app) {
+  auto& r = app.router;
+  r.add("POST", "/api/jobs", [&app](Request& req) { return submit(app, req); });
+  r.add("GET", "/api/jobs", [&app](Request& req) { return list(app, req); });
+  r.add("GET", "/api/jobs/{id}", [&app](Request& req) { return Response::json(200, job_json(job_for(app, req))); });
+  r.add("DELETE", "/api/jobs/{id}", [&app](Request& req) {
+    auto job = job_for(app, req);
+    return Response::json(200, {{"job", job_json(app.jobs.cancel(req.who().tenant_id, job.id))}});
+  });
+}
+
+}  // namespace cadenza::http

@@ -1,0 +1,97 @@
+#include "cadenza/http/message.hpp"
+
+#include "cadenza/core/error.hpp"
+
+namespace cadenza::http {
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::query_param(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+nlohmann::json Request::json(bool object_required) const {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(ErrorKind::BadRequest, "Request body is not valid JSON", {{"body", "malformed JSON"}});
+  if (object_required && !j.is_object())
+    throw Error(ErrorKind::BadRequest, "Request body must be a JSON object", {{"body", "expected an object"}});
+  return j;
+}
+
+const Principal& Request::who() const {
+  if (!principal) throw Error(ErrorKind::Unauthorized, "Authentication required");
+  return *principal;
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::empty(int status) {
+  Response r;
+  r.status = status;
+  r.content_type.clear();
+  return r;
+}
+
+Response& Response::header(std::string name, std::string value) {
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hexval = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto part = query.substr(0, amp);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos) out.emplace(url_decode(part), "");
+      else out.emplace(url_decode(part.substr(0, eq)), url_decode(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+}  // namespace cadenza::http

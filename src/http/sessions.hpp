@@ -1,0 +1,109 @@
+#pragma once
+// Internal to the http module: Beast session types. Included only by the server's own .cpp files.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "cadenza/http/app.hpp"
+
+namespace cadenza::http::detail {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = net::ip::tcp;
+
+// Something the server must close on shutdown.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void shutdown() = 0;  // called once, from any thread; posts onto the session's strand
+};
+
+// Live sessions, so shutdown can reach them. Holds weak references only.
+class Registry {
+ public:
+  std::uint64_t add(std::weak_ptr<Closable> s);
+  void remove(std::uint64_t id);
+  void shutdown_all();
+  std::size_t size();
+  std::atomic<bool> stopping{false};
+
+ private:
+  std::mutex mu_;
+  std::uint64_t next_ = 1;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Closable>> live_;
+};
+
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, App& app, Registry& registry);
+  ~HttpSession() override;
+  void start();
+  void shutdown() override;
+
+ private:
+  void read_header();
+  void on_header(beast::error_code ec);
+  void on_body(beast::error_code ec);
+  void handle();
+  void send(Response res, bool force_close);
+  void on_write(bool close, beast::error_code ec);
+  void close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  App& app_;
+  Registry& registry_;
+  std::uint64_t registry_id_ = 0;
+  std::string remote_;
+  bool busy_ = false;      // between a complete request and its written response
+  bool stopping_ = false;  // close after the response in flight
+  std::shared_ptr<void> response_;  // keeps the serializer's message alive during async_write
+};
+
+class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who);
+  ~WsSession() override;
+  void start(bhttp::request<bhttp::string_body> upgrade);
+  void shutdown() override;
+
+ private:
+  void read();
+  void on_read(beast::error_code ec);
+  void handle_message(const std::string& text);
+  void enqueue(std::string msg);  // on the strand
+  void write_next();
+  void on_event(const jobs::JobEvent& ev);  // on a worker thread: filter, then post
+  void close(websocket::close_code code);
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  App& app_;
+  Registry& registry_;
+  std::uint64_t registry_id_ = 0;
+  Principal who_;
+  std::uint64_t subscription_ = 0;
+  std::mutex subs_mu_;
+  std::vector<std::string> subscribed_jobs_;  // jobs of others the client may watch (admins)
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
+// Converts a Beast request into the handler-facing Request.
+Request to_request(const bhttp::request<bhttp::string_body>& r, const std::string& remote);
+
+}  // namespace cadenza::http::detail

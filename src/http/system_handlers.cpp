@@ -1,0 +1,47 @@
+// GET /api/health, /api/version, /metrics, /api/openapi.json
+#include <fmt/format.h>
+
+#include "cadenza/core/clock.hpp"
+#include "cadenza/http/app.hpp"
+#include "cadenza/http/openapi.hpp"
+
+namespace cadenza::http {
+
+void add_system_routes(App& app) {
+  app.router.add("GET", "/api/health", [&app](Request&) {
+    if (!app.ready) return Response::json(503, {{"status", "starting"}}).header("Retry-After", "1");
+    auto stats = app.jobs.stats();
+    return Response::json(200, {{"status", "ok"},
+                                {"version", CADENZA_VERSION},
+                                {"uptimeSeconds", (now_ms() - app.started_at_ms) / 1000},
+                                {"queueDepth", stats.queue_depth},
+                                {"workers", stats.workers}});
+  }, Access::Public);
+
+  app.router.add("GET", "/api/version", [](Request&) {
+    return Response::json(200, {{"version", CADENZA_VERSION}, {"commit", CADENZA_COMMIT}});
+  }, Access::Public);
+
+  app.router.add("GET", "/api/openapi.json", [](Request&) {
+    auto r = Response::text(200, std::string(openapi_document()), "application/json");
+    return r;
+  }, Access::Public);
+
+  app.router.add("GET", "/metrics", [&app](Request&) {
+    std::string out = app.metrics.render();
+    auto stats = app.jobs.stats();
+    out += "# HELP cadenza_jobs_queue_depth Jobs waiting in the in-memory queue.\n# TYPE cadenza_jobs_queue_depth gauge\n";
+    out += fmt::format("cadenza_jobs_queue_depth {}\n", stats.queue_depth);
+    out += "# HELP cadenza_jobs_workers_busy Workers running a job.\n# TYPE cadenza_jobs_workers_busy gauge\n";
+    out += fmt::format("cadenza_jobs_workers_busy {}\n", stats.busy_workers);
+    out += "# HELP cadenza_jobs_workers Size of the worker pool.\n# TYPE cadenza_jobs_workers gauge\n";
+    out += fmt::format("cadenza_jobs_workers {}\n", stats.workers);
+    out += "# HELP cadenza_jobs Jobs by kind and state, all tenants.\n# TYPE cadenza_jobs gauge\n";
+    for (const auto& [kind, states] : stats.jobs)
+      for (const auto& [state, n] : states)
+        out += fmt::format("cadenza_jobs{{kind=\"{}\",state=\"{}\"}} {}\n", prom_label(kind), state, n);
+    return Response::text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+  }, Access::Public);
+}
+
+}  // namespace cadenza::http
