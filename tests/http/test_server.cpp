@@ -1,0 +1,270 @@
+#include "test_server.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace cadenza::test {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/cadenza-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+namespace {
+int spawn(const std::vector<std::string>& args, int stdout_fd, const std::string& stderr_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1);
+  posix_spawn_file_actions_addopen(&fa, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("posix_spawn failed for " + args[0]);
+  return pid;
+}
+
+int wait_exit(int pid, std::chrono::seconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    int r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1000;  // still running
+}
+}  // namespace
+
+ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::string> extra) {
+  log_path_ = data_dir + "/server.log";
+  std::filesystem::create_directories(data_dir);
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {CADENZA_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
+                                   "--config", std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  pid_ = spawn(args, fds[1], log_path_);
+  close(fds[1]);
+  // Read stdout until the "listening on http://127.0.0.1:PORT" line (or the process dies).
+  std::string out;
+  char buf[256];
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < end) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    auto pos = out.find("listening on http://127.0.0.1:");
+    if (pos != std::string::npos && out.find('\n', pos) != std::string::npos) {
+      port_ = std::atoi(out.c_str() + pos + std::strlen("listening on http://127.0.0.1:"));
+      break;
+    }
+  }
+  close(fds[0]);
+  if (port_ == 0) {
+    kill9();
+    throw std::runtime_error("server did not start; log:\n" + log());
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) kill9();
+}
+
+int ServerProcess::terminate(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int code = wait_exit(pid_, timeout);
+  if (code == -1000) {
+    kill9();
+    return -1000;
+  }
+  pid_ = -1;
+  return code;
+}
+
+void ServerProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_exit(pid_, std::chrono::seconds(10));
+  pid_ = -1;
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+HttpResult ServerProcess::request(const std::string& method, const std::string& target, const std::string& body,
+                                  const std::map<std::string, std::string>& headers) const {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    req.body() = body;
+    if (!headers.count("Content-Type")) req.set(bhttp::field::content_type, "application/json");
+  }
+  req.prepare_payload();
+  bhttp::write(stream, req);
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  bhttp::read(stream, buf, parser);
+  auto& res = parser.get();
+  HttpResult out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = res.body();
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return out;
+}
+
+static std::map<std::string, std::string> auth(const std::string& token) {
+  if (token.empty()) return {};
+  return {{"Authorization", "Bearer " + token}};
+}
+
+HttpResult ServerProcess::get(const std::string& target, const std::string& token) const {
+  return request("GET", target, "", auth(token));
+}
+HttpResult ServerProcess::post(const std::string& target, const nlohmann::json& body, const std::string& token) const {
+  return request("POST", target, body.dump(), auth(token));
+}
+HttpResult ServerProcess::del(const std::string& target, const std::string& token) const {
+  return request("DELETE", target, "", auth(token));
+}
+
+std::pair<std::string, std::string> ServerProcess::signup_login(const std::string& name, const std::string& tenant_id,
+                                                                const std::string& admin_token) const {
+  nlohmann::json body = {{"username", name},       {"firstName", "Test"},
+                         {"lastName", "User"},     {"email", name + "@example.com"},
+                         {"phoneNumber", "+15550000000"}, {"password", "password-" + name}};
+  if (!tenant_id.empty()) body["tenantId"] = tenant_id;
+  auto r = post("/api/profiles", body, admin_token);
+  if (r.status != 201) throw std::runtime_error("signup failed: " + std::to_string(r.status) + " " + r.body);
+  auto l = post("/api/auth/login", {{"login", name}, {"password", "password-" + name}});
+  if (l.status != 200) throw std::runtime_error("login failed: " + l.body);
+  return {r.json()["profileId"].get<std::string>(), l.json()["token"].get<std::string>()};
+}
+
+void add_admin(const std::string& data_dir, const std::string& username, const std::string& password) {
+  int pid = spawn({CADENZA_BINARY, "user", "add", "--admin", "--data-dir", data_dir, "--username", username, "--email",
+                   username + "@example.com", "--password", password, "--config",
+                   std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"},
+                  -1, data_dir + "/user-add.log");
+  if (wait_exit(pid, std::chrono::seconds(60)) != 0) throw std::runtime_error("cadenza user add failed");
+}
+
+struct WsClient::Impl {
+  net::io_context io;
+  beast::websocket::stream<tcp::socket> ws{io};
+};
+
+WsClient::WsClient(int port, const std::string& token, bool header_auth) : impl_(std::make_unique<Impl>()) {
+  impl_->ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  if (header_auth) {
+    impl_->ws.set_option(beast::websocket::stream_base::decorator(
+        [token](beast::websocket::request_type& req) { req.set(bhttp::field::authorization, "Bearer " + token); }));
+    impl_->ws.handshake("127.0.0.1", "/api/ws");
+  } else {
+    impl_->ws.handshake("127.0.0.1", "/api/ws?token=" + token);
+  }
+}
+WsClient::~WsClient() {
+  beast::error_code ec;
+  impl_->ws.next_layer().close(ec);
+}
+
+void WsClient::send(const nlohmann::json& msg) { impl_->ws.write(net::buffer(msg.dump())); }
+
+std::optional<nlohmann::json> WsClient::next(std::chrono::milliseconds timeout) {
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(impl_->ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  beast::flat_buffer buf;
+  beast::error_code ec;
+  impl_->ws.read(buf, ec);
+  if (ec) return std::nullopt;
+  return nlohmann::json::parse(beast::buffers_to_string(buf.data()));
+}
+
+int ws_upgrade_status(int port, const std::string& target) {
+  net::io_context io;
+  beast::websocket::stream<tcp::socket> ws{io};
+  ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  beast::websocket::response_type res;
+  beast::error_code ec;
+  ws.handshake(res, "127.0.0.1", target, ec);
+  return static_cast<int>(res.result_int());
+}
+
+int raw_request_status(int port, const std::string& bytes) {
+  net::io_context io;
+  tcp::socket sock(io);
+  sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  beast::error_code ec;
+  net::write(sock, net::buffer(bytes), ec);
+  beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(sock, buf, res, ec);
+  if (ec && res.result_int() == 200 && res.body().empty()) return 0;
+  return static_cast<int>(res.result_int());
+}
+
+nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std::string& token,
+                        const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json job;
+  while (std::chrono::steady_clock::now() < end) {
+    auto r = s.get("/api/jobs/" + id, token);
+    if (r.status == 200) {
+      job = r.json();
+      if (pred(job)) return job;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return job;
+}
+
+}  // namespace cadenza::test

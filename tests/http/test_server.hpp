@@ -1,0 +1,104 @@
+#pragma once
+// Integration-test fixture: runs the real `cadenza serve` binary on 127.0.0.1, port 0, with its own
+// data directory, and talks HTTP and WebSocket to it. Beast stays in test_server.cpp.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cadenza::test {
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  nlohmann::json json() const { return nlohmann::json::parse(body); }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ServerProcess {
+ public:
+  // Starts `cadenza serve --port 0 --data-dir DIR extra...` and waits for its "listening" line.
+  ServerProcess(const std::string& data_dir, std::vector<std::string> extra = {});
+  ~ServerProcess();  // SIGKILL if still running
+  int port() const { return port_; }
+  // SIGTERM, then the exit code (or -signal). Waits at most `timeout`.
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
+  void kill9();
+  std::string log() const;  // what it wrote to stderr
+
+  HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
+                     const std::map<std::string, std::string>& headers = {}) const;
+  HttpResult get(const std::string& target, const std::string& token = "") const;
+  HttpResult post(const std::string& target, const nlohmann::json& body, const std::string& token = "") const;
+  HttpResult del(const std::string& target, const std::string& token = "") const;
+
+  // Signs up and logs in a fresh account; returns {profileId, token}.
+  std::pair<std::string, std::string> signup_login(const std::string& name,
+                                                   const std::string& tenant_id = "",
+                                                   const std::string& admin_token = "") const;
+
+ private:
+  int pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+// Creates an admin with `cadenza user add --admin` on a stopped server's data dir.
+void add_admin(const std::string& data_dir, const std::string& username, const std::string& password);
+
+class WsClient {
+ public:
+  // Connects to /api/ws; token goes in ?token= (as a browser would) unless header_auth.
+  WsClient(int port, const std::string& token, bool header_auth = false);
+  ~WsClient();
+  void send(const nlohmann::json& msg);
+  // The next message, or nullopt after `timeout`.
+  std::optional<nlohmann::json> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads until pred(msg) is true; nullopt on timeout.
+  template <class Pred>
+  std::optional<nlohmann::json> until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      auto m = next(left);
+      if (!m) return std::nullopt;
+      if (pred(*m)) return m;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The status line of a WebSocket upgrade attempt (e.g. 401 without credentials).
+int ws_upgrade_status(int port, const std::string& target);
+// Sends raw bytes and returns the status of the reply (0 if the server closed without one).
+int raw_request_status(int port, const std::string& bytes);
+
+// Polls GET /api/jobs/{id} until pred(job) or timeout; returns the last job seen.
+nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std::string& token,
+                        const std::function<bool(const nlohmann::json&)>& pred,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace cadenza::test
