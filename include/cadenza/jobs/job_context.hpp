@@ -1,0 +1,63 @@
+#pragma once
+// JobContext: what a job handler sees while it runs. Handlers read job() / payload(), report
+// progress(fraction, stage) and poll cancelled() between steps, returning early when it turns true.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "cadenza/jobs/event_bus.hpp"
+#include "cadenza/store/db.hpp"
+#include "cadenza/store/job_repo.hpp"
+
+namespace cadenza::jobs {
+
+// Flags shared between JobService and one running job.
+struct JobControl {
+  std::atomic<bool> cancel_requested{false};  // cancel(): the job ends `cancelled`
+  std::atomic<bool> shutdown{false};          // stop() ran out of grace: the job is requeued
+};
+
+class JobContext {
+ public:
+  // Minimum time between two progress writes of one job (about 10 writes per second at most).
+  static constexpr std::chrono::milliseconds kProgressInterval{100};
+
+  // db and bus may be null (a handler's own unit tests): progress() then only updates job().
+  JobContext(store::JobRecord job, store::Database* db, EventBus* bus,
+             std::shared_ptr<JobControl> control = std::make_shared<JobControl>());
+  JobContext(const JobContext&) = delete;
+  JobContext& operator=(const JobContext&) = delete;
+
+  const store::JobRecord& job() const { return job_; }
+  const nlohmann::json& payload() const { return job_.payload; }
+
+  // fraction is clamped to 0..1. Every call is published as "job.progress"; the row is written at
+  // most once per kProgressInterval, and a value skipped that way is written by flush_progress().
+  // A failed write is logged, never thrown: progress is advisory.
+  void progress(double fraction, std::string_view stage);
+  // True after JobService::cancel() or when shutdown outlasted its grace period.
+  bool cancelled() const {
+    return control_->cancel_requested.load(std::memory_order_relaxed) ||
+           control_->shutdown.load(std::memory_order_relaxed);
+  }
+
+  // Writes the last progress value if the throttle held it back (the worker calls this at the end).
+  void flush_progress();
+  JobControl& control() { return *control_; }
+
+ private:
+  void write_progress_locked(std::int64_t now);
+
+  store::JobRecord job_;
+  store::Database* db_;
+  EventBus* bus_;
+  std::shared_ptr<JobControl> control_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_write_{};
+  bool pending_write_ = false;
+};
+
+}  // namespace cadenza::jobs

@@ -1,0 +1,136 @@
+#pragma once
+// JobService: durable jobs over the tenant databases, run by an in-process worker pool.
+//
+//   submit -> row written (queued) -> "job.state" published -> JobQueue -> worker: mark_running,
+//   handler(JobContext&) -> finish (succeeded | failed | cancelled) -> "job.state" published.
+//
+// Kinds register a Handler before start(). A handler returns the result JSON; throwing fails the job
+// (a cadenza::Error keeps its message, anything else becomes "internal error" and is logged). When
+// cancelled() is true at the moment a handler returns or throws, its outcome is discarded: a user
+// cancel records `cancelled`, a shutdown past its grace period requeues the job for the next start.
+//
+// start() recovers every existing tenant database: queued jobs are queued again, interrupted
+// (`running`) jobs are requeued until they were started max_attempts times, then failed.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "cadenza/config/config.hpp"
+#include "cadenza/jobs/event_bus.hpp"
+#include "cadenza/jobs/job_context.hpp"
+#include "cadenza/jobs/job_queue.hpp"
+#include "cadenza/store/job_repo.hpp"
+
+namespace cadenza::store {
+class TenantDbs;
+}
+
+namespace cadenza::jobs {
+
+using Job = store::JobRecord;
+using JobState = store::JobState;
+using Handler = std::function<nlohmann::json(JobContext&)>;
+
+struct Stats {
+  std::size_t queue_depth = 0;
+  int busy_workers = 0;
+  int workers = 0;
+  // kind -> state -> count: queued and running as of now; succeeded/failed/cancelled since start().
+  std::map<std::string, std::map<std::string, std::int64_t>> jobs;
+};
+
+class JobService {
+ public:
+  // Retry-After seconds sent with a full queue (503) and with the per-account cap (429).
+  static constexpr int kQueueFullRetryAfterS = 5;
+  static constexpr int kAccountCapRetryAfterS = 10;
+
+  JobService(store::TenantDbs& dbs, EventBus& bus, const config::JobsConfig& config);
+  ~JobService();  // stop(0 ms) unless stopped already
+  JobService(const JobService&) = delete;
+  JobService& operator=(const JobService&) = delete;
+
+  // Registers (or replaces) the handler of one job kind. Call before start().
+  void register_kind(const std::string& kind, Handler handler);
+  bool has_kind(const std::string& kind) const;
+
+  // Recovers unfinished jobs of every existing tenant database, then starts the workers. Once only.
+  void start();
+
+  // Unknown kind -> Error(BadRequest, fields {kind}); stopping -> Error(Unavailable);
+  // queue full -> Error(Unavailable).with_retry_after; owner at max_queued_per_account queued jobs
+  // -> Error(TooManyRequests).with_retry_after. The row exists before the job can run.
+  Job submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind, int priority,
+             nlohmann::json payload);
+  // Error(NotFound) when the tenant has no such job.
+  Job get(const std::string& tenant_id, const std::string& job_id);
+  std::vector<Job> list(const std::string& tenant_id, const std::string& owner_id, std::optional<JobState> state,
+                        int limit, int offset);
+  // Queued: removed and `cancelled` at once. Running: flagged, returned as running; the worker records
+  // `cancelled` when the handler returns. Finished: Error(Conflict). Unknown: Error(NotFound).
+  Job cancel(const std::string& tenant_id, const std::string& job_id);
+
+  // Idempotent. Stops accepting, waits up to grace for running handlers, then turns their
+  // cancelled() true and requeues their jobs when they return; queued jobs stay queued in the
+  // database. Joins the workers.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
+
+  Stats stats() const;
+
+ private:
+  using OwnerKey = std::pair<std::string, std::string>;
+  struct RunningJob {
+    std::string kind;
+    std::shared_ptr<JobControl> control;
+  };
+  struct Outcome {
+    JobState state = JobState::Failed;
+    nlohmann::json result;
+    std::string error;
+    bool requeue = false;
+  };
+
+  void recover_tenant(const std::string& tenant_id);
+  void worker_loop();
+  void run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control);
+  Outcome call_handler(const Handler* handler, JobContext& ctx, const QueuedJob& queued);
+  void finish_job(store::Database& db, Job& job, const Outcome& outcome);
+  void publish_state(const Job& job);
+  void count_finished(const std::string& kind, JobState state);
+  void release_reservation(const OwnerKey& owner);
+
+  store::TenantDbs& dbs_;
+  EventBus& bus_;
+  config::JobsConfig config_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;  // a job was queued, or stopping
+  std::condition_variable idle_cv_;  // a running job ended
+  JobQueue queue_;
+  std::unordered_map<std::string, std::shared_ptr<const Handler>> handlers_;
+  std::unordered_map<std::string, RunningJob> running_;
+  std::size_t reserved_ = 0;  // submits between their checks and their enqueue
+  std::map<OwnerKey, std::size_t> reserved_by_owner_;
+  std::map<std::string, std::map<std::string, std::int64_t>> finished_counts_;
+  bool started_ = false;
+  bool accepting_ = true;
+  bool stopping_ = false;
+  bool stopped_ = false;
+
+  std::mutex stop_mutex_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace cadenza::jobs
