@@ -6,6 +6,8 @@
 
 namespace cadenza::store {
 
+thread_local Database::ReaderLease* Database::active_leases_ = nullptr;
+
 Database::Database(const std::filesystem::path& path, const Options& options, std::span<const Migration> migrations)
     : path_(path), options_(options) {
   if (options_.read_connections < 1) options_.read_connections = 1;
@@ -59,9 +61,12 @@ Database::ReaderLease::ReaderLease(Database& d) : database(d) {
     release(false);
     throw;
   }
+  outer = active_leases_;
+  active_leases_ = this;
 }
 
 Database::ReaderLease::~ReaderLease() {
+  active_leases_ = outer;
   bool reusable = true;
   try {
     db->exec("COMMIT");

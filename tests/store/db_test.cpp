@@ -107,6 +107,21 @@ TEST_CASE("write rolls back when f throws, and rethrows") {
   CHECK(count(db, "items") == 2);
 }
 
+TEST_CASE("a read nested in a read reuses the connection (no deadlock with one reader)") {
+  test::TempDir dir;
+  Database db(dir.path / "t.db", {5000, 1}, kTestMigrations);
+  db.write([](Db& c) { c.run("INSERT INTO items (name) VALUES ('a')"); });
+  auto n = db.read([&](Db& outer) {
+    return db.read([&](Db& inner) {
+      CHECK(&inner == &outer);
+      return *inner.scalar_int64("SELECT COUNT(*) FROM items");
+    });
+  });
+  CHECK(n == 1);
+  // The lease is returned: another thread can read now.
+  std::thread([&] { CHECK(count(db, "items") == 1); }).join();
+}
+
 TEST_CASE("unique violations are Conflict; other SQL errors Internal") {
   test::TempDir dir;
   Database db(dir.path / "t.db", {}, kTestMigrations);
@@ -151,6 +166,9 @@ TEST_CASE("Stmt binds every type and reads columns back") {
   std::string nul("a\0b", 3);
   c.run("UPDATE v SET t = ? WHERE i = 7", nul);
   CHECK(*c.scalar_text("SELECT t FROM v WHERE i = 7") == nul);
+  // Other integer types and bool.
+  CHECK(*c.scalar_int64("SELECT ? + ? + ?", std::size_t(5), 6LL, true) == 12);
+  CHECK(*c.scalar_int64("SELECT ?", std::uint32_t(4000000000u)) == 4000000000LL);
 }
 
 TEST_CASE("concurrent writers and readers from threads never see SQLITE_BUSY") {

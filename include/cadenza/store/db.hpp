@@ -6,6 +6,7 @@
 // ErrorKind::Conflict, SQLITE_BUSY / SQLITE_LOCKED as ErrorKind::Unavailable, everything else as
 // ErrorKind::Internal (the SQLite message is logged; the thrown message stays generic).
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +58,11 @@ class Stmt {
   Stmt& bind(int i, std::int64_t v);
   Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
   Stmt& bind(int i, bool v) { return bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+  // Any other integer type (std::size_t, long long, unsigned ...).
+  template <std::integral T>
+  Stmt& bind(int i, T v) {
+    return bind(i, static_cast<std::int64_t>(v));
+  }
   Stmt& bind(int i, double v);
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
@@ -194,10 +200,13 @@ class Database {
   }
 
   // Runs f(Db&) on a reader connection inside one read transaction (a consistent snapshot); on the writer
-  // when called inside write() on this thread.
+  // when called inside write() on this thread; a read() nested in a read() reuses the outer connection.
   template <class F>
   auto read(F&& f) -> std::invoke_result_t<F&, Db&> {
     if (writer_owner_ == std::this_thread::get_id()) return f(*writer_);
+    for (auto* l = active_leases_; l; l = l->outer) {
+      if (&l->database == this) return f(*l->db);  // nested read(): same connection, same snapshot
+    }
     ReaderLease lease(*this);
     return f(*lease.db);
   }
@@ -220,7 +229,10 @@ class Database {
     void release(bool reusable);
     Database& database;
     std::unique_ptr<Db> db;
+    ReaderLease* outer = nullptr;
   };
+  // The reader leases this thread holds, innermost first.
+  static thread_local ReaderLease* active_leases_;
   void begin_immediate();
   void commit();
   void rollback();
