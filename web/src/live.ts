@@ -1,0 +1,105 @@
+// The live channel: /api/ws?token=..., reconnecting with exponential backoff.
+import type { Job } from "./api";
+
+export type LiveStatus = "connecting" | "open" | "closed";
+
+export type ServerMessage =
+  | { type: "hello"; accountId: string }
+  | { type: "job.state"; job: Job }
+  | { type: "job.progress"; job: Job }
+  | { type: "subscribed"; jobId: string }
+  | { type: "error"; message: string }
+  | { type: "pong" };
+
+export interface LiveHandlers {
+  onStatus(status: LiveStatus, detail: string): void;
+  onMessage(msg: ServerMessage): void;
+  onOpen(): void;
+}
+
+const PING_MS = 25_000;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+
+export class LiveSocket {
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer: number | undefined;
+  private pingTimer: number | undefined;
+
+  constructor(
+    private readonly token: string,
+    private readonly handlers: LiveHandlers,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.retryTimer);
+    window.clearInterval(this.pingTimer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close(1000, "bye");
+      this.ws = null;
+    }
+    this.handlers.onStatus("closed", "signed out");
+  }
+
+  send(msg: { type: "subscribe"; jobId: string } | { type: "ping" }): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private url(): string {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/api/ws?token=${encodeURIComponent(this.token)}`;
+  }
+
+  private connect(): void {
+    this.handlers.onStatus("connecting", this.attempt ? `retry ${this.attempt}` : "");
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.handlers.onStatus("open", "");
+      window.clearInterval(this.pingTimer);
+      this.pingTimer = window.setInterval(() => this.send({ type: "ping" }), PING_MS);
+      this.handlers.onOpen();
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== "string") return;
+      try {
+        this.handlers.onMessage(JSON.parse(ev.data) as ServerMessage);
+      } catch {
+        /* ignore malformed frames */
+      }
+    };
+    ws.onclose = () => {
+      window.clearInterval(this.pingTimer);
+      this.ws = null;
+      if (!this.stopped) this.scheduleRetry();
+    };
+    ws.onerror = () => {
+      /* onclose follows and schedules the retry */
+    };
+  }
+
+  private scheduleRetry(): void {
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    this.attempt += 1;
+    this.handlers.onStatus("closed", `reconnecting in ${Math.ceil(delay / 1000)} s`);
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => this.connect(), delay);
+  }
+}
