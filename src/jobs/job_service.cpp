@@ -150,7 +150,16 @@ Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) 
       lock.unlock();
       Outcome outcome;
       outcome.state = JobState::Cancelled;
-      finish_job(db, job, outcome);
+      try {
+        record_finish(db, job, outcome);
+      } catch (...) {  // the row is still queued: so is the job (at the back of its owner's line)
+        {
+          std::lock_guard relock(mutex_);
+          if (accepting_) queue_.push_unbounded(QueuedJob{job.id, tenant_id, job.owner_id, job.kind, job.priority});
+        }
+        work_cv_.notify_one();
+        throw;
+      }
       count_finished(job.kind, JobState::Cancelled);
       publish_state(job);
       return job;
@@ -168,7 +177,7 @@ Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) 
     if (job.state == JobState::Queued) {
       Outcome outcome;
       outcome.state = JobState::Cancelled;
-      finish_job(db, job, outcome);
+      record_finish(db, job, outcome);
       lock.unlock();
       count_finished(job.kind, JobState::Cancelled);
       publish_state(job);
@@ -315,12 +324,19 @@ JobService::Outcome JobService::call_handler(const Handler* handler, JobContext&
 }
 
 void JobService::finish_job(store::Database& db, Job& job, const Outcome& outcome) {
-  const std::int64_t now = now_ms();
   try {
-    repo::finish(db, job.id, outcome.state, outcome.result, outcome.error, now);
+    record_finish(db, job, outcome);
   } catch (const std::exception& e) {
     spdlog::error("jobs: recording job {} as {} failed: {}", job.id, store::to_string(outcome.state), e.what());
+    job.state = outcome.state;  // the event still tells what happened
+    job.result = outcome.result;
+    job.error = outcome.error;
   }
+}
+
+void JobService::record_finish(store::Database& db, Job& job, const Outcome& outcome) {
+  const std::int64_t now = now_ms();
+  repo::finish(db, job.id, outcome.state, outcome.result, outcome.error, now);
   job.state = outcome.state;
   if (outcome.state == JobState::Succeeded) job.progress = 1.0;  // as job_repo::finish records it
   job.result = outcome.result;

@@ -106,6 +106,9 @@ class JobService {
   void worker_loop();
   void run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control);
   Outcome call_handler(const Handler* handler, JobContext& ctx, const QueuedJob& queued);
+  // Writes the final state and updates job to match; throws what the database throws.
+  void record_finish(store::Database& db, Job& job, const Outcome& outcome);
+  // record_finish, logging a database failure instead of throwing (workers, recovery).
   void finish_job(store::Database& db, Job& job, const Outcome& outcome);
   void publish_state(const Job& job);
   void count_finished(const std::string& kind, JobState state);
