@@ -64,6 +64,7 @@ TEST_CASE("embedded migrations are numbered and non-empty") {
     CHECK(set[0].version == 1);
     CHECK(set[0].name == "0001_init");
     CHECK(set[0].sql.find("CREATE TABLE") != std::string_view::npos);
+    for (std::size_t i = 1; i < set.size(); ++i) CHECK(set[i].version > set[i - 1].version);
   }
 }
 
