@@ -5,12 +5,17 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <cstdlib>
 #include <cmath>
 #include <string>
 #include <thread>
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/ml/tfjs_weights.hpp"
+#include "direct_conv.hpp"
 
 namespace cadenza::ml {
 namespace {
@@ -66,39 +71,99 @@ struct BasicPitchNet::Impl {
   // anti-aliasing low-pass used to halve the rate before the next (lower) octave.
   std::array<torch::Tensor, kOctaves> cqt;
   std::array<torch::Tensor, kOctaves - 1> lowpass;
-  torch::Tensor cqt_scale;  // [309, 1]
+  torch::Tensor cqt_scale;  // [309]
   float log_eps = 0, log_mul = 0, bn_scale = 0, bn_offset = 0;
   torch::Tensor w1, b1, wc, bc, w2, b2, w3, b3, w4, b4, w5, b5;
   int batch = 4;
+  int threads = 1;
+
+  // The same layers packed for the AVX2 kernels (used when the CPU has AVX2 + FMA).
+  bool fast = false;
+  std::array<PackedConv, kOctaves> cqt_packed;
+  std::array<std::vector<float>, kOctaves - 1> lp_even, lp_odd;
+  PackedConv pk1, pk2, pk4;
+
+  // [B, C, H, W] zero-padded input -> relu?(conv) as [B, O, H_out, w_out] (a permuted NHWC tensor).
+  static torch::Tensor conv_fast(const torch::Tensor& padded, const PackedConv& k, int stride, int w_out, bool relu) {
+    const auto B = padded.size(0), h_in = padded.size(2), w_in = padded.size(3);
+    const auto h_out = h_in - k.kh + 1;
+    auto out = torch::empty({B, h_out, w_out, k.o}, torch::kFloat32);
+    const float* in = padded.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const auto image = padded.size(1) * h_in * w_in;
+    at::parallel_for(0, B * h_out, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (auto r = begin; r < end; ++r) {
+        const auto b = r / h_out, row = r % h_out;
+        conv_row(k, in + b * image, int(h_in), int(w_in), int(row), stride, w_out, relu,
+                 dst + r * std::int64_t(w_out) * k.o);
+      }
+    });
+    return out.permute({0, 3, 1, 2});
+  }
+
+  // CQT magnitudes [B, T, 309] through torch's conv1d.
+  torch::Tensor cqt_torch(const torch::Tensor& audio) const {
+    torch::Tensor x = audio.unsqueeze(1);  // [B, 1, L]
+    std::vector<torch::Tensor> re, im;
+    for (int o = 0; o < kOctaves; ++o) {
+      auto xp = F::pad(x, F::PadFuncOptions({128, 128}).mode(torch::kReflect));
+      auto y = torch::conv1d(xp, cqt[o], {}, kFftHop >> o).transpose(1, 2);  // [B, T, 72]
+      re.push_back(y.slice(2, 0, kBinsPerOctave));
+      im.push_back(y.slice(2, kBinsPerOctave, 2 * kBinsPerOctave));
+      if (o + 1 < kOctaves) x = torch::conv1d(F::pad(x, F::PadFuncOptions({127, 127})), lowpass[o], {}, 2);
+    }
+    return magnitudes(re, im);
+  }
+
+  // The same with the AVX2 kernels: 256-tap CQT rows and a polyphase stride-2 low-pass.
+  torch::Tensor cqt_fast(const torch::Tensor& audio) const {
+    const auto B = audio.size(0);
+    std::vector<torch::Tensor> re, im;
+    torch::Tensor x = audio;  // [B, L]
+    for (int o = 0; o < kOctaves; ++o) {
+      auto xp = F::pad(x.unsqueeze(1), F::PadFuncOptions({128, 128}).mode(torch::kReflect)).unsqueeze(1).contiguous();
+      const int frames = int((xp.size(3) - 256) / (kFftHop >> o) + 1);
+      auto y = conv_fast(xp, cqt_packed[o], kFftHop >> o, frames, false).squeeze(2).transpose(1, 2);  // [B, T, 72]
+      re.push_back(y.slice(2, 0, kBinsPerOctave));
+      im.push_back(y.slice(2, kBinsPerOctave, 2 * kBinsPerOctave));
+      if (o + 1 < kOctaves) {
+        auto zp = F::pad(x, F::PadFuncOptions({127, 127}));
+        auto even = zp.slice(1, 0, c10::nullopt, 2).contiguous(), odd = zp.slice(1, 1, c10::nullopt, 2).contiguous();
+        const auto n_out = (zp.size(1) - 256) / 2 + 1;
+        auto next = torch::empty({B, n_out}, torch::kFloat32);
+        at::parallel_for(0, B, 1, [&](std::int64_t begin, std::int64_t end) {
+          for (auto b = begin; b < end; ++b)
+            fir_decimate2(even.data_ptr<float>() + b * even.size(1), odd.data_ptr<float>() + b * odd.size(1),
+                          lp_even[o].data(), lp_odd[o].data(), 128, next.data_ptr<float>() + b * n_out, int(n_out));
+        });
+        x = next;
+      }
+    }
+    return magnitudes(re, im);
+  }
+
+  // Lowest octave first, top 309 bins, scaled, |re + i im|.
+  torch::Tensor magnitudes(std::vector<torch::Tensor>& re, std::vector<torch::Tensor>& im) const {
+    std::reverse(re.begin(), re.end());
+    std::reverse(im.begin(), im.end());
+    const std::int64_t total = std::int64_t(kOctaves) * kBinsPerOctave;
+    auto real = torch::cat(re, 2).slice(2, total - kCqtBins, total) * cqt_scale;
+    auto imag = torch::cat(im, 2).slice(2, total - kCqtBins, total) * cqt_scale;
+    return torch::sqrt(real * real + imag * imag);
+  }
 
   // Returns {contours [B,T,264], notes [B,T,88], onsets [B,T,88]}.
   std::array<torch::Tensor, 3> forward(const torch::Tensor& audio) const {
     const auto B = audio.size(0);
-    torch::Tensor x = audio.unsqueeze(1);  // [B, 1, L]
-    std::vector<torch::Tensor> re, im;
-    for (int o = 0; o < kOctaves; ++o) {
-      const int hop = kFftHop >> o;
-      auto xp = F::pad(x, F::PadFuncOptions({128, 128}).mode(torch::kReflect));
-      auto y = torch::conv1d(xp, cqt[o], {}, hop);  // [B, 72, T]
-      re.push_back(y.slice(1, 0, kBinsPerOctave));
-      im.push_back(y.slice(1, kBinsPerOctave, 2 * kBinsPerOctave));
-      if (o + 1 < kOctaves) x = torch::conv1d(F::pad(x, F::PadFuncOptions({127, 127})), lowpass[o], {}, 2);
-    }
-    std::reverse(re.begin(), re.end());  // lowest octave first
-    std::reverse(im.begin(), im.end());
-    const std::int64_t total = std::int64_t(kOctaves) * kBinsPerOctave;
-    auto real = torch::cat(re, 1).slice(1, total - kCqtBins, total) * cqt_scale;
-    auto imag = torch::cat(im, 1).slice(1, total - kCqtBins, total) * cqt_scale;
-    auto mag = torch::sqrt(real * real + imag * imag);  // [B, 309, T]
+    auto mag = fast ? cqt_fast(audio) : cqt_torch(audio);  // [B, T, 309]
 
     // Normalised log power, per window: (dB - min) / (max - min), 0 where max - min == 0.
     auto db = torch::log(mag * mag + log_eps) * log_mul;
-    auto flat = db.reshape({B, -1});
-    auto mn = std::get<0>(flat.min(1)).view({B, 1, 1});
+    auto mn = std::get<0>(db.reshape({B, -1}).min(1)).view({B, 1, 1});
     auto sub = db - mn;
     auto mx = std::get<0>(sub.reshape({B, -1}).max(1)).view({B, 1, 1});
     auto norm = torch::where(mx == 0, torch::zeros_like(sub), sub / mx);
-    auto bn = (norm * bn_scale + bn_offset).transpose(1, 2).contiguous();  // [B, T, 309]
+    auto bn = norm * bn_scale + bn_offset;  // [B, T, 309]
 
     // Harmonic stacking: 8 shifted copies of the CQT, cut to 264 bins -> [B, 8, T, 264].
     auto padded = F::pad(bn, F::PadFuncOptions({36, 101}));
@@ -106,11 +171,19 @@ struct BasicPitchNet::Impl {
     for (int s : kHarmonicShifts) shifted.push_back(padded.slice(2, 36 + s, 36 + s + kStackBins));
     auto hs = torch::stack(shifted, 1);
 
-    auto h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
-    auto contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));        // [B, 1, T, 264]
-    auto h2 = torch::relu(torch::conv2d(contour, w2, b2, {1, 3}, {3, 2}));      // [B, 32, T, 88]
-    auto note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));           // [B, 1, T, 88]
-    auto h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));           // [B, 32, T, 88]
+    torch::Tensor h1, h2, h3, contour;
+    if (fast) {
+      h1 = conv_fast(F::pad(hs, F::PadFuncOptions({19, 19, 1, 1})).contiguous(), pk1, 1, kStackBins, true);
+      contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));  // [B, 1, T, 264]
+      h2 = conv_fast(F::pad(contour, F::PadFuncOptions({2, 2, 3, 3})).contiguous(), pk2, 3, kNotes, true);
+      h3 = conv_fast(F::pad(hs, F::PadFuncOptions({1, 1, 2, 2})).contiguous(), pk4, 3, kNotes, true);
+    } else {
+      h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
+      contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));
+      h2 = torch::relu(torch::conv2d(contour, w2, b2, {1, 3}, {3, 2}));  // [B, 32, T, 88]
+      h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));       // [B, 32, T, 88]
+    }
+    auto note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));  // [B, 1, T, 88]
     auto onset = torch::sigmoid(torch::conv2d(torch::cat({note, h3}, 1), w5, b5, 1, {1, 1}));
     return {contour.squeeze(1), note.squeeze(1), onset.squeeze(1)};
   }
@@ -130,7 +203,7 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
                            conv1d_weight(w, conv_name(3 * o + 1), kBinsPerOctave)}, 0);
     if (o + 1 < kOctaves) m.lowpass[o] = conv1d_weight(w, conv_name(3 * o + 2), 1);
   }
-  m.cqt_scale = from_tfjs(w.get("cq_t2010v2_1/Sqrt", {kCqtBins, 1, 1})).reshape({kCqtBins, 1});
+  m.cqt_scale = from_tfjs(w.get("cq_t2010v2_1/Sqrt", {kCqtBins, 1, 1})).reshape({kCqtBins});
   m.log_eps = scalar(w, "normalized_log_1/add/y");
   m.log_mul = scalar(w, "normalized_log_1/truediv");
   m.bn_scale = scalar(w, "batch_normalization/FusedBatchNormV3/Scaled");
@@ -148,15 +221,34 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
   m.w5 = conv2d_weight(w, "conv2d_5/Conv2D/ReadVariableOp", {3, 3, 33, 1});
   m.b5 = from_tfjs(w.get("conv2d_5/BiasAdd/ReadVariableOp", {1}));
   m.batch = std::max(1, options.batch_windows);
-  int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  m.fast = direct_conv_supported() && std::getenv("CADENZA_NO_DIRECT_CONV") == nullptr;
+  if (m.fast) {
+    auto vec = [](const torch::Tensor& t) {
+      auto c = t.contiguous();
+      return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    };
+    for (int o = 0; o < kOctaves; ++o) {
+      // [72, 1, 256] -> TF layout [1, 256, 1, 72].
+      m.cqt_packed[o] = PackedConv::from_tf(vec(m.cqt[o].squeeze(1).t()), 1, 256, 1, 2 * kBinsPerOctave, {});
+      if (o + 1 < kOctaves) {
+        auto h = m.lowpass[o].reshape({256});
+        m.lp_even[o] = vec(h.slice(0, 0, c10::nullopt, 2));
+        m.lp_odd[o] = vec(h.slice(0, 1, c10::nullopt, 2));
+      }
+    }
+    m.pk1 = PackedConv::from_tf(w.get("conv2d_1/Conv2D_weights").values, 3, 39, 8, 8, vec(m.b1));
+    m.pk2 = PackedConv::from_tf(w.get("conv2d_2/Conv2D/ReadVariableOp").values, 7, 7, 1, 32, vec(m.b2));
+    m.pk4 = PackedConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4));
+  }
+  m.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  // Parallelism is over windows (see infer); torch itself runs each window single-threaded.
+  torch::set_num_threads(1);
 }
 
 BasicPitchNet::~BasicPitchNet() = default;
 
 BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const std::function<void(double)>& progress,
                                       const std::function<bool()>& cancelled) const {
-  c10::InferenceMode guard;
   BasicPitchOutput out;
   out.n_frames = output_frames(mono22k.size());
   if (out.n_frames <= 0) return out;
@@ -167,36 +259,75 @@ BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const s
   const std::int64_t padded_len = kPadStart + std::int64_t(mono22k.size());
   const int half = kOverlapFrames / 2;
 
-  for (std::int64_t first = 0; first < n_windows; first += impl_->batch) {
-    if (cancelled && cancelled()) throw Cancelled{};
-    const std::int64_t count = std::min<std::int64_t>(impl_->batch, n_windows - first);
-    auto input = torch::zeros({count, kWindowSamples}, torch::kFloat32);
-    float* in = input.data_ptr<float>();
-    for (std::int64_t b = 0; b < count; ++b) {
-      const std::int64_t start = (first + b) * kHopSamples;  // position in the zero-padded signal
-      for (std::int64_t j = 0; j < kWindowSamples; ++j) {
-        const std::int64_t p = start + j - kPadStart;
-        if (p >= 0 && start + j < padded_len) in[b * kWindowSamples + j] = mono22k[std::size_t(p)];
+  // Windows are split into chunks of up to `batch`; `threads` workers take chunks in turn, each
+  // running torch single-threaded (no OpenMP spinning, which costs dearly on a busy machine).
+  const int workers = int(std::min<std::int64_t>(impl_->threads, n_windows));
+  const std::int64_t chunk =
+      std::max<std::int64_t>(1, std::min<std::int64_t>(impl_->batch, (n_windows + workers - 1) / workers));
+  const std::int64_t n_chunks = (n_windows + chunk - 1) / chunk;
+  std::atomic<std::int64_t> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // serialises progress / cancellation callbacks and the first error
+  std::exception_ptr error;
+
+  auto work = [&] {
+    try {
+      c10::InferenceMode guard;
+      for (;;) {
+        const std::int64_t c = next.fetch_add(1);
+        if (c >= n_chunks || stop) return;
+        {
+          std::lock_guard lock{mu};
+          if (cancelled && cancelled()) {
+            stop = true;
+            return;
+          }
+        }
+        const std::int64_t first = c * chunk, count = std::min<std::int64_t>(chunk, n_windows - first);
+        auto input = torch::zeros({count, kWindowSamples}, torch::kFloat32);
+        float* in = input.data_ptr<float>();
+        for (std::int64_t b = 0; b < count; ++b) {
+          const std::int64_t start = (first + b) * kHopSamples;  // position in the zero-padded signal
+          const std::int64_t lo = std::max<std::int64_t>(start, kPadStart);
+          const std::int64_t hi = std::min<std::int64_t>(start + kWindowSamples, padded_len);
+          if (hi > lo)
+            std::copy(mono22k.begin() + (lo - kPadStart), mono22k.begin() + (hi - kPadStart),
+                      in + b * kWindowSamples + (lo - start));
+        }
+        auto [contour, note, onset] = impl_->forward(input);
+        contour = contour.contiguous();
+        note = note.contiguous();
+        onset = onset.contiguous();
+        for (std::int64_t b = 0; b < count; ++b) {
+          const std::int64_t frame0 = (first + b) * kFramesPerWindow;
+          const std::int64_t keep = std::min<std::int64_t>(kFramesPerWindow, out.n_frames - frame0);
+          if (keep <= 0) break;
+          auto copy = [&](const torch::Tensor& t, std::vector<float>& dst, int bins) {
+            const float* src = t.data_ptr<float>() + (b * kWindowFrames + half) * bins;
+            std::copy(src, src + keep * bins, dst.data() + frame0 * bins);
+          };
+          copy(note, out.frames, kNotes);
+          copy(onset, out.onsets, kNotes);
+          copy(contour, out.contours, kContourBins);
+        }
+        const std::int64_t finished = done.fetch_add(count) + count;
+        if (progress) {
+          std::lock_guard lock{mu};
+          progress(double(finished) / double(n_windows));
+        }
       }
+    } catch (...) {
+      std::lock_guard lock{mu};
+      if (!error) error = std::current_exception();
+      stop = true;
     }
-    auto [contour, note, onset] = impl_->forward(input);
-    contour = contour.contiguous();
-    note = note.contiguous();
-    onset = onset.contiguous();
-    for (std::int64_t b = 0; b < count; ++b) {
-      const std::int64_t frame0 = (first + b) * kFramesPerWindow;
-      const std::int64_t keep = std::min<std::int64_t>(kFramesPerWindow, out.n_frames - frame0);
-      if (keep <= 0) break;
-      auto copy = [&](const torch::Tensor& t, std::vector<float>& dst, int bins) {
-        const float* src = t.data_ptr<float>() + (b * kWindowFrames + half) * bins;
-        std::copy(src, src + keep * bins, dst.data() + frame0 * bins);
-      };
-      copy(note, out.frames, kNotes);
-      copy(onset, out.onsets, kNotes);
-      copy(contour, out.contours, kContourBins);
-    }
-    if (progress) progress(double(first + count) / double(n_windows));
-  }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  if (stop) throw Cancelled{};
   return out;
 }
 

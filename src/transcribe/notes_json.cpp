@@ -5,10 +5,10 @@
 namespace cadenza::transcribe {
 
 std::string notes_to_json(const std::vector<NoteEvent>& notes, int indent) {
-  nlohmann::json arr = nlohmann::json::array();
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
   for (const auto& n : notes)
     arr.push_back({{"start", n.start}, {"end", n.end}, {"pitch", n.pitch}, {"velocity", n.velocity}, {"bends", n.bends}});
-  return nlohmann::json{{"notes", std::move(arr)}}.dump(indent);
+  return nlohmann::ordered_json{{"notes", std::move(arr)}}.dump(indent);
 }
 
 }  // namespace cadenza::transcribe
