@@ -9,6 +9,7 @@
 // report parity (max |diff| of frames / onsets / contours, % notes identical) on the long piece.
 //
 // Usage: transcription_speed [--seconds 180] [--threads 2] [--runs 2] [--ref-seconds S | --no-ref]
+//        transcription_speed --parity AUDIO_FILE      (parity only, e.g. the GuitarSet recording)
 //   --ref-seconds S  run the reference on the first S seconds only (it takes ~6 s per audio second)
 #include <algorithm>
 #include <cmath>
@@ -35,12 +36,33 @@ double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
+// Runs Cadenza on the 22050 Hz WAV the reference read and prints how far apart the two are.
+void print_parity(const transcribe::Transcriber& tr, const path& wav22, const bench::Reference& ref) {
+  auto same = tr.run(audio::load_mono(wav22, transcribe::Transcriber::kSampleRate));
+  using Key = std::tuple<int, long, long>;
+  std::multiset<Key> theirs;
+  for (const auto& n : ref.notes) {
+    const double s = n["startTimeSeconds"].get<double>();
+    theirs.insert({n["pitchMidi"].get<int>(), std::lround(s * 1e4), std::lround((s + n["durationSeconds"].get<double>()) * 1e4)});
+  }
+  std::size_t matched = 0;
+  for (const auto& n : same.notes)
+    if (auto it = theirs.find({n.pitch, std::lround(n.start * 1e4), std::lround(n.end * 1e4)}); it != theirs.end())
+      theirs.erase(it), ++matched;
+  std::printf("parity on %.1f s (onset 0.5, frame 0.3, min length 11 frames, melodia on): max |diff| frames %.2e "
+              "onsets %.2e contours %.2e; notes %zu vs %zu, %.2f %% identical (pitch, start, end)\n",
+              ref.audio_s, max_abs(same.model.frames, ref.frames), max_abs(same.model.onsets, ref.onsets),
+              max_abs(same.model.contours, ref.contours), same.notes.size(), ref.notes.size(),
+              100.0 * double(matched) / double(std::max<std::size_t>(1, std::max(same.notes.size(), ref.notes.size()))));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = 180, ref_seconds = -1;
   int threads = 2, runs = 2;
   bool no_ref = false;
+  std::string parity_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string{argv[++i]} : std::string{"0"}; };
@@ -49,14 +71,34 @@ int main(int argc, char** argv) {
     else if (a == "--runs") runs = std::max(1, std::stoi(next()));
     else if (a == "--ref-seconds") ref_seconds = std::stod(next());
     else if (a == "--no-ref") no_ref = true;
+    else if (a == "--parity") parity_file = next();
     else {
-      std::fprintf(stderr, "usage: transcription_speed [--seconds S] [--threads N] [--runs N] [--ref-seconds S | --no-ref]\n");
+      std::fprintf(stderr, "usage: transcription_speed [--seconds S] [--threads N] [--runs N] [--ref-seconds S | --no-ref]\n"
+                           "       transcription_speed --parity AUDIO_FILE\n");
       return 2;
     }
   }
   if (ref_seconds <= 0 || ref_seconds > seconds) ref_seconds = seconds;
   const path work = bench::fs::temp_directory_path() / ("cadenza-speed-" + std::to_string(::getpid()));
   bench::fs::create_directories(work);
+
+  if (!parity_file.empty()) {  // parity only, on any audio file
+    const path wav22 = work / "input22k.wav";
+    if (bench::sh("sox " + bench::q(parity_file) + " -r 22050 -c 1 -b 32 -e float " + bench::q(wav22)) != 0) {
+      std::fprintf(stderr, "sox cannot read %s\n", parity_file.c_str());
+      return 1;
+    }
+    transcribe::Transcriber tr{transcribe::TranscriberOptions{ml::default_models_dir(), threads, 4}};
+    auto ref = bench::run_reference(wav22, work / "ref");
+    if (!ref.ok) {
+      std::fprintf(stderr, "reference failed: run scripts/setup (models/node_modules with @tensorflow/tfjs)\n");
+      return 1;
+    }
+    std::printf("%s\n", parity_file.c_str());
+    print_parity(tr, wav22, ref);
+    bench::fs::remove_all(work);
+    return 0;
+  }
 
   // 1. The piece.
   std::vector<path> midis;
@@ -139,22 +181,7 @@ int main(int argc, char** argv) {
               rtf / ref.rtf >= 150 ? "MET" : "NOT MET");
 
   // 4. Parity on the audio the reference saw.
-  auto mono22 = audio::load_mono(ref22, transcribe::Transcriber::kSampleRate);
-  auto same = tr.run(mono22);
-  using Key = std::tuple<int, long, long>;
-  std::multiset<Key> theirs;
-  for (const auto& n : ref.notes) {
-    const double s = n["startTimeSeconds"].get<double>();
-    theirs.insert({n["pitchMidi"].get<int>(), std::lround(s * 1e4), std::lround((s + n["durationSeconds"].get<double>()) * 1e4)});
-  }
-  std::size_t matched = 0;
-  for (const auto& n : same.notes)
-    if (auto it = theirs.find({n.pitch, std::lround(n.start * 1e4), std::lround(n.end * 1e4)}); it != theirs.end())
-      theirs.erase(it), ++matched;
-  std::printf("parity on %.0f s: max |diff| frames %.2e onsets %.2e contours %.2e; notes %zu vs %zu, %.2f %% identical\n",
-              ref.audio_s, max_abs(same.model.frames, ref.frames), max_abs(same.model.onsets, ref.onsets),
-              max_abs(same.model.contours, ref.contours), same.notes.size(), ref.notes.size(),
-              100.0 * double(matched) / double(std::max<std::size_t>(1, std::max(same.notes.size(), ref.notes.size()))));
+  print_parity(tr, ref22, ref);
   bench::fs::remove_all(work);
   return 0;
 }

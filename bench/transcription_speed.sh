@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs bench/transcription_speed.cpp (libtorch Basic Pitch vs the npm reference).
 #   bench/transcription_speed.sh [--seconds 180] [--threads 2] [--runs 2] [--ref-seconds S | --no-ref]
+#   bench/transcription_speed.sh --parity AUDIO_FILE     (parity with the reference on any file)
 # BUILD_DIR defaults to ./build. Needs scripts/setup (FluidSynth, sox, models/node_modules).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -121,12 +121,19 @@ DecodedAudio decode_bytes(std::string_view bytes, const DecodeLimits& limits, st
     throw Error{ErrorKind::Unprocessable, name + ": the audio data is damaged: " + sf_error_number(err)};
   if (out.mono.empty())
     throw Error{ErrorKind::Unprocessable, name + ": the file holds no audio samples (empty or truncated)"};
-  // libsndfile shortens a WAV/AIFF whose header promises more data than the file holds and notes it
-  // in its log: that is a truncated upload, not a shorter piece.
-  const std::string log = log_info(file.get());
-  if (log.find("should be") != std::string::npos && log.find("data") != std::string::npos &&
-      (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
-    throw Error{ErrorKind::Unprocessable, name + ": the file is truncated (its header promises more audio)"};
+  // A truncated upload, not a shorter piece: libsndfile shortens a WAV/AIFF whose header promises more
+  // data than the file holds (and says so in its log); a FLAC stream ends before the sample count of
+  // its STREAMINFO. MP3 lengths are estimates, so MP3 is left out of both checks.
+  if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG) {
+    const std::string log = log_info(file.get());
+    const bool short_header = log.find("should be") != std::string::npos && log.find("data") != std::string::npos;
+    const bool short_stream = info.frames > 0 && info.frames != SF_COUNT_MAX &&
+                              double(out.mono.size()) < 0.99 * double(info.frames) - 1024;
+    if (short_header || short_stream)
+      throw Error{ErrorKind::Unprocessable, name + ": the file is truncated (its header promises " +
+                                                std::to_string(info.frames) + " samples, it holds " +
+                                                std::to_string(out.mono.size()) + ")"};
+  }
   for (float& s : out.mono)
     if (!std::isfinite(s)) s = 0.f;
   return out;

@@ -101,6 +101,10 @@ TEST_CASE("not audio, empty, truncated, too long and too large give clear errors
   CHECK(kind_of(wav.substr(0, wav.size() / 2)) == ErrorKind::Unprocessable);  // cut in the middle
   CHECK(kind_of(wav, audio::DecodeLimits{0.5, 1u << 30}) == ErrorKind::Unprocessable);
   CHECK(kind_of(wav, audio::DecodeLimits{60, 1000}) == ErrorKind::PayloadTooLarge);
+  const std::string flac = slurp(make_tone("flac"));
+  CHECK(kind_of(flac.substr(0, flac.size() / 2)) == ErrorKind::Unprocessable);
+  const std::string ogg = slurp(make_tone("ogg"));
+  CHECK(kind_of(ogg.substr(0, ogg.size() / 3)) == ErrorKind::Unprocessable);
   std::string garbage = wav.substr(0, 12) + std::string(5000, '\x7f');
   CHECK(kind_of(garbage) != ErrorKind::Internal);
   CHECK_THROWS_AS(audio::decode_file(scratch() / "missing.wav"), Error);
