@@ -19,13 +19,19 @@ using namespace cadenza;
 namespace fs = std::filesystem;
 
 namespace {
+// A scratch directory for this test run, removed at exit.
+struct ScratchDir {
+  fs::path dir = fs::temp_directory_path() / ("cadenza-audio-test-" + std::to_string(::getpid()));
+  ScratchDir() { fs::create_directories(dir); }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
 fs::path scratch() {
-  static fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("cadenza-audio-test-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static ScratchDir d;
+  return d.dir;
 }
 
 std::string slurp(const fs::path& p) {
