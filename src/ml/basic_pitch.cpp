@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
-#include <cstdlib>
-#include <cmath>
 #include <string>
 #include <thread>
 

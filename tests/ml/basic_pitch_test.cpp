@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/ml/tfjs_weights.hpp"
@@ -69,6 +71,24 @@ TEST_CASE("progress is reported and cancellation stops inference") {
     if (out.frames[mid * 88 + k] > out.frames[mid * 88 + best]) best = k;
   CHECK(best == 48);
   CHECK_THROWS_AS(net().infer(audio, {}, [] { return true; }), ml::Cancelled);
+}
+
+TEST_CASE("the AVX2 kernels agree with torch's convolutions") {
+  std::vector<float> audio(22050 * 4);
+  std::uint32_t seed = 7;
+  for (std::size_t i = 0; i < audio.size(); ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    audio[i] = 0.2f * float(std::sin(2 * M_PI * 261.6 * double(i) / 22050)) + 0.05f * (float(seed >> 8) / 16777216.f - 0.5f);
+  }
+  auto fast = net().infer(audio);
+  ::setenv("CADENZA_NO_DIRECT_CONV", "1", 1);
+  BasicPitchNet plain{ml::BasicPitchOptions{ml::default_models_dir(), 2, 4}};
+  ::unsetenv("CADENZA_NO_DIRECT_CONV");
+  auto slow = plain.infer(audio);
+  REQUIRE(fast.n_frames == slow.n_frames);
+  CHECK(testing::max_abs_diff(fast.frames, slow.frames) < 1e-4);
+  CHECK(testing::max_abs_diff(fast.onsets, slow.onsets) < 1e-4);
+  CHECK(testing::max_abs_diff(fast.contours, slow.contours) < 1e-4);
 }
 
 TEST_CASE("parity with the npm reference on a short FluidSynth clip") {

@@ -2,7 +2,9 @@
 // Spotify's Basic Pitch (Apache-2.0, ICASSP 2022) rebuilt in libtorch: CQT front end (octave-wise
 // downsampling, complex kernels), log normalisation, harmonic stacking and the contour / note / onset
 // heads, with the weights of the pinned npm package `@spotify/basic-pitch@1.0.1` mapped by name from its
-// TF.js manifest. This header is torch-free.
+// TF.js manifest. This header is torch-free. On CPUs with AVX2/FMA the heaviest convolutions run
+// through hand-vectorised kernels (src/ml/direct_conv.cpp); elsewhere, or with the environment variable
+// CADENZA_NO_DIRECT_CONV set, everything goes through torch::conv1d/conv2d.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -23,7 +25,10 @@ std::filesystem::path default_models_dir();
 
 struct BasicPitchOptions {
   std::filesystem::path models_dir = default_models_dir();
-  int threads = 0;        // intra-op threads for torch; 0 = hardware concurrency
+  // Worker threads per infer() call, each evaluating its own batches of windows; 0 = hardware
+  // concurrency. Torch's own intra-op pool is set to 1 thread (process-wide) so that workers never
+  // spin in OpenMP barriers.
+  int threads = 0;
   int batch_windows = 4;  // windows evaluated per forward pass
 };
 
