@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sox cannot read %s\n", parity_file.c_str());
       return 1;
     }
-    transcribe::Transcriber tr{transcribe::TranscriberOptions{ml::default_models_dir(), threads, 4}};
+    transcribe::Transcriber tr{transcribe::TranscriberOptions{ml::default_models_dir(), threads, 4, true}};
     auto ref = bench::run_reference(wav22, work / "ref");
     if (!ref.ok) {
       std::fprintf(stderr, "reference failed: run scripts/setup (models/node_modules with @tensorflow/tfjs)\n");
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
 
   // 2. Cadenza.
   double t0 = bench::now_s();
-  transcribe::Transcriber tr{transcribe::TranscriberOptions{ml::default_models_dir(), threads, 4}};
+  transcribe::Transcriber tr{transcribe::TranscriberOptions{ml::default_models_dir(), threads, 4, true}};
   const double load_s = bench::now_s() - t0;
   std::vector<double> times, cpu;
   transcribe::Result result;

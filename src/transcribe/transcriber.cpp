@@ -26,7 +26,8 @@ void validate(const NoteOptions& o) {
 
 Transcriber::Transcriber(const TranscriberOptions& options)
     : net_(std::make_unique<ml::BasicPitchNet>(
-          ml::BasicPitchOptions{options.models_dir, options.threads, options.batch_windows})) {}
+          ml::BasicPitchOptions{options.models_dir, options.threads, options.batch_windows})),
+      keep_activations_(options.keep_activations) {}
 
 Transcriber::~Transcriber() = default;
 
@@ -57,6 +58,7 @@ Result Transcriber::run(const std::vector<float>& mono22k, const NoteOptions& op
   if (cancelled && cancelled()) throw ml::Cancelled{};
   report(0.95, "notes");
   r.notes = notes_from_output(r.model, options);
+  if (!keep_activations_) r.model = ml::BasicPitchOutput{r.model.n_frames, {}, {}, {}};
   report(1.0, "done");
   return r;
 }

@@ -15,7 +15,7 @@ using namespace cadenza::transcribe;
 
 namespace {
 const Transcriber& transcriber() {
-  static Transcriber t{TranscriberOptions{ml::default_models_dir(), 2, 4}};
+  static Transcriber t{TranscriberOptions{ml::default_models_dir(), 2, 4, true}};
   return t;
 }
 
@@ -97,4 +97,14 @@ TEST_CASE("notes match the npm reference on a short FluidSynth clip") {
   CHECK(ref.notes.size() > 5);
   CHECK(frac >= 0.99);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("activations are freed unless asked for") {
+  Transcriber lean{TranscriberOptions{ml::default_models_dir(), 1, 2}};
+  auto r = lean.run(tone(440.0, 3.0));
+  CHECK(r.n_frames == 258);
+  CHECK(r.model.frames.empty());
+  CHECK(r.model.contours.empty());
+  CHECK(!r.notes.empty());
+  CHECK(transcriber().run(tone(440.0, 3.0)).model.frames.size() == 258u * 88);
 }

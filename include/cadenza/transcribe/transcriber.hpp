@@ -22,13 +22,16 @@ struct TranscriberOptions {
   std::filesystem::path models_dir = ml::default_models_dir();  // holds node_modules/@spotify/basic-pitch
   int threads = 0;        // torch intra-op threads; 0 = hardware concurrency
   int batch_windows = 4;  // 2-second windows per forward pass
+  // Keep the raw activations in Result::model (about 1.8 KB per frame, 150 KB per second of audio);
+  // off, run() frees them once the notes are made.
+  bool keep_activations = false;
 };
 
 struct Result {
   std::int64_t n_frames = 0;           // model frames (86 per second)
   int note_bins = 88;                  // frames / onsets width
   int contour_bins = 264;              // contours width
-  ml::BasicPitchOutput model;          // raw activations: frames, onsets, contours
+  ml::BasicPitchOutput model;          // raw activations (empty unless keep_activations)
   std::vector<NoteEvent> notes;        // sorted by start time, then pitch
 };
 
@@ -53,6 +56,7 @@ class Transcriber {
 
  private:
   std::unique_ptr<ml::BasicPitchNet> net_;
+  bool keep_activations_ = false;
 };
 
 }  // namespace cadenza::transcribe
