@@ -76,10 +76,15 @@ std::string to_midi(const std::vector<NoteEvent>& notes_in, double tempo_bpm, bo
 
   // One instrument (channel 0) or, with multiple_pitch_bends, one per pitch on its own channel.
   std::map<int, std::vector<Event>> tracks;
+  std::map<int, int> channels;  // track key -> MIDI channel (drums' channel 9 skipped)
   for (const auto& n : notes) {
     const int key = multiple_pitch_bends ? n.pitch : 0;
     auto& ev = tracks[key];
-    const int ch = multiple_pitch_bends ? int(tracks.size() - 1) % 16 : 0;
+    if (!channels.count(key)) {
+      const int next = int(channels.size()) % 15;
+      channels[key] = next >= 9 ? next + 1 : next;
+    }
+    const int ch = channels[key];
     if (ev.empty()) ev.push_back({0, 0, std::string{char(0xC0 | ch), char(kProgram)}});
     const int vel = std::clamp(int(std::nearbyint(127.0 * n.velocity)), 1, 127);
     const int pitch = std::clamp(n.pitch, 0, 127);

@@ -33,8 +33,11 @@ TEST_CASE("SMF: header, tempo track, notes and pitch bends") {
 TEST_CASE("overlapping notes lose their bends unless multiple_pitch_bends") {
   std::vector<NoteEvent> notes{{0.0, 1.0, 60, 0.5, {1}}, {0.5, 1.5, 67, 0.5, {1}}};
   CHECK(count(to_midi(notes), std::string{"\xE0", 1}) == 0);
+  notes.push_back({2.0, 2.5, 60, 0.5, {1}});
   auto multi = to_midi(notes, 120, true);
   CHECK(count(multi, "MTrk") == 3);
+  CHECK(count(multi, std::string{"\x90\x3C", 2}) == 2);  // both notes 60 on channel 0
+  CHECK(count(multi, std::string{"\x91\x43", 2}) == 1);  // 67 on channel 1
 }
 
 TEST_CASE("notes.json has the documented shape") {
