@@ -3,7 +3,8 @@
 // Pieces whose score is known are turned into note events (seconds) with a tempo, then engraved
 // and compared with the original:
 //   - Nottingham folk tunes (../shared/datasets/nottingham/MIDI): key and time signature from the
-//     MIDI meta events, bar lines at tick 0 + k * bar.
+//     MIDI meta events, bar lines at tick 0 + k * bar; the melody (track 1) belongs on the treble
+//     staff, the chords (track 2) on the bass staff.
 //   - JSB chorales (../shared/datasets/jsb-chorales/Jsb16thSeparated.json, test split): four
 //     voices on a 16th grid; soprano/alto belong on the treble staff, tenor/bass on the bass staff.
 // Conditions: "clean" (exact timing at a constant tempo) and "played" (onset jitter 15 ms,
@@ -12,7 +13,7 @@
 // the right place within the bar), onset in beats relative to the first note, duration in beats,
 // both, and staff.
 //
-// Usage: notation_accuracy [--limit N] [--shared DIR]
+// Usage: notation_accuracy [--limit N] [--shared DIR] [--verbose]
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -52,7 +53,7 @@ struct Piece {
 
 struct Tally {
   int pieces = 0, key_known = 0, key_ok = 0, meter_known = 0, meter_ok = 0;
-  long notes = 0, bar_ok = 0, onset_ok = 0, dur_ok = 0, both_ok = 0, staff_known = 0, staff_ok = 0;
+  long notes = 0, bar_known = 0, bar_ok = 0, onset_ok = 0, dur_ok = 0, both_ok = 0, staff_known = 0, staff_ok = 0;
   double seconds = 0;
 };
 
@@ -76,7 +77,8 @@ std::vector<Piece> nottingham(const fs::path& dir, int limit) {
     for (const auto& m : midi.meters)
       if (m.numerator != midi.meters.front().numerator || m.denominator != midi.meters.front().denominator) p.has_meter = false;
     for (const auto& n : midi.notes)
-      p.notes.push_back({n.pitch, static_cast<double>(n.start_tick) / midi.ppq, static_cast<double>(n.end_tick - n.start_tick) / midi.ppq, 0});
+      p.notes.push_back({n.pitch, static_cast<double>(n.start_tick) / midi.ppq, static_cast<double>(n.end_tick - n.start_tick) / midi.ppq,
+                         n.track == 0 ? 1 : 2});
     if (!p.notes.empty()) out.push_back(std::move(p));
   }
   return out;
@@ -156,7 +158,10 @@ std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rn
   return ev;
 }
 
+bool verbose = false;
+
 void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) {
+  const Tally before = t;
   std::mt19937 rng(seed);
   const auto events = perform(p, played, rng, bpm);
   nt::EngraveOptions opt;
@@ -190,7 +195,16 @@ void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) 
       const int64_t ours_in_bar = ((n->onset - score.pickup) % bar + bar) % bar;
       t.bar_ok += ref_in_bar == ours_in_bar;
     }
+    if (ref_bar > 0) ++t.bar_known;
     if (r.staff) ++t.staff_known, t.staff_ok += n->staff == r.staff;
+  }
+  if (verbose) {
+    const long n = t.notes - before.notes;
+    std::printf("%-16s %-6s bpm %5.1f  key %3d/%3d  meter %d/%d vs %d/%d  pickup %3lld  onset %5.1f%%  dur %5.1f%%  staff %5.1f%%\n",
+                p.name.c_str(), played ? "played" : "clean", bpm, score.key_at(0).fifths, p.fifths, score.time.beats,
+                score.time.beat_type, p.time.beats, p.time.beat_type, static_cast<long long>(score.pickup),
+                100.0 * (t.onset_ok - before.onset_ok) / n, 100.0 * (t.dur_ok - before.dur_ok) / n,
+                t.staff_known > before.staff_known ? 100.0 * (t.staff_ok - before.staff_ok) / (t.staff_known - before.staff_known) : 0.0);
   }
 }
 
@@ -204,7 +218,7 @@ std::string pct(long ok, long n) {
 void row(const char* set, const char* cond, const Tally& t) {
   std::printf("| %-10s | %-6s | %6d | %8s | %8s | %12s | %8s | %8s | %9s | %8s | %6.1f |\n", set, cond, t.pieces,
               pct(t.key_ok, t.key_known).c_str(), pct(t.meter_ok, t.meter_known).c_str(),
-              pct(t.bar_ok, t.notes).c_str(), pct(t.onset_ok, t.notes).c_str(), pct(t.dur_ok, t.notes).c_str(),
+              pct(t.bar_ok, t.bar_known).c_str(), pct(t.onset_ok, t.notes).c_str(), pct(t.dur_ok, t.notes).c_str(),
               pct(t.both_ok, t.notes).c_str(), pct(t.staff_ok, t.staff_known).c_str(), 1000.0 * t.seconds / std::max(1, t.pieces));
 }
 
@@ -216,8 +230,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--limit") && i + 1 < argc) limit = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--shared") && i + 1 < argc) shared = argv[++i];
+    else if (!std::strcmp(argv[i], "--verbose")) verbose = true;
     else {
-      std::fprintf(stderr, "usage: notation_accuracy [--limit N] [--shared DIR]\n");
+      std::fprintf(stderr, "usage: notation_accuracy [--limit N] [--shared DIR] [--verbose]\n");
       return 2;
     }
   }

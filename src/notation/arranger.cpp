@@ -90,16 +90,21 @@ std::vector<ScoreNote> piano(const std::vector<QuantizedNote>& input) {
 
 std::vector<ScoreNote> easy(const std::vector<QuantizedNote>& notes, const TimeSignature& time, int64_t pickup) {
   std::vector<ScoreNote> out;
-  // Melody: the highest note of each onset, held until the next melody onset.
+  // Melody: the highest note of each onset (skyline), held until the next melody onset.
   std::map<int64_t, const QuantizedNote*> top;
   for (const auto& n : notes) {
     auto& t = top[n.onset];
     if (!t || n.pitch > t->pitch) t = &n;
   }
-  for (auto it = top.begin(); it != top.end(); ++it) {
-    auto n = to_score_note(*it->second, 1);
-    const auto next = std::next(it);
-    if (next != top.end()) n.duration = std::min(n.duration, next->first - n.onset);
+  // An onset under a higher melody note that is still sounding is accompaniment, not melody.
+  std::vector<const QuantizedNote*> line;
+  for (const auto& [onset, n] : top) {
+    if (!line.empty() && line.back()->onset + line.back()->duration > onset && line.back()->pitch > n->pitch) continue;
+    line.push_back(n);
+  }
+  for (size_t i = 0; i < line.size(); ++i) {
+    auto n = to_score_note(*line[i], 1);
+    if (i + 1 < line.size()) n.duration = std::min(n.duration, line[i + 1]->onset - n.onset);
     while (n.pitch < 60) n.pitch += 12;
     out.push_back(n);
   }

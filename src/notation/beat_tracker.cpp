@@ -60,14 +60,31 @@ double estimate_tatum(const std::vector<Onset>& on) {
     return 0.5;
   }
   const double top = *std::max_element(h.begin(), h.end());
-  int pick = -1;
-  for (int b = 1; b + 1 < bins; ++b) {
-    if (h[b] >= h[b - 1] && h[b] >= h[b + 1] && h[b] >= 0.3 * top && lo + b * step >= std::log2(0.1)) {
-      pick = b;
-      break;
+  // The most frequent interval; a frequent interval of a half or a third of it is the finer
+  // pulse (long-short jig rhythms, quarter-eighth-eighth marches). A most frequent interval
+  // longer than a plausible pulse gives way to the shortest interval that is still frequent.
+  int pick = static_cast<int>(std::max_element(h.begin(), h.end()) - h.begin());
+  for (bool finer = true; finer;) {
+    finer = false;
+    for (double ratio : {2.0, 3.0}) {
+      const int c = static_cast<int>(std::lround(pick - std::log2(ratio) / step));
+      for (int b = std::max(1, c - 12); b <= std::min(bins - 2, c + 12) && !finer; ++b) {
+        if (h[b] >= h[b - 1] && h[b] >= h[b + 1] && h[b] >= 0.35 * h[pick] && lo + b * step >= std::log2(0.1)) {
+          pick = b;
+          finer = true;
+        }
+      }
+      if (finer) break;
     }
   }
-  if (pick < 0) pick = static_cast<int>(std::max_element(h.begin(), h.end()) - h.begin());
+  if (lo + pick * step > std::log2(0.7)) {
+    for (int b = 1; b + 1 < bins; ++b) {
+      if (h[b] >= h[b - 1] && h[b] >= h[b + 1] && h[b] >= 0.3 * top && lo + b * step >= std::log2(0.1)) {
+        pick = b;
+        break;
+      }
+    }
+  }
   const double centre = std::exp2(lo + pick * step);
   // Refine with the mean of the intervals near the peak.
   double s = 0, w = 0;
@@ -268,11 +285,11 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
   const TimeSignature sigs[] = {{2, 4}, {3, 4}, {4, 4}, {6, 8}, {9, 8}, {12, 8}};
   for (const auto& sig : sigs) {
     if (options.fixed_time && !(sig == options.time)) continue;
-    for (int tatum : {6, 12, 24}) {
+    for (int tatum : {6, 8, 12, 24}) {
       if (sig.bar_length() % tatum) continue;
       const int n = sig.bar_length() / tatum;
       if (n < 2 || n > 16) continue;
-      if (sig.compound() && tatum == 24) continue;
+      if (sig.compound() && (tatum == 24 || tatum == 8)) continue;
       hyps.push_back({sig, tatum});
     }
   }
@@ -282,6 +299,9 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
   }
   if (hyps.empty()) throw Error{ErrorKind::BadRequest, "unsupported time signature"};
 
+  // Onset positions in tatums relative to the first onset's pulse.
+  std::vector<double> rel_pos;
+  for (const auto& o : on) rel_pos.push_back(position_in(pulses, o.time) - first_index);
   double best = -1e9;
   Hypothesis chosen = hyps.front();
   int chosen_phase = 0;
@@ -290,11 +310,30 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
     const auto w = metrical_weights(h);
     const int n = static_cast<int>(w.size());
     const double beat_seconds = period * h.time.beat_length() / h.tatum;
-    const double tempo_prior = -0.12 * std::pow(std::log2(beat_seconds / 0.6), 2.0);
+    const double tempo_prior = -0.4 * std::pow(std::log2(beat_seconds / 0.59), 2.0);
+    // The frequent short value is most often written as an eighth, then a quarter, then a 16th.
+    // A triplet-eighth pulse needs to beat the plain readings clearly.
+    const double value_prior = h.tatum == 12 ? 0.0 : (h.tatum == 24 ? -0.06 : (h.tatum == 8 ? -0.1 : -0.12));
+    // Notational complexity: the share of onsets that need an unnatural beat division (triplets
+    // in simple time, duplets in compound time) under this reading.
+    const double beat_tatums = static_cast<double>(h.time.beat_length()) / h.tatum;
+    const std::vector<int> natural = h.time.compound() ? std::vector<int>{3, 6} : std::vector<int>{2, 4};
+    std::vector<double> odd_share(n, 0.0);
+    for (int phase = 0; phase < n; ++phase) {
+      int odd = 0;
+      for (double p : rel_pos) {
+        const double x = (p - phase) / beat_tatums;
+        const double f = x - std::floor(x);
+        bool fits = false;
+        for (int parts : natural) fits |= std::abs(f * parts - std::round(f * parts)) < 0.07 * parts;
+        odd += !fits;
+      }
+      odd_share[phase] = rel_pos.empty() ? 0.0 : static_cast<double>(odd) / rel_pos.size();
+    }
     for (int phase = 0; phase < n; ++phase) {
       std::vector<double> pattern(seg.size());
       for (size_t i = 0; i < seg.size(); ++i) pattern[i] = w[((static_cast<int>(i) - phase) % n + n) % n];
-      const double score = correlation(seg, pattern) + tempo_prior + meter_prior(h.time);
+      const double score = correlation(seg, pattern) + tempo_prior + value_prior + meter_prior(h.time) - 0.5 * odd_share[phase];
       if (score > best) best = score, chosen = h, chosen_phase = phase;
     }
   }

@@ -8,11 +8,23 @@ namespace cadenza::notation {
 
 namespace {
 
-double hand_cost(const std::vector<int>& fresh, const std::vector<int>& held, double centre, bool right) {
+// A hand's register: smoothed lowest and highest notes it has been playing.
+struct Register {
+  double low, high;
+  double distance(int p) const { return p < low ? low - p : (p > high ? p - high : 0.0); }
+  void follow(const std::vector<int>& notes) {
+    if (notes.empty()) return;
+    const auto [lo, hi] = std::minmax_element(notes.begin(), notes.end());
+    low = 0.7 * low + 0.3 * *lo;
+    high = 0.7 * high + 0.3 * *hi;
+  }
+};
+
+double hand_cost(const std::vector<int>& fresh, const std::vector<int>& held, const Register& reg, bool right) {
   if (fresh.empty()) return 0.0;
   double cost = 0.0;
   for (int p : fresh) {
-    cost += std::abs(p - centre) / 12.0;
+    cost += reg.distance(p) / 6.0;
     if (right && p < 55) cost += 0.08 * (55 - p);
     if (!right && p > 67) cost += 0.08 * (p - 67);
   }
@@ -20,8 +32,10 @@ double hand_cost(const std::vector<int>& fresh, const std::vector<int>& held, do
   for (int p : fresh) lo = std::min(lo, p), hi = std::max(hi, p);
   for (int p : held) lo = std::min(lo, p), hi = std::max(hi, p);
   const int span = hi - lo;
-  if (span > 12) cost += 1.5 * (span - 12);
-  if (span > 16) cost += 10.0;
+  // An octave is comfortable, a tenth is a stretch, beyond that the hand cannot hold it.
+  if (span > 12) cost += 0.5 * (span - 12);
+  if (span > 15) cost += 2.0 * (span - 15);
+  if (span > 17) cost += 10.0;
   const size_t count = fresh.size() + held.size();
   if (count > 5) cost += 10.0 * (count - 5);
   return cost;
@@ -31,7 +45,7 @@ double hand_cost(const std::vector<int>& fresh, const std::vector<int>& held, do
 
 std::vector<int> split_hands(const std::vector<QuantizedNote>& notes) {
   std::vector<int> staff(notes.size(), 1);
-  double rc = 67.0, lc = 50.0;
+  Register right{64.0, 76.0}, left{43.0, 55.0};
   size_t i = 0;
   while (i < notes.size()) {
     size_t j = i;
@@ -47,32 +61,34 @@ std::vector<int> split_hands(const std::vector<QuantizedNote>& notes) {
     double best = 1e18;
     size_t cut = 0;
     for (size_t c = 0; c <= group.size(); ++c) {
-      std::vector<int> left, right;
-      for (size_t g = 0; g < group.size(); ++g) (g < c ? left : right).push_back(notes[group[g]].pitch);
-      double cost = hand_cost(right, held_r, rc, true) + hand_cost(left, held_l, lc, false);
+      std::vector<int> lh, rh;
+      for (size_t g = 0; g < group.size(); ++g) (g < c ? lh : rh).push_back(notes[group[g]].pitch);
+      double cost = hand_cost(rh, held_r, right, true) + hand_cost(lh, held_l, left, false);
       int lhi = -1, rlo = 128;
-      for (int p : left) lhi = std::max(lhi, p);
+      for (int p : lh) lhi = std::max(lhi, p);
       for (int p : held_l) lhi = std::max(lhi, p);
-      for (int p : right) rlo = std::min(rlo, p);
+      for (int p : rh) rlo = std::min(rlo, p);
       for (int p : held_r) rlo = std::min(rlo, p);
       if (lhi > rlo) cost += 2.0;
+      // Share the notes between the hands (a four-part texture is two plus two).
+      if (!lh.empty() || !held_l.empty())
+        cost += 0.8 * std::abs(static_cast<double>(rh.size() + held_r.size()) - static_cast<double>(lh.size() + held_l.size()));
       if (cost < best) best = cost, cut = c;
     }
-    double rs = 0, ls = 0;
-    int rn = 0, ln = 0;
+    std::vector<int> now_r = held_r, now_l = held_l;
     for (size_t g = 0; g < group.size(); ++g) {
-      const int p = notes[group[g]].pitch;
       staff[group[g]] = g < cut ? 2 : 1;
-      if (g < cut) ls += p, ++ln;
-      else rs += p, ++rn;
+      (g < cut ? now_l : now_r).push_back(notes[group[g]].pitch);
     }
-    if (rn) rc = 0.75 * rc + 0.25 * (rs / rn);
-    if (ln) lc = 0.75 * lc + 0.25 * (ls / ln);
-    // Keep the centres apart so that one hand cannot swallow the other's register.
-    if (rc - lc < 10) {
-      const double mid = 0.5 * (rc + lc);
-      rc = mid + 5, lc = mid - 5;
+    if (cut < group.size()) right.follow(now_r);
+    if (cut > 0) left.follow(now_l);
+    // Keep the registers apart so that one hand cannot swallow the other's.
+    if (right.low - left.high < 2) {
+      const double mid = 0.5 * (right.low + left.high);
+      right.low = std::max(right.low, mid + 1), left.high = std::min(left.high, mid - 1);
     }
+    right.high = std::max(right.high, right.low);
+    left.low = std::min(left.low, left.high);
     i = j;
   }
   return staff;

@@ -9,14 +9,24 @@ namespace cadenza::notation {
 
 namespace {
 
-constexpr double kSigma = 0.09;  // timing noise in tatums
+constexpr double kSigmaTatum = 0.09;  // timing noise in tatums
 
-double complexity(int parts) {
+// Cost of writing a beat with a subdivision: plain divisions are cheap, triplets need evidence.
+double complexity(int parts, bool compound) {
+  if (compound) {
+    switch (parts) {
+      case 1: return 0.0;
+      case 3: return 1.5;
+      case 6: return 4.0;
+      default: return 6.0;  // 2: duplets
+    }
+  }
   switch (parts) {
     case 1: return 0.0;
-    case 2: return 2.0;
-    case 4: return 5.0;
-    default: return 6.0;  // 3: triplets need agreeing evidence
+    case 2: return 1.5;
+    case 4: return 4.0;
+    case 3: return 5.0;
+    default: return 8.0;  // 6: 16th triplets
   }
 }
 
@@ -37,56 +47,63 @@ std::vector<QuantizedNote> quantize(const std::vector<NoteEvent>& events, const 
     if (clusters.empty() || events[i].start - events[clusters.back().front()].start > 0.035) clusters.push_back({});
     clusters.back().push_back(i);
   }
+  // Positions in beats, counted from the first beat boundary at or before the score start.
+  const bool compound = grid.time.compound();
+  const int tdiv = grid.tatum_divisions;
+  const int64_t bdiv = grid.time.beat_length();
+  const int64_t offset = grid.pickup % bdiv;
+  const double sigma = kSigmaTatum * tdiv / bdiv;  // in beats
+  auto beat_pos = [&](double seconds) { return (grid.tatum_position(seconds) * tdiv - offset) / bdiv; };
   std::vector<double> pos(clusters.size());
   for (size_t c = 0; c < clusters.size(); ++c) {
     double s = 0;
     for (int i : clusters[c]) s += events[i].start;
-    pos[c] = grid.tatum_position(s / clusters[c].size());
+    pos[c] = beat_pos(s / clusters[c].size());
   }
   std::vector<int> allowed;
-  for (int parts : {1, 2, 4, 3})
-    if (grid.tatum_divisions % parts == 0) allowed.push_back(parts);
+  for (int parts : {1, 2, 3, 4, 6})
+    if (bdiv % parts == 0) allowed.push_back(parts);
 
-  // Subdivision per tatum interval.
-  std::map<int64_t, std::vector<double>> by_interval;
-  for (double p : pos) by_interval[static_cast<int64_t>(std::floor(p))].push_back(p - std::floor(p));
+  // Subdivision per beat.
+  std::map<int64_t, std::vector<double>> by_beat;
+  for (double p : pos) by_beat[static_cast<int64_t>(std::floor(p))].push_back(p - std::floor(p));
   std::map<int64_t, int> parts_of;
-  for (const auto& [k, fracs] : by_interval) {
+  for (const auto& [k, fracs] : by_beat) {
     double best = 1e18;
     int arg = 1;
     for (int parts : allowed) {
-      double cost = complexity(parts);
+      double cost = complexity(parts, compound);
       for (double f : fracs) {
-        const double err = (f * parts - std::round(f * parts)) / parts / kSigma;
+        const double err = (f * parts - std::round(f * parts)) / parts / sigma;
         cost += err * err;
       }
       if (cost < best) best = cost, arg = parts;
     }
     parts_of[k] = arg;
   }
-  const int tdiv = grid.tatum_divisions;
-  auto snap = [&](double p, int default_parts) -> int64_t {
-    const int64_t k = static_cast<int64_t>(std::floor(p));
+  auto parts_at = [&](int64_t k, int fallback) {
     const auto it = parts_of.find(k);
-    const int parts = it != parts_of.end() ? it->second : default_parts;
-    const double f = p - k;
-    return k * tdiv + static_cast<int64_t>(std::lround(f * parts)) * (tdiv / parts);
+    return it != parts_of.end() ? it->second : fallback;
   };
-  const int default_end_parts = tdiv % 2 == 0 ? 2 : 1;
+  auto snap = [&](double p, int fallback) -> int64_t {
+    const int64_t k = static_cast<int64_t>(std::floor(p));
+    const int parts = parts_at(k, fallback);
+    return offset + k * bdiv + static_cast<int64_t>(std::lround((p - k) * parts)) * (bdiv / parts);
+  };
+  const int end_parts = compound ? 3 : 2;
   const double tatum_seconds = grid.tatums.size() > 1 ? (grid.tatums.back() - grid.tatums.front()) / (grid.tatums.size() - 1) : 0.5;
 
   std::vector<QuantizedNote> out;
   std::vector<double> real_end;
   for (size_t c = 0; c < clusters.size(); ++c) {
     const int64_t onset = std::max<int64_t>(0, snap(pos[c], 1));
+    const int64_t step = bdiv / parts_at(static_cast<int64_t>(std::floor(pos[c])), 1);
     for (int i : clusters[c]) {
       const auto& e = events[i];
       // Detached playing ends early: compensate by a fifth of a tatum (at most 60 ms).
-      const double bias = std::min(0.2, 0.06 / tatum_seconds);
-      int64_t end = snap(grid.tatum_position(e.end) + bias, default_end_parts);
-      const auto pit = parts_of.find(static_cast<int64_t>(std::floor(pos[c])));
-      const int64_t step = tdiv / (pit != parts_of.end() ? pit->second : 1);
-      end = std::max(end, onset + step);
+      const double bias = std::min(0.2, 0.06 / tatum_seconds) * tdiv / bdiv;
+      int64_t end = snap(beat_pos(e.end) + bias, end_parts);
+      end = std::max(end, onset + std::min<int64_t>(step, bdiv / end_parts));
       out.push_back({e.pitch, onset, end - onset, e.velocity, i});
       real_end.push_back(e.end);
     }

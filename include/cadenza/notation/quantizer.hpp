@@ -1,8 +1,8 @@
 #pragma once
 // Quantisation of note events to the metrical grid of a TimeGrid.
 //
-// Each tatum interval chooses its own subdivision (1, 2, 4 or 3 parts) by balancing the squared
-// timing error of the onsets inside it against a complexity cost per subdivision, so 16ths appear
+// Each beat chooses its own subdivision (1, 2, 4, 3 or 6 parts; 3 and 6 in compound time) by
+// balancing the squared timing error of its onsets against a complexity cost, so 16ths appear
 // where the playing has them and triplets only where several onsets agree on them. Chord notes
 // are quantised together. Ends snap to the same grid, compensating for detached playing.
 #include <cstdint>
