@@ -1,7 +1,9 @@
 // cadenza transcribe: audio file -> notes.mid / notes.json with the Basic Pitch transcriber.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -11,6 +13,10 @@
 
 #include "cadenza/audio/load.hpp"
 #include "cadenza/core/error.hpp"
+#include "cadenza/notation/engrave.hpp"
+#include "cadenza/notation/lilypond_writer.hpp"
+#include "cadenza/notation/midi_file.hpp"
+#include "cadenza/notation/musicxml_writer.hpp"
 #include "cadenza/transcribe/midi_writer.hpp"
 #include "cadenza/transcribe/notes_json.hpp"
 #include "cadenza/transcribe/transcriber.hpp"
@@ -37,6 +43,7 @@ struct TranscribeArgs {
   double max_duration_s = 20 * 60;
   double max_size_mib = 200;
   bool quiet = false;
+  bool score = false;
 };
 
 void write_file(const std::filesystem::path& p, const std::string& bytes) {
@@ -107,6 +114,24 @@ int run(const TranscribeArgs& a) {
     write_file(p, transcribe::notes_to_json(result.notes) + "\n");
     written.push_back(p.string());
   }
+  if (a.score) {
+    // Sheet music: the notes through the notation engine (piano arrangement).
+    std::vector<notation::NoteEvent> events;
+    for (const auto& n : result.notes)
+      events.push_back({n.pitch, n.start, n.end, std::clamp(int(std::lround(127 * n.velocity)), 1, 127)});
+    notation::EngraveOptions eo;
+    eo.arrangement = notation::Arrangement::Piano;
+    eo.title = std::filesystem::path(a.input).stem().string();
+    eo.arranger = "Cadenza";
+    const auto score = notation::engrave(events, eo);
+    const auto dir = std::filesystem::path(a.out_dir);
+    write_file(dir / "score.musicxml", notation::to_musicxml(score));
+    const auto smf = notation::to_midi(score);
+    write_file(dir / "score.mid", std::string(smf.begin(), smf.end()));
+    const auto pdf = notation::render_pdf(score);
+    write_file(dir / "score.pdf", std::string(pdf.begin(), pdf.end()));
+    for (const char* f : {"score.musicxml", "score.mid", "score.pdf"}) written.push_back((dir / f).string());
+  }
   if (!a.quiet) {
     const double audio_s = double(mono.size()) / transcribe::Transcriber::kSampleRate;
     std::fprintf(stderr, "cadenza: %zu notes from %.1f s of audio in %.2f s (%.1fx real time)\n", result.notes.size(),
@@ -143,6 +168,7 @@ void add_transcribe(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-duration", args->max_duration_s, "Longest accepted audio in seconds")->capture_default_str();
   cmd->add_option("--max-size", args->max_size_mib, "Largest accepted file in MiB")->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar or summary");
+  cmd->add_flag("--score", args->score, "Also write sheet music: score.musicxml, score.mid, score.pdf (piano arrangement)");
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }
 
