@@ -13,7 +13,12 @@
 // the right place within the bar), onset in beats relative to the first note, duration in beats,
 // both, and staff.
 //
-// Usage: notation_accuracy [--limit N] [--shared DIR] [--verbose]
+// Audio path (--audio N): the clean performance of N pieces per set is rendered with FluidSynth
+// (GM piano), transcribed by `cadenza transcribe --format json`, and the transcribed notes are
+// engraved; a reference note counts when a transcribed note of the same pitch starts within
+// 70 ms of it and its engraved onset/duration match.
+//
+// Usage: notation_accuracy [--limit N] [--shared DIR] [--verbose] [--audio N --cadenza PATH]
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -160,10 +165,22 @@ std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rn
 
 bool verbose = false;
 
+// Engraves `events` (a performance of p) and scores it. ref_to_event maps each reference note to
+// the index of the event that plays it (-1: none).
+void score_piece(const Piece& p, bool played, double bpm, const std::vector<nt::NoteEvent>& events,
+                 const std::vector<int>& ref_to_event, Tally& t);
+
 void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) {
-  const Tally before = t;
   std::mt19937 rng(seed);
   const auto events = perform(p, played, rng, bpm);
+  std::vector<int> ref_to_event(p.notes.size());
+  for (size_t i = 0; i < ref_to_event.size(); ++i) ref_to_event[i] = static_cast<int>(i);
+  score_piece(p, played, bpm, events, ref_to_event, t);
+}
+
+void score_piece(const Piece& p, bool played, double bpm, const std::vector<nt::NoteEvent>& events,
+                 const std::vector<int>& ref_to_event, Tally& t) {
+  const Tally before = t;
   nt::EngraveOptions opt;
   opt.title = p.name;
   const auto t0 = std::chrono::steady_clock::now();
@@ -175,14 +192,21 @@ void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) 
   std::vector<const nt::ScoreNote*> by_source(events.size(), nullptr);
   for (const auto& n : score.notes)
     if (n.source >= 0) by_source[n.source] = &n;
-  int64_t ours_first = INT64_MAX;
-  for (const auto& n : score.notes) ours_first = std::min(ours_first, n.onset);
-  const double ref_first = p.notes.front().onset_q;
+  // Onsets are compared relative to the first reference note that has an engraved counterpart.
+  int64_t ours_first = 0;
+  double ref_first = p.notes.front().onset_q;
+  for (size_t i = 0; i < p.notes.size(); ++i) {
+    if (ref_to_event[i] >= 0 && by_source[ref_to_event[i]]) {
+      ours_first = by_source[ref_to_event[i]]->onset;
+      ref_first = p.notes[i].onset_q;
+      break;
+    }
+  }
   const int64_t ref_bar = p.has_meter ? p.time.bar_length() : 0;
   for (size_t i = 0; i < p.notes.size(); ++i) {
     const auto& r = p.notes[i];
     ++t.notes;
-    const auto* n = by_source[i];
+    const auto* n = ref_to_event[i] >= 0 ? by_source[ref_to_event[i]] : nullptr;
     if (!n) continue;
     const int64_t ref_onset = std::llround((r.onset_q - ref_first) * nt::kDivisions);
     const int64_t ref_dur = std::llround(r.duration_q * nt::kDivisions);
@@ -208,6 +232,79 @@ void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) 
   }
 }
 
+void put_vlq(std::string& out, uint32_t v) {
+  char buf[5];
+  int n = 0;
+  buf[n++] = static_cast<char>(v & 0x7f);
+  while (v >>= 7) buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+  while (n) out += buf[--n];
+}
+
+// A format 0 MIDI file of the performance: 120 BPM, 480 ticks per quarter (960 ticks a second).
+std::string performance_midi(const std::vector<nt::NoteEvent>& events) {
+  struct Ev { int64_t tick; int on; int pitch; int vel; };
+  std::vector<Ev> ev;
+  for (const auto& e : events) {
+    ev.push_back({std::llround(e.start * 960), 1, e.pitch, e.velocity});
+    ev.push_back({std::llround(e.end * 960), 0, e.pitch, 0});
+  }
+  std::sort(ev.begin(), ev.end(), [](const Ev& a, const Ev& b) { return a.tick != b.tick ? a.tick < b.tick : a.on < b.on; });
+  std::string track;
+  int64_t last = 0;
+  for (const auto& e : ev) {
+    put_vlq(track, static_cast<uint32_t>(e.tick - last));
+    last = e.tick;
+    track += static_cast<char>(e.on ? 0x90 : 0x80);
+    track += static_cast<char>(e.pitch);
+    track += static_cast<char>(e.vel);
+  }
+  track += std::string("\x00\xff\x2f\x00", 4);
+  std::string out = std::string("MThd\0\0\0\x06\0\0\0\x01\x01\xe0", 14) + "MTrk";
+  for (int i = 3; i >= 0; --i) out += static_cast<char>((track.size() >> (8 * i)) & 0xff);
+  return out + track;
+}
+
+std::string audio_dir;
+std::string cadenza_binary;
+
+// Clean performance -> FluidSynth -> cadenza transcribe -> notation; false when a tool failed.
+bool evaluate_audio(const Piece& p, double bpm, Tally& t) {
+  std::mt19937 rng(1);
+  const auto played = perform(p, false, rng, bpm);
+  const fs::path dir = fs::path(audio_dir) / p.name;
+  fs::create_directories(dir);
+  {
+    std::ofstream mid(dir / "performance.mid", std::ios::binary);
+    mid << performance_midi(played);
+  }
+  const std::string render = "fluidsynth -ni -q -F '" + (dir / "performance.wav").string() + "' -r 22050 " +
+                             "/usr/share/sounds/sf2/FluidR3_GM.sf2 '" + (dir / "performance.mid").string() + "' >/dev/null 2>&1";
+  const std::string transcribe = "'" + cadenza_binary + "' transcribe -q --format json -o '" + dir.string() + "' '" +
+                                 (dir / "performance.wav").string() + "' >/dev/null 2>&1";
+  if (std::system(render.c_str()) != 0 || std::system(transcribe.c_str()) != 0) return false;
+  std::ifstream in(dir / "notes.json");
+  const auto doc = nlohmann::json::parse(in);
+  std::vector<nt::NoteEvent> events;
+  for (const auto& n : doc.at("notes"))
+    events.push_back({n.at("pitch").get<int>(), n.at("start").get<double>(), n.at("end").get<double>(),
+                      std::clamp(static_cast<int>(std::lround(127 * n.at("velocity").get<double>())), 1, 127)});
+  // Each reference note -> the unused transcribed note of its pitch starting nearest (within 70 ms).
+  std::vector<int> ref_to_event(p.notes.size(), -1);
+  std::vector<bool> used(events.size(), false);
+  for (size_t i = 0; i < p.notes.size(); ++i) {
+    double best = 0.07;
+    for (size_t j = 0; j < events.size(); ++j) {
+      if (used[j] || events[j].pitch != p.notes[i].pitch) continue;
+      const double d = std::abs(events[j].start - played[i].start);
+      if (d < best) best = d, ref_to_event[i] = static_cast<int>(j);
+    }
+    if (ref_to_event[i] >= 0) used[ref_to_event[i]] = true;
+  }
+  if (events.empty()) return false;
+  score_piece(p, false, bpm, events, ref_to_event, t);
+  return true;
+}
+
 std::string pct(long ok, long n) {
   if (n == 0) return "n/a";
   char buf[32];
@@ -225,14 +322,16 @@ void row(const char* set, const char* cond, const Tally& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int limit = 0;
+  int limit = 0, audio_pieces = 0;
   std::string shared = "../shared";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--limit") && i + 1 < argc) limit = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--shared") && i + 1 < argc) shared = argv[++i];
     else if (!std::strcmp(argv[i], "--verbose")) verbose = true;
+    else if (!std::strcmp(argv[i], "--audio") && i + 1 < argc) audio_pieces = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--cadenza") && i + 1 < argc) cadenza_binary = argv[++i];
     else {
-      std::fprintf(stderr, "usage: notation_accuracy [--limit N] [--shared DIR] [--verbose]\n");
+      std::fprintf(stderr, "usage: notation_accuracy [--limit N] [--shared DIR] [--verbose] [--audio N --cadenza PATH]\n");
       return 2;
     }
   }
@@ -255,6 +354,32 @@ int main(int argc, char** argv) {
     }
     row("nottingham", played ? "played" : "clean", folk_t);
     row("chorales", played ? "played" : "clean", bach_t);
+  }
+  if (audio_pieces > 0) {
+    if (cadenza_binary.empty()) {
+      std::fprintf(stderr, "--audio needs --cadenza PATH (the cadenza binary with the transcriber)\n");
+      return 2;
+    }
+    char tmpl[] = "/tmp/cadenza-notation-bench-XXXXXX";
+    if (!mkdtemp(tmpl)) return 1;
+    audio_dir = tmpl;
+    for (int set = 0; set < 2; ++set) {
+      const auto& pieces = set == 0 ? folk : bach;
+      Tally tally;
+      int failed = 0;
+      const size_t step = std::max<size_t>(1, pieces.size() / audio_pieces);
+      uint32_t seed = 1;
+      for (size_t i = 0; i < pieces.size() && tally.pieces + failed < audio_pieces; i += step) {
+        std::mt19937 r(seed++);
+        const double bpm = set == 0 ? 100 + 40 * std::uniform_real_distribution<double>(0, 1)(r)
+                                    : 72 + 24 * std::uniform_real_distribution<double>(0, 1)(r);
+        if (!evaluate_audio(pieces[i], bpm, tally)) ++failed;
+      }
+      row(set == 0 ? "nottingham" : "chorales", "audio", tally);
+      if (failed) std::fprintf(stderr, "audio path: %d pieces failed (fluidsynth or cadenza transcribe)\n", failed);
+    }
+    std::error_code ec;
+    fs::remove_all(audio_dir, ec);
   }
   return 0;
 }
