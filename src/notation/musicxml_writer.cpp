@@ -124,7 +124,6 @@ std::string to_musicxml(const Score& score) {
       out += fmt::format("        <sound tempo=\"{:.2f}\"/>\n      </direction>\n", bpm);
     }
     std::map<std::tuple<int, char, int>, int> state;  // (staff, step, octave) -> alter shown in this bar
-    std::set<std::tuple<int, char, int>> altered_now;
     bool first_line = true;
     for (const auto& line : ms.voices) {
       if (!first_line) out += fmt::format("      <backup><duration>{}</duration></backup>\n", ms.length);
@@ -174,7 +173,6 @@ std::string to_musicxml(const Score& score) {
                 out += fmt::format("        <accidental cautionary=\"yes\" parentheses=\"yes\">{}</accidental>\n", accidental_name(sp.alter));
               }
               state[where] = sp.alter;
-              if (sp.alter != key_alter(key, sp.step)) altered_now.insert(where);
             }
           }
           if (el.triplet) out += "        <time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>\n";
@@ -194,7 +192,10 @@ std::string to_musicxml(const Score& score) {
                            ms.length - cursor, voice_number, line.staff);
       }
     }
-    altered_last_bar = altered_now;
+    // Spots left altered at the end of the bar get a cautionary accidental in the next one.
+    altered_last_bar.clear();
+    for (const auto& [k, alter] : state)
+      if (alter != key_alter(key, std::get<1>(k))) altered_last_bar.insert(k);
     if (m + 1 == score.measures.size()) out += "      <barline location=\"right\"><bar-style>light-heavy</bar-style></barline>\n";
     out += "    </measure>\n";
   }

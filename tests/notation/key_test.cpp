@@ -3,6 +3,9 @@
 
 #include "cadenza/notation/engrave.hpp"
 #include "cadenza/notation/key_finder.hpp"
+#include "cadenza/notation/musicxml_writer.hpp"
+
+#include <algorithm>
 #include "notation/notation_fixture.hpp"
 
 using namespace cadenza::notation;
@@ -84,4 +87,54 @@ TEST_CASE("engraved score: key signature from the notes, F# spelled as F# in D m
       CHECK(n.spelling.alter == 1);
     }
   }
+}
+
+TEST_CASE("accidentals: naturals cancel within the bar, cautionary accidentals in other octaves and the next bar") {
+  // C major, 4/4. Bar 3: F#4, F5 (cautionary natural), F4 (natural). Bar 4: F#4 again.
+  // Bar 5 starts with F4 (cautionary natural after bar 4 ended on F#).
+  std::vector<Written> w;
+  const int c_major[] = {60, 62, 64, 65, 67, 69, 71, 72};
+  for (int q = 0; q < 8; ++q) w.push_back({c_major[q], double(q), 1});
+  w.push_back({66, 8, 1});   // F#4
+  w.push_back({77, 9, 1});   // F5: cautionary natural (F#4 earlier in the bar)
+  w.push_back({65, 10, 1});  // F4: natural
+  w.push_back({72, 11, 1});
+  w.push_back({66, 12, 1});  // F#4 in bar 4
+  w.push_back({67, 13, 1});
+  w.push_back({64, 14, 1});
+  w.push_back({62, 15, 1});
+  w.push_back({65, 16, 1});  // bar 5: F4 gets a courtesy natural
+  w.push_back({64, 17, 1});
+  w.push_back({62, 18, 1});
+  w.push_back({60, 19, 1});
+  for (int q = 0; q < 20; q += 4) w.push_back({q % 8 ? 43 : 36, double(q), 4});
+  EngraveOptions opt;
+  opt.time = TimeSignature{4, 4};  // the rhythm alone could as well be 2/4
+  const auto score = engrave(perform(w, 100), opt);
+  REQUIRE(score.key_at(0) == KeySignature{0, false});
+  REQUIRE(score.pickup == 0);
+  const auto xml = to_musicxml(score);
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t p = xml.find(needle); p != std::string::npos; p = xml.find(needle, p + 1)) ++n;
+    return n;
+  };
+  CHECK(count("<accidental>sharp</accidental>") == 2);
+  CHECK(count("<accidental>natural</accidental>") == 1);
+  CHECK(count("<accidental cautionary=\"yes\" parentheses=\"yes\">natural</accidental>") == 2);
+}
+
+TEST_CASE("progress is reported in order up to done") {
+  std::vector<double> seen;
+  std::vector<std::string> stages;
+  EngraveOptions opt;
+  opt.progress = [&](double f, const std::string& stage) {
+    seen.push_back(f);
+    stages.push_back(stage);
+  };
+  engrave(perform(melody({{0, 1}, {1, 1}}, 2.0, 8, {60, 64, 67, 72}), 100), opt);
+  REQUIRE(seen.size() >= 3);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.back() == 1.0);
+  CHECK(stages.back() == "done");
 }
