@@ -3,12 +3,14 @@
 #include <exception>
 
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/log.hpp"
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Cadenza: self-hosted music AI server", "cadenza"};
   app.require_subcommand(1);
   app.set_version_flag("--version", CADENZA_VERSION);
+  cadenza::init_logging("info");  // stderr; `serve` applies log.level from its config
   int exit_code = 0;
   cadenza::cli::add_serve(app, exit_code);
   cadenza::cli::add_backup(app, exit_code);

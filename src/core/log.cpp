@@ -11,7 +11,8 @@ void init_logging(const std::string& level) {
   if (lvl == spdlog::level::off && level != "off") {
     throw Error(ErrorKind::BadRequest, "unknown log level '" + level + "'", {{"log_level", "unknown level"}});
   }
-  auto logger = spdlog::stderr_color_mt("cadenza");
+  auto logger = spdlog::get("cadenza");
+  if (!logger) logger = spdlog::stderr_color_mt("cadenza");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(lvl);

@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "sessions.hpp"
@@ -59,7 +61,8 @@ void HttpSession::read_header() {
   if (stopping_) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(app_.config.server.header_limit));
-  parser_->body_limit(boost::none);  // set per route once the header is known
+  // Set per route once the header is known. (Not boost::none: Boost 1.74 compares `len > none` as true.)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   stream_.expires_after(std::chrono::seconds(app_.config.server.idle_timeout_s));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -68,7 +71,10 @@ void HttpSession::read_header() {
 void HttpSession::on_header(beast::error_code ec) {
   if (ec == bhttp::error::header_limit)
     return send(error_response(Error(ErrorKind::HeadersTooLarge, "Request header fields too large")), true);
-  if (ec) return close();
+  if (ec) {
+    if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout) spdlog::debug("{}: read header: {}", remote_, ec.message());
+    return close();
+  }
   busy_ = true;
   auto& msg = parser_->get();
   // Body limit by route: uploads get server.upload_limit, everything else server.body_limit.
@@ -101,7 +107,10 @@ void HttpSession::on_header(beast::error_code ec) {
 void HttpSession::on_body(beast::error_code ec) {
   if (ec == bhttp::error::body_limit)
     return send(error_response(Error(ErrorKind::PayloadTooLarge, "Request body too large")), true);
-  if (ec) return close();
+  if (ec) {
+    spdlog::debug("{}: read body: {}", remote_, ec.message());
+    return close();
+  }
   handle();
 }
 

@@ -200,6 +200,7 @@ void add_admin(const std::string& data_dir, const std::string& username, const s
 struct WsClient::Impl {
   net::io_context io;
   beast::websocket::stream<tcp::socket> ws{io};
+  bool dead = false;
 };
 
 WsClient::WsClient(int port, const std::string& token, bool header_auth) : impl_(std::make_unique<Impl>()) {
@@ -220,23 +221,37 @@ WsClient::~WsClient() {
 void WsClient::send(const nlohmann::json& msg) { impl_->ws.write(net::buffer(msg.dump())); }
 
 std::optional<nlohmann::json> WsClient::next(std::chrono::milliseconds timeout) {
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  setsockopt(impl_->ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // Asio's synchronous reads ignore SO_RCVTIMEO, so read asynchronously and run the loop for at most
+  // `timeout`. A read that times out is cancelled, which leaves the socket unusable: later calls fail.
+  if (impl_->dead || timeout.count() <= 0) return std::nullopt;
   beast::flat_buffer buf;
+  bool done = false;
   beast::error_code ec;
-  impl_->ws.read(buf, ec);
-  if (ec) return std::nullopt;
+  impl_->io.restart();
+  impl_->ws.async_read(buf, [&](beast::error_code e, std::size_t) {
+    done = true;
+    ec = e;
+  });
+  impl_->io.run_for(timeout);
+  if (!done) {
+    impl_->dead = true;
+    beast::error_code ignored;
+    impl_->ws.next_layer().cancel(ignored);
+    impl_->io.restart();
+    impl_->io.run();
+    return std::nullopt;
+  }
+  if (ec) {
+    impl_->dead = true;
+    return std::nullopt;
+  }
   return nlohmann::json::parse(beast::buffers_to_string(buf.data()));
 }
 
 int ws_upgrade_status(int port, const std::string& target) {
-  net::io_context io;
-  beast::websocket::stream<tcp::socket> ws{io};
-  ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
-  beast::websocket::response_type res;
-  beast::error_code ec;
-  ws.handshake(res, "127.0.0.1", target, ec);
-  return static_cast<int>(res.result_int());
+  return raw_request_status(port, "GET " + target +
+                                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 }
 
 int raw_request_status(int port, const std::string& bytes) {
