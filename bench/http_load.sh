@@ -30,12 +30,13 @@ HEALTH_BODY=$(curl -sf "$BASE/api/health")
 JOB_BODY=$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/jobs/$JOB")
 
 # nginx: the same bytes as static files
-mkdir -p "$WORK/www"
+chmod 755 "$WORK"; mkdir -p "$WORK/www"
 printf '%s' "$HEALTH_BODY" > "$WORK/www/health.json"
 printf '%s' "$JOB_BODY" > "$WORK/www/job.json"
 NPORT=$((PORT + 1))
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 1;
+user root;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 1024; }

@@ -23,9 +23,9 @@ int Database::schema_version() {
   });
 }
 
-void Database::begin_immediate() { writer_->exec("BEGIN IMMEDIATE"); }
+void Database::begin_immediate() { writer_->run("BEGIN IMMEDIATE"); }
 
-void Database::commit() { writer_->exec("COMMIT"); }
+void Database::commit() { writer_->run("COMMIT"); }
 
 void Database::rollback() {
   try {
@@ -56,7 +56,7 @@ Database::ReaderLease::ReaderLease(Database& d) : database(d) {
   }
   // One read transaction per read(): every statement inside sees the same snapshot.
   try {
-    db->exec("BEGIN");
+    db->run("BEGIN");
   } catch (...) {
     release(false);
     throw;
@@ -69,7 +69,7 @@ Database::ReaderLease::~ReaderLease() {
   active_leases_ = outer;
   bool reusable = true;
   try {
-    db->exec("COMMIT");
+    db->run("COMMIT");
   } catch (const std::exception& e) {
     spdlog::warn("store: {}: ending read transaction: {}", database.path_.filename().string(), e.what());
     reusable = sqlite3_get_autocommit(db->handle()) != 0;

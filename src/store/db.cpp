@@ -34,16 +34,44 @@ Db::Db(const std::filesystem::path& path, const Options& options) : path_(path) 
 }
 
 Db::~Db() {
+  clear_cache();
   if (db_) sqlite3_close_v2(db_);
 }
 
-Db::Db(Db&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) { other.db_ = nullptr; }
+Db::Db(Db&& other) noexcept : db_(other.db_), path_(std::move(other.path_)), cache_(std::move(other.cache_)) {
+  other.db_ = nullptr;
+}
+
+void Db::clear_cache() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+}
+
+sqlite3_stmt* Db::take_cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) return nullptr;
+  auto* stmt = it->second;
+  cache_.erase(it);
+  return stmt;
+}
+
+void Db::give_back(std::string sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (cache_.size() >= 128) {  // bounded: SQL built at run time must not grow it without limit
+    sqlite3_finalize(stmt);
+    return;
+  }
+  cache_.emplace(std::move(sql), stmt);
+}
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
+    clear_cache();
     if (db_) sqlite3_close_v2(db_);
     db_ = other.db_;
     path_ = std::move(other.path_);
+    cache_ = std::move(other.cache_);
     other.db_ = nullptr;
   }
   return *this;

@@ -7,9 +7,12 @@
 
 namespace cadenza::store {
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(&db) {
+Stmt::Stmt(Db& db, std::string_view sql) : db_(&db), sql_(sql) {
+  stmt_ = db.take_cached(sql_);
+  if (stmt_) return;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, &tail);
+  int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                              &tail);
   db.check(rc, sql);
   for (const char* p = tail; p && p < sql.data() + sql.size(); ++p) {
     if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') {
@@ -22,15 +25,18 @@ Stmt::Stmt(Db& db, std::string_view sql) : db_(&db) {
 }
 
 Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_) db_->give_back(std::move(sql_), stmt_);
 }
 
-Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), sql_(std::move(other.sql_)), stmt_(other.stmt_) {
+  other.stmt_ = nullptr;
+}
 
 Stmt& Stmt::operator=(Stmt&& other) noexcept {
   if (this != &other) {
-    if (stmt_) sqlite3_finalize(stmt_);
+    if (stmt_) db_->give_back(std::move(sql_), stmt_);
     db_ = other.db_;
+    sql_ = std::move(other.sql_);
     stmt_ = other.stmt_;
     other.stmt_ = nullptr;
   }

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,6 +102,7 @@ class Stmt {
  private:
   void check(int rc) const;
   Db* db_;
+  std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -157,9 +159,16 @@ class Db {
   // Throws DbError for a failed SQLite result code rc (no-op for OK/ROW/DONE).
   void check(int rc, std::string_view what) const;
 
+  // Prepared-statement cache: a Stmt takes its compiled statement from here and gives it back
+  // (reset, bindings cleared) when destroyed, so each SQL text is compiled once per connection.
+  sqlite3_stmt* take_cached(const std::string& sql);
+  void give_back(std::string sql, sqlite3_stmt* stmt);
+
  private:
+  void clear_cache();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  std::unordered_multimap<std::string, sqlite3_stmt*> cache_;
 };
 
 // One database file: one writer connection (serialised by a mutex) and up to read_connections readers.
