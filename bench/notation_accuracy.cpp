@@ -373,10 +373,12 @@ int main(int argc, char** argv) {
         std::mt19937 r(seed++);
         const double bpm = set == 0 ? 100 + 40 * std::uniform_real_distribution<double>(0, 1)(r)
                                     : 72 + 24 * std::uniform_real_distribution<double>(0, 1)(r);
-        if (!evaluate_audio(pieces[i], bpm, tally)) ++failed;
+        if (!evaluate_audio(pieces[i], bpm, tally)) {
+          ++failed;
+          std::fprintf(stderr, "audio path: %s failed (fluidsynth or cadenza transcribe)\n", pieces[i].name.c_str());
+        }
       }
       row(set == 0 ? "nottingham" : "chorales", "audio", tally);
-      if (failed) std::fprintf(stderr, "audio path: %d pieces failed (fluidsynth or cadenza transcribe)\n", failed);
     }
     std::error_code ec;
     fs::remove_all(audio_dir, ec);
