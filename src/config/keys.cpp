@@ -78,11 +78,6 @@ const Key kKeys[] = {
    "Log level: trace, debug, info, warn, error or off.", log_level},
   {"log.access_log", [](Config& c) -> Field { return &c.log.access_log; }, 0, 0,
    "Log one line per HTTP request."},
-
-  {"models.dir", [](Config& c) -> Field { return &c.models.dir; }, 0, 0,
-   "Directory holding model weights (\"\" = the models/ directory that ships with Cadenza)."},
-  {"models.threads", [](Config& c) -> Field { return &c.models.threads; }, 0, 1024,
-   "Threads used by inference (0 = all cores)."},
 };
 // clang-format on
 

@@ -53,11 +53,6 @@ struct LogConfig {
   bool access_log = true;
 };
 
-struct ModelsConfig {
-  std::string dir = "";  // "" = the built-in models/ dir
-  int threads = 0;       // 0 = all cores
-};
-
 struct Config {
   ServerConfig server;
   AuthConfig auth;
@@ -65,7 +60,6 @@ struct Config {
   StorageConfig storage;
   WsConfig ws;
   LogConfig log;
-  ModelsConfig models;
 };
 
 struct LoadOptions {
