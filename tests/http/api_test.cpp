@@ -312,6 +312,22 @@ TEST_CASE("uploads: signed URLs work, expire and resist tampering; body and head
                                          "\r\n\r\n") == 431);
 }
 
+TEST_CASE("a client that stops sending is disconnected after the read timeout") {
+  TempDir dir;
+  ServerProcess s(dir.path(), {"--set", "server.idle_timeout_s=1", "--set", "server.read_timeout_s=1"});
+  auto t0 = std::chrono::steady_clock::now();
+  // Half a request line and header, then silence: the server must hang up by itself, without an answer.
+  CHECK(raw_request_status(s.port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n") == 0);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(waited < std::chrono::seconds(5));
+  CHECK(waited >= std::chrono::milliseconds(900));
+  // A body that never arrives: same.
+  t0 = std::chrono::steady_clock::now();
+  CHECK(raw_request_status(s.port(), "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{") == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  CHECK(s.get("/api/health").status == 200);  // and everyone else is still served
+}
+
 TEST_CASE("the browser app is served with ETags and an index.html fallback") {
   TempDir dir;
   ServerProcess s(dir.path());

@@ -261,10 +261,10 @@ int raw_request_status(int port, const std::string& bytes) {
   beast::error_code ec;
   net::write(sock, net::buffer(bytes), ec);
   beast::flat_buffer buf;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(sock, buf, res, ec);
-  if (ec && res.result_int() == 200 && res.body().empty()) return 0;
-  return static_cast<int>(res.result_int());
+  bhttp::response_parser<bhttp::string_body> parser;
+  bhttp::read(sock, buf, parser, ec);
+  if (!parser.is_header_done()) return 0;  // closed without an answer
+  return static_cast<int>(parser.get().result_int());
 }
 
 nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std::string& token,
