@@ -6,12 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCADENZA_BUILD_WEB=OFF >/dev/null
-fi
-ninja -C "$BUILD_DIR" cadenza_transcribe cadenza_ml cadenza_audio cadenza_core >/dev/null
-${CXX:-c++} -std=c++20 -O2 -Wall -Wextra -Iinclude -Ibench bench/transcription_speed.cpp \
-  "$BUILD_DIR/libcadenza_transcribe.a" "$BUILD_DIR/libcadenza_ml.a" "$BUILD_DIR/libcadenza_audio.a" \
-  "$BUILD_DIR/libcadenza_core.a" -ltorch -ltorch_cpu -lc10 -lsndfile -lsoxr -lspdlog -lfmt -lsodium -pthread \
-  -o "$BUILD_DIR/transcription_speed"
-exec "$BUILD_DIR/transcription_speed" "$@"
+BUILD_DIR=$BUILD_DIR scripts/build --target transcription_speed >/dev/null
+exec "$BUILD_DIR/bench/transcription_speed" "$@"
