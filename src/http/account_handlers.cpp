@@ -97,14 +97,15 @@ Response login(App& app, Request& req) {
 
 void add_account_routes(App& app) {
   auto& r = app.router;
-  r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); }, Access::Public);
+  // Both hash a password with argon2id (tens of ms of CPU): they run on the blocking pool.
+  r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); }, Access::Public, false, true);
   r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); });
   r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) {
     auto acc = account_for(app, req);
     app.control.delete_account(acc.id);
     return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}});
   });
-  r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); }, Access::Public);
+  r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); }, Access::Public, false, true);
 
   r.add("POST", "/api/auth/api-keys", [&app](Request& req) {
     auto j = req.body.empty() ? nlohmann::json::object() : req.json();

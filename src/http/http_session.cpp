@@ -136,8 +136,17 @@ void HttpSession::handle() {
     ws->start(parser_->release());
     return;
   }
-  auto req = to_request(msg, remote_);
-  send(dispatch(app_, req), false);
+  auto req = std::make_shared<Request>(to_request(msg, remote_));
+  std::map<std::string, std::string> ignored;
+  auto m = app_.router.match(req->method, req->path, ignored);
+  if (m.route && m.route->blocking) {
+    net::post(registry_.blocking_pool, [self = shared_from_this(), req] {
+      auto res = std::make_shared<Response>(dispatch(self->app_, *req));
+      net::post(self->stream_.get_executor(), [self, res] { self->send(std::move(*res), false); });
+    });
+    return;
+  }
+  send(dispatch(app_, *req), false);
 }
 
 void HttpSession::send(Response res, bool force_close) {

@@ -2,6 +2,7 @@
 // Internal to the http module: Beast session types. Included only by the server's own .cpp files.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -38,6 +39,8 @@ class Registry {
   void shutdown_all();
   std::size_t size();
   std::atomic<bool> stopping{false};
+  // Runs CPU-heavy handlers (Route::blocking) so they never hold an IO thread.
+  net::thread_pool blocking_pool{2};
 
  private:
   std::mutex mu_;

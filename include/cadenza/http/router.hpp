@@ -22,6 +22,7 @@ struct Route {
   Handler handler;
   Access access = Access::Authenticated;
   bool upload = false;  // body limit is server.upload_limit instead of server.body_limit
+  bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
   std::vector<std::string> segments;  // pattern split on '/'
 };
 
@@ -33,7 +34,7 @@ struct Match {
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler, Access access = Access::Authenticated,
-           bool upload = false);
+           bool upload = false, bool blocking = false);
   // Finds the route for method + path and fills req_params.
   Match match(const std::string& method, const std::string& path,
               std::map<std::string, std::string>& params) const;
