@@ -57,8 +57,7 @@ Response create_profile(App& app, Request& req) {
   std::string tenant_id = app.control.default_tenant().id;
   std::string role = "user";
   if (j.contains("tenantId") || j.contains("role")) {
-    std::optional<Principal> who;
-    if (auto h = req.header("authorization"); h && h->size() > 7) who = authenticate_token(app, h->substr(7));
+    auto who = authenticate_request(app, req);
     if (!who || !who->is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may set tenantId or role");
     if (auto t = string_field(j, "tenantId", v, false, 36)) {
       if (!app.control.find_tenant(*t)) v.fail("tenantId", "Unknown tenant");

@@ -27,15 +27,23 @@ std::optional<Principal> authenticate_token(App& app, std::string_view token) {
   return Principal{account->id, account->tenant_id, account->role};
 }
 
-namespace {
-std::optional<std::string_view> bearer(const Request& req) {
+std::optional<std::string> request_token(const Request& req, bool allow_query) {
   if (auto h = req.header("authorization")) {
     auto v = *h;
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) return v.substr(7);
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) return std::string(v.substr(7));
   }
-  if (auto k = req.header("x-api-key")) return *k;
+  if (auto k = req.header("x-api-key")) return std::string(*k);
+  if (allow_query) return req.query_param("token");
   return std::nullopt;
 }
+
+std::optional<Principal> authenticate_request(App& app, const Request& req, bool allow_query) {
+  auto token = request_token(req, allow_query);
+  if (!token || token->empty()) return std::nullopt;
+  return authenticate_token(app, *token);
+}
+
+namespace {
 
 Response run(App& app, Request& req, std::string& route_label) {
   auto m = app.router.match(req.method, req.path, req.params);
@@ -56,9 +64,8 @@ Response run(App& app, Request& req, std::string& route_label) {
   }
   route_label = m.route->pattern;
   if (m.route->access == Access::Authenticated) {
-    auto token = bearer(req);
-    if (!token) throw Error(ErrorKind::Unauthorized, "Authentication required");
-    req.principal = authenticate_token(app, *token);
+    if (!request_token(req)) throw Error(ErrorKind::Unauthorized, "Authentication required");
+    req.principal = authenticate_request(app, req);
     if (!req.principal) throw Error(ErrorKind::Unauthorized, "Invalid or expired credentials");
   }
   return m.route->handler(req);

@@ -81,6 +81,7 @@ void HttpSession::on_header(beast::error_code ec) {
   std::string path(msg.target().substr(0, msg.target().find('?')));
   std::map<std::string, std::string> ignored;
   auto m = app_.router.match(std::string(msg.method_string()), path, ignored);
+  route_ = m.route;
   auto limit = (m.route && m.route->upload) ? app_.config.server.upload_limit : app_.config.server.body_limit;
   if (parser_->content_length() && *parser_->content_length() > static_cast<std::uint64_t>(limit)) {
     return send(error_response(Error(ErrorKind::PayloadTooLarge,
@@ -117,15 +118,11 @@ void HttpSession::on_body(beast::error_code ec) {
 void HttpSession::handle() {
   auto& msg = parser_->get();
   if (websocket::is_upgrade(msg)) {
-    std::string target(msg.target());
     auto req = to_request(msg, remote_);
     if (req.path != "/api/ws") return send(error_response(Error(ErrorKind::NotFound, "No WebSocket at " + req.path)), true);
     std::optional<Principal> who;
-    std::string token;
-    if (auto h = req.header("authorization"); h && h->size() > 7 && h->substr(0, 7) == "Bearer ") token = h->substr(7);
-    else if (auto t = req.query_param("token")) token = *t;
     try {
-      if (!token.empty()) who = authenticate_token(app_, token);
+      who = authenticate_request(app_, req, /*allow_query=*/true);
     } catch (const std::exception& e) {
       spdlog::error("websocket auth: {}", e.what());
     }
@@ -137,9 +134,7 @@ void HttpSession::handle() {
     return;
   }
   auto req = std::make_shared<Request>(to_request(msg, remote_));
-  std::map<std::string, std::string> ignored;
-  auto m = app_.router.match(req->method, req->path, ignored);
-  if (m.route && m.route->blocking) {
+  if (route_ && route_->blocking) {
     net::post(registry_.blocking_pool, [self = shared_from_this(), req] {
       auto res = std::make_shared<Response>(dispatch(self->app_, *req));
       net::post(self->stream_.get_executor(), [self, res] { self->send(std::move(*res), false); });

@@ -67,6 +67,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const Route* route_ = nullptr;  // the request's route, found once its header is read
   App& app_;
   Registry& registry_;
   std::uint64_t registry_id_ = 0;

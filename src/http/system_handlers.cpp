@@ -36,7 +36,7 @@ void add_system_routes(App& app) {
     out += fmt::format("cadenza_jobs_workers_busy {}\n", stats.busy_workers);
     out += "# HELP cadenza_jobs_workers Size of the worker pool.\n# TYPE cadenza_jobs_workers gauge\n";
     out += fmt::format("cadenza_jobs_workers {}\n", stats.workers);
-    out += "# HELP cadenza_jobs Jobs by kind and state, all tenants.\n# TYPE cadenza_jobs gauge\n";
+    out += "# HELP cadenza_jobs Jobs by kind and state, all tenants: queued and running now, finished ones since start.\n# TYPE cadenza_jobs gauge\n";
     for (const auto& [kind, states] : stats.jobs)
       for (const auto& [state, n] : states)
         out += fmt::format("cadenza_jobs{{kind=\"{}\",state=\"{}\"}} {}\n", prom_label(kind), state, n);

@@ -45,6 +45,11 @@ Response dispatch(App& app, Request& req);
 
 // The principal for a bearer token (JWT or API key) or nullopt. Used by dispatch and the WebSocket.
 std::optional<Principal> authenticate_token(App& app, std::string_view token);
+// The credentials a request carries: `Authorization: Bearer …`, else `X-API-Key`, else (with
+// allow_query, for WebSockets, whose browser API cannot set headers) the `token` query parameter.
+std::optional<std::string> request_token(const Request& req, bool allow_query = false);
+// authenticate_token(request_token(req)): nullopt when there are no or invalid credentials.
+std::optional<Principal> authenticate_request(App& app, const Request& req, bool allow_query = false);
 
 // {"message": ..., "errors": {...}} with the error's status (and Retry-After where set).
 Response error_response(const Error& e);
