@@ -29,6 +29,9 @@ int serve(const config::Config& cfg) {
   app.generic_job_kinds = {"demo"};
   http::add_system_routes(app);
   http::add_account_routes(app);
+  http::add_preference_routes(app);
+  http::add_tune_vector_routes(app);
+  http::add_variable_routes(app);
   http::add_job_routes(app);
   http::add_file_routes(app);
   http::add_web_routes(app);

@@ -6,7 +6,9 @@
 #include "cadenza/core/ids.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
+#include "cadenza/store/variable_repo.hpp"
 #include "json_fields.hpp"
+#include "profile_scope.hpp"
 
 namespace cadenza::http {
 namespace {
@@ -27,11 +29,8 @@ const std::regex& username_re() {
 
 // The account behind {id}, visible to itself and to admins of the same tenant; 404 / 403 otherwise.
 store::Account account_for(App& app, const Request& req) {
-  const auto& who = req.who();
-  auto id = req.params.at("id");
-  auto acc = is_uuid(id) ? app.control.find_account(id) : std::nullopt;
-  if (!acc || acc->tenant_id != who.tenant_id) throw Error(ErrorKind::NotFound, "Profile " + id + " not found");
-  if (acc->id != who.account_id && !who.is_admin()) throw Error(ErrorKind::Forbidden, "This profile belongs to another account");
+  auto acc = app.control.find_account(detail::profile_id(app, req));
+  if (!acc) throw Error(ErrorKind::NotFound, "Profile " + req.params.at("id") + " not found");
   return *acc;
 }
 
@@ -74,6 +73,83 @@ Response create_profile(App& app, Request& req) {
       .header("Location", "/api/profiles/" + acc.id);
 }
 
+// PUT: full replacement of the mutable fields (username, names, phone; password optional). The email and
+// the id are immutable.
+Response replace_profile(App& app, Request& req) {
+  auto acc = account_for(app, req);
+  auto j = req.json();
+  Validation v;
+  auto username = string_field(j, "username", v, true, 32);
+  auto first = string_field(j, "firstName", v, true, 100);
+  auto last = string_field(j, "lastName", v, true, 100);
+  auto phone = string_field(j, "phoneNumber", v, true, 32);
+  auto password = string_field(j, "password", v, false, 1024);
+  auto email = string_field(j, "email", v, false, 254);
+  auto id = string_field(j, "id", v, false, 64);
+  for (const auto& [key, _] : j.items())
+    if (key != "username" && key != "firstName" && key != "lastName" && key != "phoneNumber" && key != "password" &&
+        key != "email" && key != "id" && key != "role" && key != "createdAt" && key != "updatedAt")
+      v.fail(key, "unknown field");
+  if (username && !std::regex_match(*username, username_re()))
+    v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
+  if (first && first->empty()) v.fail("firstName", "First name must not be empty");
+  if (last && last->empty()) v.fail("lastName", "Last name must not be empty");
+  if (phone && !std::regex_match(*phone, phone_re()))
+    v.fail("phoneNumber", "Phone number must start with + and a country code");
+  if (password && password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
+  auto lower = [](std::string x) {
+    for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return x;
+  };
+  if (email && lower(*email) != lower(acc.email)) v.fail("email", "Email cannot be changed");
+  if (id && *id != acc.id) v.fail("id", "Id cannot be changed");
+  if (j.contains("role") && j["role"] != acc.role) v.fail("role", "is read-only");
+  v.throw_if_failed();
+  auto updated = acc;
+  updated.username = *username;
+  updated.first_name = *first;
+  updated.last_name = *last;
+  updated.phone = *phone;
+  auto changed = nlohmann::json::array();
+  if (updated.username != acc.username) changed.push_back("username");
+  if (updated.first_name != acc.first_name) changed.push_back("firstName");
+  if (updated.last_name != acc.last_name) changed.push_back("lastName");
+  if (updated.phone != acc.phone) changed.push_back("phoneNumber");
+  if (password) changed.push_back("password");
+  app.control.update_account(updated);
+  if (password) app.control.set_password(acc.id, *password);
+  return Response::json(200, {{"message", "Profile updated successfully"}, {"profileId", acc.id},
+                              {"updatedFields", changed}});
+}
+
+// DELETE: refuses (409, listing them) while the profile has preferences, tune vectors or variables, unless
+// ?cascade=true. The tenant transaction wraps the account's deletion, so a failure anywhere leaves everything.
+Response delete_profile(App& app, Request& req) {
+  auto acc = account_for(app, req);
+  auto cascade_param = req.query_param("cascade").value_or("false");
+  if (cascade_param != "true" && cascade_param != "false")
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{"cascade", "must be true or false"}});
+  bool cascade = cascade_param == "true";
+  auto counts_json = [](const store::ProfileDataCounts& c) {
+    return nlohmann::json{{"preferences", c.preferences}, {"tuneVectors", c.tune_vectors}, {"variables", c.variables}};
+  };
+  std::optional<Response> refused;
+  store::ProfileDataCounts deleted;
+  app.tenants.get(acc.tenant_id).write([&](store::Db& db) {
+    auto counts = store::count_profile_data(db, acc.id);
+    if (!counts.empty() && !cascade) {
+      refused = Response::json(409, {{"message", "Profile still has preferences, tune vectors or variables; delete them "
+                                                 "or use ?cascade=true"},
+                                     {"dependents", counts_json(counts)}});
+      return;
+    }
+    deleted = store::delete_profile_data(db, acc.id);
+    app.control.delete_account(acc.id);
+  });
+  if (refused) return *refused;
+  return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}, {"deleted", counts_json(deleted)}});
+}
+
 Response login(App& app, Request& req) {
   auto j = req.json();
   Validation v;
@@ -98,12 +174,16 @@ void add_account_routes(App& app) {
   auto& r = app.router;
   // Both hash a password with argon2id (tens of ms of CPU): they run on the blocking pool.
   r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); }, Access::Public, false, true);
-  r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); });
-  r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) {
-    auto acc = account_for(app, req);
-    app.control.delete_account(acc.id);
-    return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}});
+  r.add("GET", "/api/profiles", [&app](Request& req) {
+    if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list profiles");
+    auto list = nlohmann::json::array();
+    for (const auto& a : app.control.accounts(req.who().tenant_id)) list.push_back(account_json(a));
+    return Response::json(200, {{"profiles", list}});
   });
+  r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); });
+  r.add("PUT", "/api/profiles/{id}", [&app](Request& req) { return replace_profile(app, req); }, Access::Authenticated,
+        false, true);
+  r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) { return delete_profile(app, req); });
   r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); }, Access::Public, false, true);
 
   r.add("POST", "/api/auth/api-keys", [&app](Request& req) {

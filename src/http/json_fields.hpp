@@ -43,6 +43,17 @@ inline std::optional<long long> int_field(const nlohmann::json& j, const char* n
   return x;
 }
 
+// An optional number within [lo, hi].
+inline std::optional<double> number_field(const nlohmann::json& j, const char* name, Validation& v, double lo,
+                                          double hi) {
+  if (!j.contains(name) || j[name].is_null()) return std::nullopt;
+  if (!j[name].is_number() || j[name].get<double>() < lo || j[name].get<double>() > hi) {
+    v.fail(name, "must be a number between " + nlohmann::json(lo).dump() + " and " + nlohmann::json(hi).dump());
+    return std::nullopt;
+  }
+  return j[name].get<double>();
+}
+
 // Integer query parameter with range check; Error(BadRequest) naming the parameter.
 inline long long query_int(const std::optional<std::string>& raw, const char* name, long long dflt, long long lo,
                            long long hi) {

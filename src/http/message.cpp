@@ -1,4 +1,5 @@
 #include "cadenza/http/message.hpp"
+#include <algorithm>
 
 #include "cadenza/core/error.hpp"
 
@@ -16,7 +17,34 @@ std::optional<std::string> Request::query_param(const std::string& name) const {
   return it->second;
 }
 
+namespace {
+// Deepest [ / { nesting of a JSON text (outside strings). Checked before parsing so that a hostile body
+// cannot make the parser or later recursive code run deep.
+int nesting_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+constexpr int kMaxJsonDepth = 64;
+}  // namespace
+
 nlohmann::json Request::json(bool object_required) const {
+  if (nesting_depth(body) > kMaxJsonDepth)
+    throw Error(ErrorKind::BadRequest, "Request body is nested too deeply",
+                {{"body", "more than " + std::to_string(kMaxJsonDepth) + " levels of nesting"}});
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw Error(ErrorKind::BadRequest, "Request body is not valid JSON", {{"body", "malformed JSON"}});
   if (object_required && !j.is_object())

@@ -60,4 +60,11 @@ TEST_CASE("argon2id password hashing verifies only the right password") {
 TEST_CASE("iso8601") {
   CHECK(iso8601(0) == "1970-01-01T00:00:00.000Z");
   CHECK(iso8601(1700000000123) == "2023-11-14T22:13:20.123Z");
+  CHECK(parse_iso8601("2023-11-14T22:13:20.123Z") == 1700000000123);
+  CHECK(parse_iso8601(iso8601(1700000000123)) == 1700000000123);
+  CHECK(parse_iso8601("2023-11-14T23:13:20+01:00") == 1700000000000);
+  CHECK(parse_iso8601("2024-02-29T00:00:00Z"));
+  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z",
+                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "1900-01-01T00:00:00Z"})
+    CHECK_MESSAGE(!parse_iso8601(bad), bad);
 }

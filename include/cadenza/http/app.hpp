@@ -35,6 +35,9 @@ struct App {
 // Every API area registers its routes here (one handler file per area).
 void add_system_routes(App& app);
 void add_account_routes(App& app);
+void add_preference_routes(App& app);
+void add_tune_vector_routes(App& app);
+void add_variable_routes(App& app);
 void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_web_routes(App& app);  // last: catch-all for the browser app

@@ -4,10 +4,16 @@
 
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/job_repo.hpp"
+#include "cadenza/store/preference_repo.hpp"
+#include "cadenza/store/tune_vector_repo.hpp"
+#include "cadenza/store/variable_repo.hpp"
 
 namespace cadenza::http {
 
 nlohmann::json job_json(const store::JobRecord& job);
 nlohmann::json account_json(const store::Account& account);
+nlohmann::json preference_json(const store::Preference& preference);
+nlohmann::json tune_vector_json(const store::TuneVectorRecord& tune_vector);
+nlohmann::json variable_json(const store::Variable& variable);
 
 }  // namespace cadenza::http
