@@ -95,9 +95,11 @@ Response patch(App& app, Request& req) {
     recommend::check_target(merged["target"], "target", v);
     if (new_waypoints) v.fail("target", "not allowed together with new waypoints");
   }
-  auto duration = detail::number_field(merged, "durationMinutes", v, 1, recommend::kMaxPlanMinutes);
-  if (!duration) v.fail("durationMinutes", "is required");
-  bool stretching = duration && *duration != current["durationMinutes"].get<double>();
+  // Stretching: only when the patch changes the duration (the current one may be under a minute).
+  bool stretching = merged["durationMinutes"] != current["durationMinutes"];
+  auto duration = stretching ? detail::number_field(merged, "durationMinutes", v, 1, recommend::kMaxPlanMinutes)
+                             : std::nullopt;
+  if (stretching && !duration && v.ok()) v.fail("durationMinutes", "is required");
   if (stretching && new_waypoints) v.fail("durationMinutes", "not allowed together with new waypoints");
   v.throw_if_failed();
   bool redirecting = merged.contains("target") && !merged["target"].is_null();
