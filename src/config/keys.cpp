@@ -1,5 +1,7 @@
 #include "keys.hpp"
 
+#include <algorithm>
+
 namespace cadenza::config::detail {
 namespace {
 
@@ -20,6 +22,23 @@ std::string log_level(const std::string& v) {
 std::string url_or_empty(const std::string& v) {
   if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
   return "must be empty or start with http:// or https://";
+}
+
+// "" (CORS off), or a comma-separated list whose entries are each "*" or an http(s):// origin.
+std::string origin_list(const std::string& v) {
+  if (v.empty()) return "";
+  std::size_t i = 0;
+  for (;;) {
+    auto j = std::min(v.find(',', i), v.size());
+    auto item = v.substr(i, j - i);
+    auto b = item.find_first_not_of(" \t");
+    item = b == std::string::npos ? "" : item.substr(b, item.find_last_not_of(" \t") - b + 1);
+    if (item.empty()) return "must be \"*\" or comma-separated origins, without empty entries";
+    if (item != "*" && item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0)
+      return "each origin must be \"*\" or start with http:// or https:// (not \"" + item + "\")";
+    if (j == v.size()) return "";
+    i = j + 1;
+  }
 }
 
 // clang-format off
@@ -73,6 +92,24 @@ const Key kKeys[] = {
    "Messages queued for one WebSocket client before it is disconnected as too slow."},
   {"ws.ping_interval_s", [](Config& c) -> Field { return &c.ws.ping_interval_s; }, 1, 3600,
    "Seconds between WebSocket pings."},
+
+  {"ratelimit.read_per_s", [](Config& c) -> Field { return &c.ratelimit.read_per_s; }, 0, 1000000,
+   "Read requests (GET/HEAD) per second per credential, refilled continuously (0 = unlimited)."},
+  {"ratelimit.read_burst", [](Config& c) -> Field { return &c.ratelimit.read_burst; }, 0, 1000000,
+   "Read requests a credential may make at once before the per-second rate applies (0 = unlimited)."},
+  {"ratelimit.write_per_s", [](Config& c) -> Field { return &c.ratelimit.write_per_s; }, 0, 1000000,
+   "Write requests per second per credential, and sign-ups/log-ins per client address (0 = unlimited)."},
+  {"ratelimit.write_burst", [](Config& c) -> Field { return &c.ratelimit.write_burst; }, 0, 1000000,
+   "Write requests allowed at once before the per-second rate applies (0 = unlimited)."},
+
+  {"cache.ttl_s", [](Config& c) -> Field { return &c.cache.ttl_s; }, 0, kDay,
+   "Seconds a cached profile-area GET response or authenticated credential stays valid (0 = no cache)."},
+  {"cache.max_entries", [](Config& c) -> Field { return &c.cache.max_entries; }, 1, 10000000,
+   "Most responses (and, separately, credentials) kept in the in-process cache."},
+
+  {"cors.allowed_origins", [](Config& c) -> Field { return &c.cors.allowed_origins; }, 0, 0,
+   "Browser origins allowed to call the API: comma-separated (\"https://app.example.org\"), \"*\", or \"\" = CORS off.",
+   origin_list},
 
   {"log.level", [](Config& c) -> Field { return &c.log.level; }, 0, 0,
    "Log level: trace, debug, info, warn, error or off.", log_level},

@@ -17,14 +17,26 @@ Response error_response(const Error& e) {
 }
 
 std::optional<Principal> authenticate_token(App& app, std::string_view token) {
+  // Cached principals skip the database; they are dropped when their account's generation moves (any
+  // write by the account, or to /api/profiles/{id}: deletion, role change) and after cache.ttl_s.
+  std::string key(token);
+  std::optional<Principal> claims;
+  if (token.rfind("cdz_", 0) != 0) {
+    claims = app.tokens.verify(token, now_ms());  // signature and expiry, every time
+    if (!claims) return std::nullopt;
+  }
+  if (auto p = app.cache.find_principal(key); p && (!claims || claims->account_id == p->account_id)) return p;
+  auto epoch = app.cache.epoch();
   std::optional<store::Account> account;
-  if (token.rfind("cdz_", 0) == 0) {
-    account = app.control.account_for_api_key(std::string(token));
-  } else if (auto p = app.tokens.verify(token, now_ms())) {
-    account = app.control.find_account(p->account_id);  // deleted accounts lose access at once
+  if (!claims) {
+    account = app.control.account_for_api_key(key);
+  } else {
+    account = app.control.find_account(claims->account_id);  // deleted accounts lose access at once
   }
   if (!account) return std::nullopt;
-  return Principal{account->id, account->tenant_id, account->role};
+  Principal p{account->id, account->tenant_id, account->role};
+  app.cache.store_principal(key, p, epoch);
+  return p;
 }
 
 std::optional<std::string> request_token(const Request& req, bool allow_query) {
@@ -45,9 +57,94 @@ std::optional<Principal> authenticate_request(App& app, const Request& req, bool
 
 namespace {
 
-Response run(App& app, Request& req, std::string& route_label) {
+constexpr const char* kExposeHeaders =
+    "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id";
+constexpr const char* kAllowHeaders = "Authorization, Content-Type, If-None-Match, X-API-Key, X-Request-Id";
+
+// What run() learned that dispatch() needs after the handler (or its error).
+struct Context {
+  const Route* route = nullptr;
+  std::optional<RateLimitDecision> limit;
+  const char* x_cache = nullptr;  // "hit" | "miss" on cacheable routes
+  bool handler_ran = false;
+};
+
+bool is_read(const std::string& method) { return method == "GET" || method == "HEAD"; }
+
+// The listener resources: GETs are cached, writes invalidate profile {id}.
+bool profile_route(const Route& r) { return r.pattern.rfind("/api/profiles/{id}", 0) == 0; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The Access-Control-Allow-Origin value for `origin` under cors.allowed_origins: the origin itself when
+// listed, "*" when "*" is listed, "" when not allowed (or CORS is off).
+std::string allowed_origin(std::string_view list, std::string_view origin) {
+  bool any = false;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    auto j = std::min(list.find(',', i), list.size());
+    auto item = trim(list.substr(i, j - i));
+    while (item.size() > 1 && item.back() == '/') item.remove_suffix(1);
+    if (item == "*") any = true;
+    else if (!item.empty() && item == origin) return std::string(origin);
+    i = j + 1;
+  }
+  return any ? "*" : "";
+}
+
+// ETag on a 200 JSON answer to GET/HEAD that has none yet (web assets and blobs set their own).
+void add_etag(const Request& req, Response& res) {
+  if (!is_read(req.method) || res.status != 200 || !res.file_path.empty()) return;
+  if (res.content_type.rfind("application/json", 0) != 0) return;
+  for (const auto& [k, v] : res.headers)
+    if (k == "ETag") return;
+  res.header("ETag", etag_for(res.body));
+}
+
+// 200 with an ETag the client already has -> 304 without a body.
+void not_modified(const Request& req, Response& res) {
+  if (!is_read(req.method) || res.status != 200) return;
+  auto inm = req.header("if-none-match");
+  if (!inm) return;
+  for (const auto& [k, v] : res.headers) {
+    if (k == "ETag" && etag_matches(*inm, v)) {
+      res.status = 304;
+      res.body.clear();
+      res.file_path.clear();
+      res.content_type.clear();
+      return;
+    }
+  }
+}
+
+// OPTIONS on a path that has routes: the CORS preflight (with Origin) or a plain Allow answer.
+Response preflight(App& app, const Request& req, const std::vector<std::string>& methods) {
+  std::string list;
+  for (const auto& m : methods) list += (list.empty() ? "" : ", ") + m;
+  list += ", OPTIONS";
+  auto origin = req.header("origin");
+  if (!origin) return Response::empty(204).header("Allow", list);
+  if (allowed_origin(app.config.cors.allowed_origins, *origin).empty())
+    throw Error(ErrorKind::Forbidden, "Origin " + std::string(*origin) + " is not allowed");
+  auto r = Response::empty(204);
+  r.header("Allow", list);
+  r.header("Access-Control-Allow-Methods", list);
+  r.header("Access-Control-Allow-Headers", kAllowHeaders);
+  r.header("Access-Control-Max-Age", "600");
+  return r;
+}
+
+Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
   auto m = app.router.match(req.method, req.path, req.params);
   if (!m.route) {
+    if (req.method == "OPTIONS" && !m.allowed.empty()) {
+      route_label = "(preflight)";
+      return preflight(app, req, m.allowed);
+    }
     if (!m.allowed.empty()) {
       std::string allow;
       for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
@@ -63,21 +160,81 @@ Response run(App& app, Request& req, std::string& route_label) {
     throw Error(ErrorKind::NotFound, "No route for " + req.path);
   }
   route_label = m.route->pattern;
+  ctx.route = m.route;
+  const bool read = is_read(req.method);
+
+  // Rate limit first: the key is the credential string itself, so a refused request costs no database
+  // read. Authenticated routes: per credential, read and write buckets; public writes (sign-up, log-in):
+  // per client address; public reads (health, web app, openapi) are not limited.
+  std::optional<std::string> token;
   if (m.route->access == Access::Authenticated) {
-    if (!request_token(req)) throw Error(ErrorKind::Unauthorized, "Authentication required");
-    req.principal = authenticate_request(app, req);
+    token = request_token(req);
+    if (!token) throw Error(ErrorKind::Unauthorized, "Authentication required");
+    ctx.limit = app.rate_limiter.take(read ? RateLimiter::Kind::Read : RateLimiter::Kind::Write, *token);
+  } else if (!read) {
+    ctx.limit = app.rate_limiter.take(RateLimiter::Kind::Write, "addr " + req.remote);
+  }
+  if (ctx.limit && !ctx.limit->allowed)
+    throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(ctx.limit->retry_after_s);
+
+  if (token) {
+    req.principal = token->empty() ? std::nullopt : authenticate_token(app, *token);
     if (!req.principal) throw Error(ErrorKind::Unauthorized, "Invalid or expired credentials");
   }
+
+  if (read && req.principal && profile_route(*m.route)) {
+    ctx.x_cache = "miss";
+    if (app.cache.enabled()) {
+      // Per requester: authorization was decided for this requester, and its own generation moves with
+      // its role or deletion.
+      auto key = req.principal->tenant_id + '\n' + req.principal->account_id + '\n' + req.target;
+      if (auto hit = app.cache.find(key)) {
+        ctx.x_cache = "hit";
+        return std::move(*hit);
+      }
+      auto it = req.params.find("id");
+      auto stamp = app.cache.stamp(it == req.params.end() ? "" : it->second, req.principal->account_id);
+      ctx.handler_ran = true;
+      auto res = m.route->handler(req);
+      add_etag(req, res);  // hashed once, kept with the entry
+      app.cache.store(key, res, stamp);
+      return res;
+    }
+  }
+  ctx.handler_ran = true;
   return m.route->handler(req);
 }
+
+// After a write (committed or failed): what the requester, and the profile written to, read next is fresh.
+void invalidate(App& app, const Request& req, const Context& ctx) {
+  if (is_read(req.method) || req.method == "OPTIONS" || !ctx.handler_ran) return;
+  if (req.principal) app.cache.bump(req.principal->account_id);
+  if (ctx.route && profile_route(*ctx.route)) {
+    if (auto it = req.params.find("id"); it != req.params.end()) app.cache.bump(it->second);
+  }
+}
+
+void add_cors(App& app, const Request& req, Response& res) {
+  const auto& list = app.config.cors.allowed_origins;
+  if (list.empty()) return;
+  auto origin = req.header("origin");
+  if (!origin) return;
+  res.header("Vary", "Origin");
+  auto allow = allowed_origin(list, *origin);
+  if (allow.empty()) return;
+  res.header("Access-Control-Allow-Origin", allow);
+  res.header("Access-Control-Expose-Headers", kExposeHeaders);
+}
+
 }  // namespace
 
 Response dispatch(App& app, Request& req) {
   auto t0 = std::chrono::steady_clock::now();
   std::string route_label = "(unmatched)";
+  Context ctx;
   Response res;
   try {
-    res = run(app, req, route_label);
+    res = run(app, req, route_label, ctx);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Internal) spdlog::error("request {} {} {}: {}", req.request_id, req.method, req.path, e.what());
     res = e.kind() == ErrorKind::Internal ? error_response(Error(ErrorKind::Internal, "Internal server error"))
@@ -85,6 +242,20 @@ Response dispatch(App& app, Request& req) {
   } catch (const std::exception& e) {
     spdlog::error("request {} {} {}: unexpected exception: {}", req.request_id, req.method, req.path, e.what());
     res = error_response(Error(ErrorKind::Internal, "Internal server error"));
+  }
+  try {
+    invalidate(app, req, ctx);
+    add_etag(req, res);
+    not_modified(req, res);
+    if (ctx.limit) {
+      res.header("RateLimit-Limit", std::to_string(ctx.limit->limit));
+      res.header("RateLimit-Remaining", std::to_string(ctx.limit->remaining));
+      res.header("RateLimit-Reset", std::to_string(ctx.limit->reset_s));
+    }
+    if (ctx.x_cache) res.header("X-Cache", ctx.x_cache);
+    add_cors(app, req, res);
+  } catch (const std::exception& e) {  // allocation failure at worst; never let dispatch throw
+    spdlog::error("request {} {} {}: after the handler: {}", req.request_id, req.method, req.path, e.what());
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   app.metrics.observe(route_label, req.method, res.status, secs);

@@ -205,3 +205,40 @@ TEST_CASE("environment names and current_environment") {
   CHECK(env.at("CADENZA_TEST_PROBE") == "x");
   CHECK(env.count("PATH") == 0);
 }
+
+TEST_CASE("rate limit, cache and CORS keys: defaults, ranges and origin lists") {
+  config::Config d;
+  CHECK(d.ratelimit.read_per_s == 50);
+  CHECK(d.ratelimit.read_burst == 100);
+  CHECK(d.ratelimit.write_per_s == 10);
+  CHECK(d.ratelimit.write_burst == 20);
+  CHECK(d.cache.ttl_s == 300);
+  CHECK(d.cache.max_entries == 10000);
+  CHECK(d.cors.allowed_origins.empty());
+
+  LoadOptions o;
+  o.config_path = kShipped;
+  o.flags = {{"ratelimit.read_burst", "0"}, {"cache.ttl_s", "0"},
+             {"cors.allowed_origins", "https://a.example.org, http://localhost:5173"}};
+  auto c = config::load(o);
+  CHECK(c.ratelimit.read_burst == 0);
+  CHECK(c.cache.ttl_s == 0);
+  CHECK(c.cors.allowed_origins == "https://a.example.org, http://localhost:5173");
+  o.flags = {{"cors.allowed_origins", "*"}};
+  CHECK(config::load(o).cors.allowed_origins == "*");
+  o.env = {{"CADENZA_RATELIMIT_WRITE_PER_S", "3"}};
+  o.flags = {};
+  CHECK(config::load(o).ratelimit.write_per_s == 3);
+  o.env = {};
+
+  for (const char* bad : {"example.org", "https://a.example.org,,https://b.example.org", "https://a.example.org,",
+                          "ftp://x", " , "}) {
+    INFO(bad);
+    o.flags = {{"cors.allowed_origins", bad}};
+    CHECK(load_error(o).fields().count("cors.allowed_origins") == 1);
+  }
+  o.flags = {{"ratelimit.write_per_s", "-1"}};
+  CHECK(load_error(o).fields().at("ratelimit.write_per_s") == "must be 0..1000000");
+  o.flags = {{"cache.max_entries", "0"}};
+  CHECK(load_error(o).fields().count("cache.max_entries") == 1);
+}

@@ -48,6 +48,25 @@ struct WsConfig {
   int ping_interval_s = 30;
 };
 
+// Token buckets per credential (read: GET/HEAD, write: the rest) and per client address for public
+// writes (sign-up, log-in). 0 = unlimited.
+struct RateLimitConfig {
+  int read_per_s = 50;
+  int read_burst = 100;
+  int write_per_s = 10;
+  int write_burst = 20;
+};
+
+// In-process cache of GET responses under /api/profiles/{id} and of authenticated principals.
+struct CacheConfig {
+  int ttl_s = 300;  // 0 = off
+  int max_entries = 10000;
+};
+
+struct CorsConfig {
+  std::string allowed_origins = "";  // comma-separated origins or "*"; "" = CORS off
+};
+
 struct LogConfig {
   std::string level = "info";
   bool access_log = true;
@@ -59,6 +78,9 @@ struct Config {
   JobsConfig jobs;
   StorageConfig storage;
   WsConfig ws;
+  RateLimitConfig ratelimit;
+  CacheConfig cache;
+  CorsConfig cors;
   LogConfig log;
 };
 

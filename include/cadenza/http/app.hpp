@@ -7,6 +7,8 @@
 
 #include "cadenza/config/config.hpp"
 #include "cadenza/http/metrics.hpp"
+#include "cadenza/http/rate_limiter.hpp"
+#include "cadenza/http/response_cache.hpp"
 #include "cadenza/http/router.hpp"
 #include "cadenza/http/tokens.hpp"
 #include "cadenza/jobs/event_bus.hpp"
@@ -26,6 +28,9 @@ struct App {
   jobs::JobService& jobs;
   Tokens tokens;
   Metrics metrics;
+  // Built from `config` (ratelimit.*, cache.*) wherever an App is built.
+  RateLimiter rate_limiter{config.ratelimit};
+  ResponseCache cache{config.cache};  // GET responses under /api/profiles/{id}, principals, generations
   Router router;
   std::set<std::string> generic_job_kinds;  // kinds a client may submit through POST /api/jobs
   std::atomic<bool> ready{false};
@@ -42,8 +47,9 @@ void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_web_routes(App& app);  // last: catch-all for the browser app
 
-// The one wrapper around every handler: route, authenticate, run, map errors to the JSON body,
-// record metrics and the access log. Never throws.
+// The one wrapper around every handler: CORS preflight, route, rate limit, authenticate, response cache,
+// run, map errors to the JSON body, ETag/304, CORS headers, cache invalidation, metrics and the access
+// log. Never throws.
 Response dispatch(App& app, Request& req);
 
 // The principal for a bearer token (JWT or API key) or nullopt. Used by dispatch and the WebSocket.
