@@ -1,0 +1,197 @@
+// Keeps src/http/openapi.json honest: the routes it documents are exactly the routes the server's router
+// has (built here the way `cadenza serve` builds it), and every documented request and response body has a
+// schema and an example.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "cadenza/http/app.hpp"
+#include "cadenza/http/openapi.hpp"
+#include "test_server.hpp"
+
+using namespace cadenza;
+using nlohmann::json;
+
+namespace {
+
+using RouteSet = std::set<std::pair<std::string, std::string>>;  // (METHOD, pattern)
+
+// WebSocket upgrades are answered by the HTTP session before routing, so /api/ws is documented without
+// being a router entry.
+const RouteSet kOutsideRouter = {{"GET", "/api/ws"}};
+
+const char* const kMethods[] = {"get", "put", "post", "delete", "patch", "options", "head", "trace"};
+
+// The real route table: the same services and add_*_routes calls as src/cli/serve.cpp, over a temp data dir.
+RouteSet router_routes() {
+  test::TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.path();
+  store::ControlStore control(cfg.storage);
+  store::TenantDbs tenants(cfg.storage);
+  store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
+  jobs::EventBus events;
+  jobs::JobService job_service(tenants, events, cfg.jobs);
+  http::App app{cfg, control, tenants, blobs, events, job_service,
+                http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
+  http::add_system_routes(app);
+  http::add_account_routes(app);
+  http::add_preference_routes(app);
+  http::add_tune_vector_routes(app);
+  http::add_variable_routes(app);
+  http::add_job_routes(app);
+  http::add_file_routes(app);
+  http::add_web_routes(app);
+  RouteSet out;
+  for (const auto& r : app.router.routes()) out.insert({r.method, r.pattern});
+  return out;
+}
+
+const json& document() {
+  static const json doc = json::parse(http::openapi_document());
+  return doc;
+}
+
+// Follows a local "$ref" ("#/components/...") until the object is not a reference.
+const json& resolve(const json& j) {
+  const json* cur = &j;
+  for (int depth = 0; cur->is_object() && cur->contains("$ref") && depth < 16; ++depth) {
+    auto ref = (*cur)["$ref"].get<std::string>();
+    REQUIRE_MESSAGE(ref.rfind("#/", 0) == 0, "only local references: " << ref);
+    auto ptr = json::json_pointer(ref.substr(1));
+    REQUIRE_MESSAGE(document().contains(ptr), "unresolved $ref " << ref);
+    cur = &document().at(ptr);
+  }
+  return *cur;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool has_example(const json& media) {
+  if (media.contains("example")) return true;
+  return media.contains("examples") && media["examples"].is_object() && !media["examples"].empty();
+}
+
+// Every media type under `content` has a schema and an example (or examples).
+void check_content(const json& content, const std::string& where) {
+  CHECK_MESSAGE(content.is_object(), where << ": content must be an object");
+  if (!content.is_object()) return;
+  CHECK_MESSAGE(!content.empty(), where << ": content without a media type");
+  for (const auto& [type, media] : content.items()) {
+    CHECK_MESSAGE(media.contains("schema"), where << " " << type << ": no schema");
+    CHECK_MESSAGE(has_example(media), where << " " << type << ": no example");
+    if (media.contains("examples") && media["examples"].is_object())
+      for (const auto& [name, ex] : media["examples"].items())
+        CHECK_MESSAGE(resolve(ex).contains("value"), where << " " << type << ": example " << name << " has no value");
+  }
+}
+
+// Each {name} of the path template is declared as a path parameter (on the path item or the operation).
+void check_path_parameters(const std::string& path, const json& item, const json& operation, const std::string& where) {
+  std::set<std::string> declared;
+  for (const json* holder : {&item, &operation})
+    if (holder->contains("parameters"))
+      for (const auto& p : (*holder)["parameters"]) {
+        const auto& param = resolve(p);
+        if (param.value("in", "") == "path") declared.insert(param.value("name", ""));
+      }
+  static const std::regex brace(R"(\{([^}]+)\})");
+  for (std::sregex_iterator it(path.begin(), path.end(), brace), end; it != end; ++it)
+    CHECK_MESSAGE(declared.count((*it)[1].str()), where << ": path parameter {" << (*it)[1].str() << "} not declared");
+}
+
+// Walks every "$ref" in the document.
+void each_ref(const json& j, const std::function<void(const std::string&)>& f) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (k == "$ref" && v.is_string()) f(v.get<std::string>());
+      else each_ref(v, f);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) each_ref(v, f);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("openapi: the embedded document is the source file, OpenAPI 3.1, and every $ref resolves") {
+  std::ifstream in(std::string(CADENZA_SOURCE_DIR) + "/src/http/openapi.json");
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  bool same = json::parse(ss.str()) == document();
+  CHECK_MESSAGE(same, "the embedded document differs from src/http/openapi.json: rebuild");
+  CHECK(document()["openapi"] == "3.1.0");
+  REQUIRE(document()["paths"].is_object());
+  int refs = 0;
+  each_ref(document(), [&](const std::string& ref) {
+    ++refs;
+    CHECK_MESSAGE(ref.rfind("#/", 0) == 0, "only local references: " << ref);
+    if (ref.rfind("#/", 0) == 0) CHECK_MESSAGE(document().contains(json::json_pointer(ref.substr(1))), "unresolved " << ref);
+  });
+  CHECK(refs > 0);
+}
+
+TEST_CASE("openapi: every route of the router is documented, with schemas and examples") {
+  const auto routes = router_routes();
+  REQUIRE(routes.size() > 10);
+  const auto& paths = document()["paths"];
+  for (const auto& [method, pattern] : routes) {
+    std::string where = method + " " + pattern;
+    INFO(where);
+    CHECK_MESSAGE(paths.contains(pattern), where << ": path not documented");
+    if (!paths.contains(pattern)) continue;
+    const auto& item = paths[pattern];
+    std::string m = method;
+    std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    CHECK_MESSAGE(item.contains(m), where << ": method not documented");
+    if (!item.contains(m)) continue;
+    const auto& op = item[m];
+    check_path_parameters(pattern, item, op, where);
+
+    CHECK_MESSAGE((op.contains("responses") && op["responses"].is_object()), where << ": no responses object");
+    if (!op.contains("responses") || !op["responses"].is_object()) continue;
+    const auto& responses = op["responses"];
+    CHECK_MESSAGE(!responses.empty(), where << ": empty responses");
+    bool success = false;
+    for (const auto& [status, r0] : responses.items()) {
+      if (!status.empty() && status[0] == '2') success = true;
+      const auto& r = resolve(r0);
+      CHECK_MESSAGE(r.contains("description"), where << " " << status << ": no description");
+      if (r.contains("content")) check_content(r["content"], where + " " + status);
+    }
+    CHECK_MESSAGE(success, where << ": no 2xx response");
+
+    if (op.contains("requestBody")) {
+      const auto& rb = resolve(op["requestBody"]);
+      CHECK_MESSAGE(rb.contains("content"), where << ": requestBody without content");
+      if (rb.contains("content")) check_content(rb["content"], where + " requestBody");
+    }
+  }
+}
+
+TEST_CASE("openapi: every documented operation exists in the router (no stale docs)") {
+  const auto routes = router_routes();
+  for (const auto& [path, item] : document()["paths"].items())
+    for (const char* m : kMethods) {
+      if (!item.contains(m)) continue;
+      std::pair<std::string, std::string> key{upper(m), path};
+      CHECK_MESSAGE((routes.count(key) || kOutsideRouter.count(key)), key.first << " " << path << " is documented but not routed");
+    }
+  for (const auto& key : kOutsideRouter) {
+    CHECK_MESSAGE(document()["paths"].contains(key.second), key.second << " should be documented");
+    CHECK_MESSAGE(!routes.count(key), key.first << " " << key.second << " is now a route: drop it from kOutsideRouter");
+  }
+}
