@@ -62,10 +62,18 @@ std::size_t RateLimiter::size() const {
 std::optional<RateLimitDecision> RateLimiter::take(Kind kind, std::string_view key) {
   if (!limited(kind)) return std::nullopt;
   const Rate& rate = kind == Kind::Read ? read_ : write_;
-  std::string k;
-  k.reserve(key.size() + 1);
-  k.push_back(kind == Kind::Read ? 'r' : 'w');
-  k.append(key);
+  // Kind letter + key; long keys (JWTs, junk up to the header limit) are kept as a 64-bit digest so a
+  // bucket costs the same whatever a client sends.
+  std::string k(1, kind == Kind::Read ? 'r' : 'w');
+  if (key.size() <= kMaxKeyBytes) {
+    k += "=";
+    k.append(key);
+  } else {
+    static const char* hex = "0123456789abcdef";
+    auto h = std::hash<std::string_view>{}(key);
+    k += "#";
+    for (int i = 0; i < 16; ++i) k.push_back(hex[(h >> (4 * (15 - i))) & 0xf]);
+  }
   auto& shard = shards_[std::hash<std::string>{}(k) % kShards];
   auto now = clock_();
 

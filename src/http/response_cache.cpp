@@ -61,10 +61,11 @@ bool etag_matches(std::string_view inm, std::string_view etag) {
   return false;
 }
 
-ResponseCache::ResponseCache(int ttl_s, std::size_t max_entries, Clock clock)
+ResponseCache::ResponseCache(int ttl_s, std::size_t max_entries, Clock clock, std::size_t max_bytes)
     : ttl_(std::max(0, ttl_s)),
       max_entries_(std::max<std::size_t>(1, max_entries)),
       max_gens_(std::max<std::size_t>(4096, 2 * max_entries)),
+      max_bytes_(max_bytes),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {}
 
 bool ResponseCache::fresh(std::chrono::steady_clock::time_point filled,
@@ -87,7 +88,22 @@ std::uint64_t ResponseCache::epoch() const {
   return epoch_;
 }
 
+namespace {
+std::size_t footprint(const std::string& key, const Response& r) {
+  std::size_t n = 2 * key.size() + r.body.size() + r.content_type.size() + 160;  // key is held twice
+  for (const auto& [k, v] : r.headers) n += k.size() + v.size() + 64;
+  return n;
+}
+}  // namespace
+
+void ResponseCache::erase_locked(std::unordered_map<std::string, Entry>::iterator it) {
+  bytes_ -= it->second.bytes;
+  fifo_.erase(it->second.order);
+  entries_.erase(it);
+}
+
 void ResponseCache::clear_locked() {
+  bytes_ = 0;
   entries_.clear();
   fifo_.clear();
   principals_.clear();
@@ -128,8 +144,7 @@ std::optional<Response> ResponseCache::find(const std::string& key) {
   if (fresh(e.filled, clock_()) && generation_locked(e.stamp.profile_id) == e.stamp.profile_gen &&
       generation_locked(e.stamp.account_id) == e.stamp.account_gen)
     return e.res;
-  fifo_.erase(e.order);
-  entries_.erase(it);
+  erase_locked(it);
   return std::nullopt;
 }
 
@@ -140,17 +155,15 @@ void ResponseCache::store(const std::string& key, const Response& res, const Sta
   if (generation_locked(stamp.profile_id) != stamp.profile_gen ||
       generation_locked(stamp.account_id) != stamp.account_gen)
     return;
+  auto size = footprint(key, res);
+  if (size > max_bytes_) return;
   auto now = clock_();
-  if (auto it = entries_.find(key); it != entries_.end()) {
-    fifo_.erase(it->second.order);
-    entries_.erase(it);
-  }
-  while (entries_.size() >= max_entries_ && !fifo_.empty()) {
-    entries_.erase(fifo_.front());
-    fifo_.pop_front();
-  }
+  if (auto it = entries_.find(key); it != entries_.end()) erase_locked(it);
+  while ((entries_.size() >= max_entries_ || bytes_ + size > max_bytes_) && !fifo_.empty())
+    erase_locked(entries_.find(fifo_.front()));
   fifo_.push_back(key);
-  entries_.emplace(key, Entry{res, stamp, now, std::prev(fifo_.end())});
+  entries_.emplace(key, Entry{res, stamp, now, std::prev(fifo_.end()), size});
+  bytes_ += size;
 }
 
 std::optional<Principal> ResponseCache::find_principal(const std::string& token) {
@@ -184,6 +197,11 @@ void ResponseCache::store_principal(const std::string& token, const Principal& p
 std::size_t ResponseCache::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();
+}
+
+std::size_t ResponseCache::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 std::size_t ResponseCache::principal_count() const {

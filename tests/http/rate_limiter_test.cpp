@@ -126,3 +126,14 @@ TEST_CASE("rate limiter: memory stays bounded; idle full buckets are pruned firs
   CHECK(v->allowed);
   CHECK(v->remaining == 0);
 }
+
+TEST_CASE("rate limiter: long keys (JWTs) get their own buckets too") {
+  FakeClock clock;
+  RateLimiter rl(rates(1, 1, 1, 1), clock.fn());
+  std::string a(5000, 'a'), b(5000, 'a');
+  b.back() = 'b';
+  CHECK(rl.take(RateLimiter::Kind::Read, a)->allowed);
+  CHECK_FALSE(rl.take(RateLimiter::Kind::Read, a)->allowed);
+  CHECK(rl.take(RateLimiter::Kind::Read, b)->allowed);
+  CHECK(rl.take(RateLimiter::Kind::Read, std::string(64, 'a'))->allowed);
+}

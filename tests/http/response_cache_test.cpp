@@ -140,3 +140,20 @@ TEST_CASE("response cache: forgetting old generations never revives a stale entr
   c.store("k", ok("v3"), c.stamp("p", "u"));
   CHECK(value(c.find("k")) == "v3");
 }
+
+TEST_CASE("response cache: a byte budget bounds big bodies") {
+  FakeClock clock;
+  ResponseCache c(300, 1000, clock.fn(), 10000);
+  const std::string big(3000, 'x');
+  for (int i = 0; i < 10; ++i) c.store("k" + std::to_string(i), ok(big), c.stamp("p", "u"));
+  CHECK(c.bytes() <= 10000);
+  CHECK(c.size() == 3);
+  CHECK(c.find("k9"));
+  CHECK_FALSE(c.find("k0"));
+  c.store("huge", ok(std::string(20000, 'y')), c.stamp("p", "u"));  // larger than the budget: not kept
+  CHECK_FALSE(c.find("huge"));
+  CHECK(c.find("k9"));
+  c.bump("p");
+  CHECK_FALSE(c.find("k9"));
+  CHECK(c.size() == 2);
+}

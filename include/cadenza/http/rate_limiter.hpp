@@ -44,6 +44,7 @@ class RateLimiter {
   std::size_t size() const;
 
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMaxKeyBytes = 64;  // longer keys are stored as a 64-bit digest
 
  private:
   struct Shard;

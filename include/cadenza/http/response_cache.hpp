@@ -42,8 +42,10 @@ class ResponseCache {
     std::uint64_t account_gen = 0;
   };
 
-  // ttl_s 0 disables both caches (generations are still counted). max_entries bounds each cache.
-  ResponseCache(int ttl_s, std::size_t max_entries, Clock clock = {});
+  // ttl_s 0 disables both caches (generations are still counted). max_entries bounds each cache;
+  // max_bytes bounds the responses' keys, bodies and headers together (oldest entries go first).
+  ResponseCache(int ttl_s, std::size_t max_entries, Clock clock = {}, std::size_t max_bytes = kDefaultMaxBytes);
+  static constexpr std::size_t kDefaultMaxBytes = 64u << 20;
   explicit ResponseCache(const config::CacheConfig& cfg, Clock clock = {})
       : ResponseCache(cfg.ttl_s, static_cast<std::size_t>(cfg.max_entries), std::move(clock)) {}
   ResponseCache(const ResponseCache&) = delete;
@@ -72,6 +74,7 @@ class ResponseCache {
   std::uint64_t epoch() const;
 
   std::size_t size() const;             // responses held
+  std::size_t bytes() const;            // their approximate memory
   std::size_t principal_count() const;  // principals held
 
  private:
@@ -80,6 +83,7 @@ class ResponseCache {
     Stamp stamp;
     std::chrono::steady_clock::time_point filled;
     std::list<std::string>::iterator order;  // position in fifo_
+    std::size_t bytes = 0;
   };
   struct PrincipalEntry {
     Principal p;
@@ -94,10 +98,13 @@ class ResponseCache {
   std::uint64_t generation_locked(std::string_view id) const;
   bool fresh(std::chrono::steady_clock::time_point filled, std::chrono::steady_clock::time_point now) const;
   void clear_locked();
+  void erase_locked(std::unordered_map<std::string, Entry>::iterator it);
 
   std::chrono::seconds ttl_;
   std::size_t max_entries_;
   std::size_t max_gens_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
   Clock clock_;
 
   // One mutex for generations and both caches: every operation is a few hash lookups.
