@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 CONNS=${2:-32}
 BIN=${CADENZA_BIN:-build/cadenza}
+unset CADENZA_BIN  # the server refuses unknown CADENZA_* variables
 command -v wrk >/dev/null || { echo "wrk missing: run scripts/setup"; exit 1; }
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "nginx missing: run scripts/setup"; exit 1; }
 [ -x "$BIN" ] || { echo "$BIN missing: run scripts/build (or set CADENZA_BIN)"; exit 1; }
@@ -43,6 +44,7 @@ curl -sf -X POST "$BASE/api/profiles/$PROFILE/preferences" -H "$AUTH" -H "$JSON"
 PREF_URL="$BASE/api/profiles/$PROFILE/preferences/$PREF"
 HEALTH_BODY=$(curl -sf "$BASE/api/health")
 PROFILE_BODY=$(curl -sf -H "$AUTH" "$BASE/api/profiles/$PROFILE")
+XCACHE=$(curl -sf -o /dev/null -D - -H "$AUTH" "$BASE/api/profiles/$PROFILE" | tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: *//p')
 PREF_BODY=$(curl -sf -X PATCH -H "$AUTH" -H 'Content-Type: application/merge-patch+json' -d '{"rank":0,"weight":0.75}' "$PREF_URL")
 
 # nginx: the same bytes as static files
@@ -82,7 +84,7 @@ to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 }
 rps_of() { echo "$1" | cut -d'|' -f2; }
 ratio() { awk -v a="$(rps_of "$1")" -v b="$(rps_of "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a/b : 0) }'; }
 
-echo "wrk -t2 -c$CONNS -d${DURATION}s on 127.0.0.1, $(nproc) CPUs; body sizes: health ${#HEALTH_BODY} B, profile ${#PROFILE_BODY} B, preference ${#PREF_BODY} B"
+echo "wrk -t2 -c$CONNS -d${DURATION}s on 127.0.0.1, $(nproc) CPUs; body sizes: health ${#HEALTH_BODY} B, profile ${#PROFILE_BODY} B, preference ${#PREF_BODY} B; profile GET X-Cache: ${XCACHE:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 H1=$(run "cadenza GET /api/health" "$BASE/api/health")
 H2=$(run "nginx   static health.json" "http://127.0.0.1:$NPORT/health.json")
 G1=$(run "cadenza GET /api/profiles/{id} (JWT, cached)" "$BASE/api/profiles/$PROFILE" "$AUTH")
@@ -90,8 +92,8 @@ G2=$(run "nginx   static profile.json" "http://127.0.0.1:$NPORT/profile.json")
 P1=$(run "cadenza PATCH .../preferences/{pid}" "$PREF_URL" "$AUTH" bench/api_patch.lua)
 P2=$(run "nginx   static preference.json (GET)" "http://127.0.0.1:$NPORT/preference.json")
 
-printf '%-42s %12s %9s %10s %8s\n' target "requests/s" "p99 ms" "vs nginx" "non-2xx"
-row() { IFS='|' read -r name rps p99 bad <<< "$1"; printf '%-42s %12s %9s %10s %8s\n' "$name" "$rps" "$(to_ms "$p99")" "$2" "$bad"; }
+printf '%-46s %12s %9s %10s %8s\n' target "requests/s" "p99 ms" "vs nginx" "non-2xx"
+row() { IFS='|' read -r name rps p99 bad <<< "$1"; printf '%-46s %12s %9s %10s %8s\n' "$name" "$rps" "$(to_ms "$p99")" "$2" "$bad"; }
 row "$H1" "$(ratio "$H1" "$H2")"; row "$H2" "1.00"
 row "$G1" "$(ratio "$G1" "$G2")"; row "$G2" "1.00"
 row "$P1" "$(ratio "$P1" "$P2")"; row "$P2" "1.00"
