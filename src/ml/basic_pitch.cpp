@@ -81,7 +81,11 @@ struct BasicPitchNet::Impl {
   bool fast = false;
   std::array<PackedConv, kOctaves> cqt_packed;
   std::array<std::vector<float>, kOctaves - 1> lp_even, lp_odd;
-  PackedConv pk1, pk2, pk4;
+  PackedConv pk2, pk4;
+  // conv2d_1 along the bins in the frequency domain: a real DFT of size 288 >= 264 + 38 keeps the
+  // circular convolution equal to the zero-padded one on the 264 kept bins.
+  static constexpr int kSpectralN = 288;
+  SpectralConv sk1;
 
   // [B, C, H, W] zero-padded input -> relu?(conv) as [B, O, H_out, w_out] (a permuted NHWC tensor).
   static torch::Tensor conv_fast(const torch::Tensor& padded, const PackedConv& k, int stride, int w_out, bool relu) {
@@ -99,6 +103,32 @@ struct BasicPitchNet::Impl {
       }
     });
     return out.permute({0, 3, 1, 2});
+  }
+
+  // [B, C, H, W] zero-padded input -> conv to the one output channel of w [1, C, KH, KW] + b (conv_single).
+  static torch::Tensor conv_one(const torch::Tensor& padded, const torch::Tensor& w, const torch::Tensor& b) {
+    const auto B = padded.size(0), h_in = padded.size(2), w_in = padded.size(3), kh = w.size(2), kw = w.size(3);
+    auto out = torch::empty({B, 1, h_in - kh + 1, w_in - kw + 1}, torch::kFloat32);
+    const float bias = b.item<float>();
+    for (std::int64_t i = 0; i < B; ++i)
+      conv_single(w.data_ptr<float>(), int(padded.size(1)), int(kh), int(kw), bias,
+                  padded.data_ptr<float>() + i * padded.stride(0), int(h_in), int(w_in),
+                  out.data_ptr<float>() + i * out.stride(0));
+    return out;
+  }
+
+  // conv2d_1 (3x39, 8 -> 8, zero 'same' padding) + bias + relu: rfft of every input row, per-bin complex
+  // 8x8 products summed over the 3 time taps (spectral_mix), irfft. ~8x fewer FLOPs than direct.
+  torch::Tensor conv1_spectral(const torch::Tensor& hs) const {
+    const auto B = hs.size(0), T = hs.size(2);
+    auto spec = torch::view_as_real(torch::fft::rfft(F::pad(hs, F::PadFuncOptions({0, 0, 1, 1})), kSpectralN))
+                    .contiguous();  // [B, 8, T + 2, bins, 2]
+    auto mixed = torch::empty({B, sk1.o, T, sk1.bins, 2}, torch::kFloat32);
+    for (std::int64_t b = 0; b < B; ++b)
+      spectral_mix(sk1, spec.data_ptr<float>() + b * spec.stride(0), int(T + 2),
+                   mixed.data_ptr<float>() + b * mixed.stride(0));
+    auto y = torch::fft::irfft(torch::view_as_complex(mixed), kSpectralN).slice(3, 0, kStackBins);
+    return torch::relu(y + b1.view({1, -1, 1, 1}));
   }
 
   // CQT magnitudes [B, T, 309] through torch's conv1d.
@@ -171,20 +201,23 @@ struct BasicPitchNet::Impl {
     for (int s : kHarmonicShifts) shifted.push_back(padded.slice(2, 36 + s, 36 + s + kStackBins));
     auto hs = torch::stack(shifted, 1);
 
-    torch::Tensor h1, h2, h3, contour;
+    torch::Tensor contour, note, onset;
     if (fast) {
-      h1 = conv_fast(F::pad(hs, F::PadFuncOptions({19, 19, 1, 1})).contiguous(), pk1, 1, kStackBins, true);
-      contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));  // [B, 1, T, 264]
-      h2 = conv_fast(F::pad(contour, F::PadFuncOptions({2, 2, 3, 3})).contiguous(), pk2, 3, kNotes, true);
-      h3 = conv_fast(F::pad(hs, F::PadFuncOptions({1, 1, 2, 2})).contiguous(), pk4, 3, kNotes, true);
+      auto pad = [](const torch::Tensor& t, std::vector<std::int64_t> p) { return F::pad(t, F::PadFuncOptions(p)).contiguous(); };
+      auto h1 = conv1_spectral(hs);
+      contour = torch::sigmoid(conv_one(pad(h1, {2, 2, 2, 2}), wc, bc));  // [B, 1, T, 264]
+      auto h2 = conv_fast(pad(contour, {2, 2, 3, 3}), pk2, 3, kNotes, true);
+      auto h3 = conv_fast(pad(hs, {1, 1, 2, 2}), pk4, 3, kNotes, true);
+      note = torch::sigmoid(conv_one(pad(h2, {1, 1, 3, 3}), w3, b3));  // [B, 1, T, 88]
+      onset = torch::sigmoid(conv_one(pad(torch::cat({note, h3}, 1), {1, 1, 1, 1}), w5, b5));
     } else {
-      h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
+      auto h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
       contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));
-      h2 = torch::relu(torch::conv2d(contour, w2, b2, {1, 3}, {3, 2}));  // [B, 32, T, 88]
-      h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));       // [B, 32, T, 88]
+      auto h2 = torch::relu(torch::conv2d(contour, w2, b2, {1, 3}, {3, 2}));  // [B, 32, T, 88]
+      auto h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));       // [B, 32, T, 88]
+      note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));            // [B, 1, T, 88]
+      onset = torch::sigmoid(torch::conv2d(torch::cat({note, h3}, 1), w5, b5, 1, {1, 1}));
     }
-    auto note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));  // [B, 1, T, 88]
-    auto onset = torch::sigmoid(torch::conv2d(torch::cat({note, h3}, 1), w5, b5, 1, {1, 1}));
     return {contour.squeeze(1), note.squeeze(1), onset.squeeze(1)};
   }
 };
@@ -236,7 +269,7 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
         m.lp_odd[o] = vec(h.slice(0, 1, c10::nullopt, 2));
       }
     }
-    m.pk1 = PackedConv::from_tf(w.get("conv2d_1/Conv2D_weights").values, 3, 39, 8, 8, vec(m.b1));
+    m.sk1 = SpectralConv::from_tf(w.get("conv2d_1/Conv2D_weights").values, 3, 39, 8, 8, Impl::kSpectralN);
     m.pk2 = PackedConv::from_tf(w.get("conv2d_2/Conv2D/ReadVariableOp").values, 7, 7, 1, 32, vec(m.b2));
     m.pk4 = PackedConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4));
   }

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace cadenza::ml {
 namespace {
@@ -43,7 +44,113 @@ void conv_span(const PackedConv& k, const float* in, int h_in, int w_in, int row
   for (; f < w_out; ++f) conv_block<OV, 1>(k, in, h_in, w_in, row, stride, f, o0, relu, out);
 }
 
+// FV vectors of 8 outputs of conv_single at row r, columns f0...
+template <int FV>
+__attribute__((target("avx2,fma"))) void single_block(const float* w, int C, int kh, int kw, float bias, const float* in,
+                                                      int h_in, int w_in, int r, int f0, float* out) {
+  __m256 acc[FV];
+  for (int v = 0; v < FV; ++v) acc[v] = _mm256_set1_ps(bias);
+  for (int c = 0; c < C; ++c)
+    for (int i = 0; i < kh; ++i) {
+      const float* x = in + (std::int64_t(c) * h_in + r + i) * w_in + f0;
+      const float* wr = w + (std::int64_t(c) * kh + i) * kw;
+      for (int j = 0; j < kw; ++j) {
+        const __m256 wv = _mm256_broadcast_ss(wr + j);
+        for (int v = 0; v < FV; ++v) acc[v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + j + 8 * v), acc[v]);
+      }
+    }
+  for (int v = 0; v < FV; ++v) _mm256_storeu_ps(out + f0 + 8 * v, acc[v]);
+}
+
+// One column of 4 bins of spectral_mix, all rows and outputs; Masked reads / writes only `mask`'s lanes.
+template <bool Masked>
+__attribute__((target("avx2,fma"))) void spectral_column(const SpectralConv& k, const float* x, int h_in, float* y,
+                                                         int kb, __m256i mask) {
+  const int h_out = h_in - k.kh + 1;
+  const std::int64_t row = std::int64_t(k.bins) * 2;  // floats per row
+  const float* wb = k.w.data() + std::size_t(kb) * k.kh * k.c * k.o * 16;
+  for (int o0 = 0; o0 < k.o; o0 += 8) {
+    for (int t = 0; t < h_out; ++t) {
+      __m256 acc[8];
+      for (int v = 0; v < 8; ++v) acc[v] = _mm256_setzero_ps();
+      for (int i = 0; i < k.kh; ++i) {
+        for (int c = 0; c < k.c; ++c) {
+          const float* xp = x + (std::int64_t(c) * h_in + t + i) * row + kb * 8;
+          const __m256 xv = Masked ? _mm256_maskload_ps(xp, mask) : _mm256_loadu_ps(xp);
+          const __m256 xs = _mm256_permute_ps(xv, 0xB1);  // (im, re) pairs
+          const float* w = wb + ((std::size_t(i) * k.c + c) * k.o + o0) * 16;
+          for (int v = 0; v < 8; ++v) {
+            acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v), xv, acc[v]);
+            acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v + 8), xs, acc[v]);
+          }
+        }
+      }
+      for (int v = 0; v < 8; ++v) {
+        float* yp = y + (std::int64_t(o0 + v) * h_out + t) * row + kb * 8;
+        if (Masked)
+          _mm256_maskstore_ps(yp, mask, acc[v]);
+        else
+          _mm256_storeu_ps(yp, acc[v]);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void conv_single(const float* w, int c, int kh, int kw, float bias, const float* in, int h_in, int w_in, float* out) {
+  const int h_out = h_in - kh + 1, w_out = w_in - kw + 1;
+  for (int r = 0; r < h_out; ++r) {
+    float* dst = out + std::int64_t(r) * w_out;
+    int f = 0;
+    for (; f + 64 <= w_out; f += 64) single_block<8>(w, c, kh, kw, bias, in, h_in, w_in, r, f, dst);
+    for (; f + 8 <= w_out; f += 8) single_block<1>(w, c, kh, kw, bias, in, h_in, w_in, r, f, dst);
+    for (; f < w_out; ++f) {
+      float s = bias;
+      for (int ci = 0; ci < c; ++ci)
+        for (int i = 0; i < kh; ++i)
+          for (int j = 0; j < kw; ++j)
+            s += w[(std::int64_t(ci) * kh + i) * kw + j] * in[(std::int64_t(ci) * h_in + r + i) * w_in + f + j];
+      dst[f] = s;
+    }
+  }
+}
+
+SpectralConv SpectralConv::from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o, int n) {
+  SpectralConv s;
+  s.c = c, s.kh = kh, s.o = o, s.n = n, s.bins = n / 2 + 1;
+  const int blocks = (s.bins + 3) / 4, pad = kw / 2;
+  s.w.assign(std::size_t(blocks) * kh * c * o * 16, 0.f);
+  const double two_pi = 2.0 * std::acos(-1.0);
+  for (int k = 0; k < s.bins; ++k)
+    for (int i = 0; i < kh; ++i)
+      for (int ci = 0; ci < c; ++ci)
+        for (int oi = 0; oi < o; ++oi) {
+          // Correlation out[f] = sum_j w[j] x[f + j - pad]  <=>  Out[k] = X[k] sum_j w[j] e^{+2 pi i k (j - pad) / n}.
+          double re = 0, im = 0;
+          for (int j = 0; j < kw; ++j) {
+            const double wv = hwio[((std::size_t(i) * kw + j) * c + ci) * o + oi];
+            const double a = two_pi * double((std::int64_t(k) * (j - pad)) % n) / n;
+            re += wv * std::cos(a);
+            im += wv * std::sin(a);
+          }
+          float* dst = s.w.data() + (((std::size_t(k / 4) * kh + i) * c + ci) * o + oi) * 16 + 2 * (k % 4);
+          dst[0] = dst[1] = float(re);
+          dst[8] = float(-im);
+          dst[9] = float(im);
+        }
+  return s;
+}
+
+__attribute__((target("avx2,fma"))) void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y) {
+  const int full = k.bins / 4, rest = k.bins % 4;
+  for (int kb = 0; kb < full; ++kb) spectral_column<false>(k, x, h_in, y, kb, _mm256_setzero_si256());
+  if (rest) {
+    std::int32_t m[8];
+    for (int l = 0; l < 8; ++l) m[l] = l < 2 * rest ? -1 : 0;
+    spectral_column<true>(k, x, h_in, y, full, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m)));
+  }
+}
 
 bool direct_conv_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 

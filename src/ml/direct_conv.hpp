@@ -25,6 +25,27 @@ struct PackedConv {
 void conv_row(const PackedConv& k, const float* in, int h_in, int w_in, int row, int stride, int w_out, bool relu,
               float* out);
 
+// A stride-1 convolution to one output channel, NCHW input already zero-padded, all rows:
+//   out[r][f] = bias + sum_{c,i,j} w[c][i][j] * in[c][r + i][f + j],  r < h_in - KH + 1, f < w_in - KW + 1.
+// `w` is torch's [1][C][KH][KW]; `in` one image [C][h_in][w_in]; `out` [h_out][w_out].
+void conv_single(const float* w, int c, int kh, int kw, float bias, const float* in, int h_in, int w_in, float* out);
+
+// A KHxKW convolution (stride 1, zero 'same' padding of KW/2 along the width) done along the width
+// in the frequency domain: with rows transformed by a real DFT of size n >= width + KW - 1 (complex
+// interleaved, n/2 + 1 bins), each output spectrum is a per-bin complex matrix product summed over the
+// KH row taps; an inverse real DFT of it gives the output row (bias and activation applied after).
+struct SpectralConv {
+  int c = 0, kh = 0, o = 0, n = 0, bins = 0;
+  // Per block of 4 bins, per (i, c, o): 8 floats re(H) repeated per lane pair, 8 floats im(H) * (-1, +1).
+  std::vector<float> w;  // [ceil(bins / 4)][KH][C][O][16]
+  static SpectralConv from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o, int n);
+};
+
+// Spectral mixing: y[o][t][k] = sum_{c,i} H[o][c][i][k] * x[c][t + i][k] for t < h_in - KH + 1, complex
+// numbers interleaved (re, im), rows of `bins` numbers. `x` is [C][h_in][bins], `y` [O][h_out][bins].
+// O must be a multiple of 8.
+void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y);
+
 // y[n] = sum_k h[k] * x[2n + k] for n < n_out (a stride-2 FIR; x holds 2 * n_out + taps - 2 samples).
 // `h_even` / `h_odd` are h[0::2] / h[1::2]; `x_even` / `x_odd` are x[0::2] / x[1::2].
 void fir_decimate2(const float* x_even, const float* x_odd, const float* h_even, const float* h_odd, int half_taps,
