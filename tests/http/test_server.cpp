@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -176,6 +177,72 @@ HttpResult ServerProcess::del(const std::string& target, const std::string& toke
   return request("DELETE", target, "", auth(token));
 }
 
+HttpResult ServerProcess::put(const std::string& target, const nlohmann::json& body, const std::string& token) const {
+  return request("PUT", target, body.dump(), auth(token));
+}
+HttpResult ServerProcess::patch(const std::string& target, const nlohmann::json& body, const std::string& token,
+                                const std::string& content_type) const {
+  auto h = auth(token);
+  h["Content-Type"] = content_type;
+  return request("PATCH", target, body.dump(), h);
+}
+
+HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, const std::string& method,
+                                         const std::string& target, const std::string& body,
+                                         const std::map<std::string, std::string>& headers) const {
+  net::io_context io;
+  tcp::socket sock(io);
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    req.body() = body;
+    if (!headers.count("Content-Type")) req.set(bhttp::field::content_type, "application/json");
+  }
+  req.prepare_payload();
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  bool done = false;
+  beast::error_code read_ec;
+  sock.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)),
+                     [&](beast::error_code ec) {
+                       if (ec) {
+                         done = true;
+                         read_ec = ec;
+                         return;
+                       }
+                       // Write and read at once: a server that answers before reading the whole body is seen.
+                       bhttp::async_write(sock, req, [](beast::error_code, std::size_t) {});
+                       bhttp::async_read(sock, buf, parser, [&](beast::error_code e, std::size_t) {
+                         done = true;
+                         read_ec = e;
+                         beast::error_code ignored;
+                         sock.cancel(ignored);
+                       });
+                     });
+  io.run_for(timeout);
+  if (!done) {
+    beast::error_code ignored;
+    sock.cancel(ignored);
+    sock.close(ignored);
+    io.restart();
+    io.run();
+  }
+  HttpResult out;
+  if (!done || !parser.is_header_done()) return out;
+  if (read_ec && !parser.is_done()) return out;
+  auto& res = parser.get();
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = res.body();
+  return out;
+}
+
 std::pair<std::string, std::string> ServerProcess::signup_login(const std::string& name, const std::string& tenant_id,
                                                                 const std::string& admin_token) const {
   nlohmann::json body = {{"username", name},       {"firstName", "Test"},
@@ -195,6 +262,42 @@ void add_admin(const std::string& data_dir, const std::string& username, const s
                    std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"},
                   -1, data_dir + "/user-add.log");
   if (wait_exit(pid, std::chrono::seconds(60)) != 0) throw std::runtime_error("cadenza user add failed");
+}
+
+std::vector<std::vector<std::string>> sqlite_query(const std::string& db_path, const std::string& sql, bool read_only) {
+  sqlite3* db = nullptr;
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (sqlite3_open_v2(db_path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite open " + db_path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::vector<std::vector<std::string>> rows;
+  const char* tail = sql.c_str();
+  std::string error;
+  while (tail && *tail && error.empty()) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, tail, -1, &st, &tail) != SQLITE_OK) {
+      error = sqlite3_errmsg(db);
+      break;
+    }
+    if (!st) continue;  // whitespace or a comment
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        row.emplace_back(t ? std::string(t, static_cast<std::size_t>(sqlite3_column_bytes(st, i))) : "");
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  if (!error.empty()) throw std::runtime_error("sqlite " + db_path + ": " + error + " in: " + sql);
+  return rows;
 }
 
 struct WsClient::Impl {

@@ -50,6 +50,14 @@ class ServerProcess {
   HttpResult get(const std::string& target, const std::string& token = "") const;
   HttpResult post(const std::string& target, const nlohmann::json& body, const std::string& token = "") const;
   HttpResult del(const std::string& target, const std::string& token = "") const;
+  HttpResult put(const std::string& target, const nlohmann::json& body, const std::string& token = "") const;
+  // PATCH with a JSON body; Content-Type application/merge-patch+json unless told otherwise.
+  HttpResult patch(const std::string& target, const nlohmann::json& body, const std::string& token = "",
+                   const std::string& content_type = "application/merge-patch+json") const;
+  // Like request(), but asynchronous with a hard deadline; the body is written while the answer is read (an
+  // early 413 is seen). status 0: no answer within `timeout`, or the connection closed without one.
+  HttpResult request_within(std::chrono::milliseconds timeout, const std::string& method, const std::string& target,
+                            const std::string& body = "", const std::map<std::string, std::string>& headers = {}) const;
 
   // Signs up and logs in a fresh account; returns {profileId, token}.
   std::pair<std::string, std::string> signup_login(const std::string& name,
@@ -64,6 +72,11 @@ class ServerProcess {
 
 // Creates an admin with `cadenza user add --admin` on a stopped server's data dir.
 void add_admin(const std::string& data_dir, const std::string& username, const std::string& password);
+
+// Runs `sql` (one or more statements) on an SQLite file with sqlite3 directly (busy timeout 5 s) and returns
+// every result row as text (NULL as ""). Throws std::runtime_error with SQLite's message on failure.
+std::vector<std::vector<std::string>> sqlite_query(const std::string& db_path, const std::string& sql,
+                                                   bool read_only = false);
 
 class WsClient {
  public:
