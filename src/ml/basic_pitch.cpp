@@ -86,6 +86,8 @@ struct BasicPitchNet::Impl {
   // circular convolution equal to the zero-padded one on the 264 kept bins.
   static constexpr int kSpectralN = 288;
   SpectralConv sk1;
+  // conv2d_3 and conv2d_5 (one output channel) over conv_fast's channels-last outputs: [KH][KW][C].
+  torch::Tensor w3_hwc, w5_note, w5_hwc;
 
   // [B, C, H, W] zero-padded input -> relu?(conv) as [B, O, H_out, w_out] (a permuted NHWC tensor).
   static torch::Tensor conv_fast(const torch::Tensor& padded, const PackedConv& k, int stride, int w_out, bool relu) {
@@ -114,6 +116,19 @@ struct BasicPitchNet::Impl {
       conv_single(w.data_ptr<float>(), int(padded.size(1)), int(kh), int(kw), bias,
                   padded.data_ptr<float>() + i * padded.stride(0), int(h_in), int(w_in),
                   out.data_ptr<float>() + i * out.stride(0));
+    return out;
+  }
+
+  // conv_fast's output (an NCHW view of NHWC data) -> conv to one channel, zero padding (ph, pw),
+  // weights [KH][KW][C] (conv_single_nhwc): [B, 1, H_out, W_out].
+  static torch::Tensor conv_one_nhwc(const torch::Tensor& x, const torch::Tensor& w_hwc, float bias, int ph, int pw) {
+    const auto B = x.size(0), C = x.size(1), h = x.size(2), wd = x.size(3), kh = w_hwc.size(0), kw = w_hwc.size(1);
+    if (x.stride(1) != 1 || x.stride(3) != C || x.stride(2) != wd * C)
+      throw Error{ErrorKind::Internal, "conv_one_nhwc: input is not channels-last"};
+    auto out = torch::empty({B, 1, h + 2 * ph - kh + 1, wd + 2 * pw - kw + 1}, torch::kFloat32);
+    for (std::int64_t i = 0; i < B; ++i)
+      conv_single_nhwc(w_hwc.data_ptr<float>(), int(C), int(kh), int(kw), ph, pw, bias,
+                       x.data_ptr<float>() + i * x.stride(0), int(h), int(wd), out.data_ptr<float>() + i * out.stride(0));
     return out;
   }
 
@@ -208,8 +223,9 @@ struct BasicPitchNet::Impl {
       contour = torch::sigmoid(conv_one(pad(h1, {2, 2, 2, 2}), wc, bc));  // [B, 1, T, 264]
       auto h2 = conv_fast(pad(contour, {2, 2, 3, 3}), pk2, 3, kNotes, true);
       auto h3 = conv_fast(pad(hs, {1, 1, 2, 2}), pk4, 3, kNotes, true);
-      note = torch::sigmoid(conv_one(pad(h2, {1, 1, 3, 3}), w3, b3));  // [B, 1, T, 88]
-      onset = torch::sigmoid(conv_one(pad(torch::cat({note, h3}, 1), {1, 1, 1, 1}), w5, b5));
+      note = torch::sigmoid(conv_one_nhwc(h2, w3_hwc, b3.item<float>(), 3, 1));  // [B, 1, T, 88]
+      // conv2d_5 over cat(note, h3): the note channel through conv_one, h3's 32 through conv_one_nhwc.
+      onset = torch::sigmoid(conv_one(pad(note, {1, 1, 1, 1}), w5_note, b5).add_(conv_one_nhwc(h3, w5_hwc, 0.f, 1, 1)));
     } else {
       auto h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
       contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));
@@ -269,6 +285,9 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
         m.lp_odd[o] = vec(h.slice(0, 1, c10::nullopt, 2));
       }
     }
+    m.w3_hwc = m.w3[0].permute({1, 2, 0}).contiguous();
+    m.w5_note = m.w5.slice(1, 0, 1).contiguous();
+    m.w5_hwc = m.w5[0].slice(0, 1).permute({1, 2, 0}).contiguous();
     m.sk1 = SpectralConv::from_tf(w.get("conv2d_1/Conv2D_weights").values, 3, 39, 8, 8, Impl::kSpectralN);
     m.pk2 = PackedConv::from_tf(w.get("conv2d_2/Conv2D/ReadVariableOp").values, 7, 7, 1, 32, vec(m.b2));
     m.pk4 = PackedConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4));

@@ -116,6 +116,31 @@ void conv_single(const float* w, int c, int kh, int kw, float bias, const float*
   }
 }
 
+__attribute__((target("avx2,fma"))) void conv_single_nhwc(const float* w, int c, int kh, int kw, int ph, int pw,
+                                                           float bias, const float* in, int h, int wd, float* out) {
+  const int h_out = h + 2 * ph - kh + 1, w_out = wd + 2 * pw - kw + 1;
+  for (int r = 0; r < h_out; ++r)
+    for (int f = 0; f < w_out; ++f) {
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+      for (int i = std::max(0, ph - r); i < std::min(kh, h + ph - r); ++i)
+        for (int j = std::max(0, pw - f); j < std::min(kw, wd + pw - f); ++j) {
+          const float* x = in + (std::int64_t(r + i - ph) * wd + (f + j - pw)) * c;
+          const float* q = w + (std::int64_t(i) * kw + j) * c;
+          int v = 0;
+          for (; v + 16 <= c; v += 16) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + v), _mm256_loadu_ps(x + v), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + v + 8), _mm256_loadu_ps(x + v + 8), a1);
+          }
+          if (v < c) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + v), _mm256_loadu_ps(x + v), a0);
+        }
+      const __m256 a = _mm256_add_ps(a0, a1);
+      __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+      s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+      s = _mm_add_ss(s, _mm_movehdup_ps(s));
+      out[std::int64_t(r) * w_out + f] = bias + _mm_cvtss_f32(s);
+    }
+}
+
 SpectralConv SpectralConv::from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o, int n) {
   SpectralConv s;
   s.c = c, s.kh = kh, s.o = o, s.n = n, s.bins = n / 2 + 1;

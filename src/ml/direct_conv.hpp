@@ -30,6 +30,12 @@ void conv_row(const PackedConv& k, const float* in, int h_in, int w_in, int row,
 // `w` is torch's [1][C][KH][KW]; `in` one image [C][h_in][w_in]; `out` [h_out][w_out].
 void conv_single(const float* w, int c, int kh, int kw, float bias, const float* in, int h_in, int w_in, float* out);
 
+// The same with a channels-last input [h][w][C] (C a multiple of 8) and zero padding (ph, pw) done
+// here (no padded copy): out[r][f] = bias + sum_{i,j,c} w[i][j][c] * in[r + i - ph][f + j - pw][c],
+// out [h + 2 ph - KH + 1][w + 2 pw - KW + 1]. `w` is [KH][KW][C].
+void conv_single_nhwc(const float* w, int c, int kh, int kw, int ph, int pw, float bias, const float* in, int h, int wd,
+                      float* out);
+
 // A KHxKW convolution (stride 1, zero 'same' padding of KW/2 along the width) done along the width
 // in the frequency domain: with rows transformed by a real DFT of size n >= width + KW - 1 (complex
 // interleaved, n/2 + 1 bins), each output spectrum is a per-bin complex matrix product summed over the

@@ -127,3 +127,34 @@ TEST_CASE("single-output conv equals plain loops") {
     CHECK(worst < 1e-5);
   }
 }
+
+TEST_CASE("channels-last single-output conv with its own zero padding equals plain loops") {
+  if (!direct_conv_supported()) return;
+  struct Shape {
+    int c, kh, kw, ph, pw, h, w;
+  };
+  // Basic Pitch's conv2d_3 (32 ch, 7x3, 'same') and conv2d_5's h3 part (32 ch, 3x3), and 24 / 8 channels.
+  for (const Shape s : {Shape{32, 7, 3, 3, 1, 12, 88}, Shape{32, 3, 3, 1, 1, 5, 88}, Shape{24, 3, 5, 1, 2, 6, 9},
+                        Shape{8, 2, 2, 0, 0, 4, 7}}) {
+    CAPTURE(s.c);
+    const auto w = random_values(std::size_t(s.kh) * s.kw * s.c, 4);  // [kh][kw][c]
+    const auto x = random_values(std::size_t(s.h) * s.w * s.c, 8);    // [h][w][c]
+    const int h_out = s.h + 2 * s.ph - s.kh + 1, w_out = s.w + 2 * s.pw - s.kw + 1;
+    std::vector<float> y(std::size_t(h_out) * w_out);
+    conv_single_nhwc(w.data(), s.c, s.kh, s.kw, s.ph, s.pw, -0.5f, x.data(), s.h, s.w, y.data());
+    double worst = 0;
+    for (int r = 0; r < h_out; ++r)
+      for (int f = 0; f < w_out; ++f) {
+        double e = -0.5;
+        for (int i = 0; i < s.kh; ++i)
+          for (int j = 0; j < s.kw; ++j) {
+            const int yy = r + i - s.ph, xx = f + j - s.pw;
+            if (yy < 0 || yy >= s.h || xx < 0 || xx >= s.w) continue;
+            for (int c = 0; c < s.c; ++c)
+              e += double(w[(std::size_t(i) * s.kw + j) * s.c + c]) * x[(std::size_t(yy) * s.w + xx) * s.c + c];
+          }
+        worst = std::max(worst, std::abs(e - y[std::size_t(r) * w_out + f]));
+      }
+    CHECK(worst < 1e-5);
+  }
+}
