@@ -110,12 +110,16 @@ Response replace_profile(App& app, Request& req) {
   updated.first_name = *first;
   updated.last_name = *last;
   updated.phone = *phone;
+  // In the order the body names them (an ordered parse of the same, already validated body).
   auto changed = nlohmann::json::array();
-  if (updated.username != acc.username) changed.push_back("username");
-  if (updated.first_name != acc.first_name) changed.push_back("firstName");
-  if (updated.last_name != acc.last_name) changed.push_back("lastName");
-  if (updated.phone != acc.phone) changed.push_back("phoneNumber");
-  if (password) changed.push_back("password");
+  const auto ordered = nlohmann::ordered_json::parse(req.body);
+  for (const auto& [key, _] : ordered.items()) {
+    if ((key == "username" && updated.username != acc.username) ||
+        (key == "firstName" && updated.first_name != acc.first_name) ||
+        (key == "lastName" && updated.last_name != acc.last_name) ||
+        (key == "phoneNumber" && updated.phone != acc.phone) || key == "password")
+      changed.push_back(key);
+  }
   app.control.update_account(updated);
   if (password) app.control.set_password(acc.id, *password);
   return Response::json(200, {{"message", "Profile updated successfully"}, {"profileId", acc.id},

@@ -42,6 +42,9 @@ constexpr int kMaxJsonDepth = 64;
 }  // namespace
 
 nlohmann::json Request::json(bool object_required) const {
+  // nlohmann's lexer stops at a NUL byte, which would accept "{…}\0junk"; NUL is never valid JSON text.
+  if (body.find('\0') != std::string::npos)
+    throw Error(ErrorKind::BadRequest, "Request body is not valid JSON", {{"body", "malformed JSON (NUL byte)"}});
   if (nesting_depth(body) > kMaxJsonDepth)
     throw Error(ErrorKind::BadRequest, "Request body is nested too deeply",
                 {{"body", "more than " + std::to_string(kMaxJsonDepth) + " levels of nesting"}});

@@ -85,7 +85,9 @@ Response patch(App& app, Request& req) {
   auto pid = profile_id(app, req);
   auto t = require(app, req, pid);
   auto current = tune_vector_json(t);
-  auto merged = detail::apply_merge_patch(req, current, {"id", "profileId", "preset", "tracks", "createdAt", "updatedAt"},
+  if (req.json().contains("preset"))
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{"preset", "is read-only; send waypoints"}});
+  auto merged = detail::apply_merge_patch(req, current, {"id", "profileId", "tracks", "createdAt", "updatedAt"},
                                           {"target"});
   Validation v;
   auto position = detail::int_field(merged, "position", v, INT32_MIN, INT32_MAX);
