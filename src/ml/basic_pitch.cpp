@@ -81,7 +81,8 @@ struct BasicPitchNet::Impl {
   bool fast = false;
   std::array<PackedConv, kOctaves> cqt_packed;
   std::array<std::vector<float>, kOctaves - 1> lp_even, lp_odd;
-  PackedConv pk2, pk4;
+  PackedConv pk2;
+  WinogradConv wk4;  // conv2d_4 through Winograd F(4, 5) along time (2.5x fewer products, ~1.7x faster)
   // conv2d_1 along the bins in the frequency domain: a real DFT of size 288 >= 264 + 38 keeps the
   // circular convolution equal to the zero-padded one on the 264 kept bins.
   static constexpr int kSpectralN = 288;
@@ -134,16 +135,40 @@ struct BasicPitchNet::Impl {
 
   // conv2d_1 (3x39, 8 -> 8, zero 'same' padding) + bias + relu: rfft of every input row, per-bin complex
   // 8x8 products summed over the 3 time taps (spectral_mix), irfft. ~8x fewer FLOPs than direct.
-  torch::Tensor conv1_spectral(const torch::Tensor& hs) const {
-    const auto B = hs.size(0), T = hs.size(2);
+  // Returned zero-padded by `pad` on all four sides (the next layer's padding), [B, 8, T + 2 pad, 264 + 2 pad].
+  torch::Tensor conv1_spectral(const torch::Tensor& hs, int pad) const {
+    const auto B = hs.size(0), T = hs.size(2), O = std::int64_t(sk1.o);
     auto spec = torch::view_as_real(torch::fft::rfft(F::pad(hs, F::PadFuncOptions({0, 0, 1, 1})), kSpectralN))
                     .contiguous();  // [B, 8, T + 2, bins, 2]
-    auto mixed = torch::empty({B, sk1.o, T, sk1.bins, 2}, torch::kFloat32);
+    auto mixed = torch::empty({B, O, T, sk1.bins, 2}, torch::kFloat32);
     for (std::int64_t b = 0; b < B; ++b)
       spectral_mix(sk1, spec.data_ptr<float>() + b * spec.stride(0), int(T + 2),
                    mixed.data_ptr<float>() + b * mixed.stride(0));
-    auto y = torch::fft::irfft(torch::view_as_complex(mixed), kSpectralN).slice(3, 0, kStackBins);
-    return torch::relu(y + b1.view({1, -1, 1, 1}));
+    auto y = torch::fft::irfft(torch::view_as_complex(mixed), kSpectralN).contiguous();  // [B, 8, T, 288]
+    const std::int64_t h = T + 2 * pad, w = kStackBins + 2 * pad;
+    auto out = torch::zeros({B, O, h, w}, torch::kFloat32);
+    const float* src = y.data_ptr<float>();
+    const float* bias = b1.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    for (std::int64_t bo = 0; bo < B * O; ++bo)
+      for (std::int64_t t = 0; t < T; ++t) {
+        const float* s = src + (bo * T + t) * kSpectralN;
+        float* d = dst + (bo * h + t + pad) * w + pad;
+        const float bv = bias[bo % O];
+        for (int f = 0; f < kStackBins; ++f) d[f] = std::max(s[f] + bv, 0.f);
+      }
+    return out;
+  }
+
+  // The same as conv_fast through winograd_rows (stride 1 along H).
+  static torch::Tensor conv_winograd(const torch::Tensor& padded, const WinogradConv& k, int stride, int w_out, bool relu) {
+    const auto B = padded.size(0), h_in = padded.size(2), w_in = padded.size(3);
+    const auto h_out = h_in - k.direct.kh + 1;
+    auto out = torch::empty({B, h_out, w_out, k.direct.o}, torch::kFloat32);
+    for (std::int64_t b = 0; b < B; ++b)
+      winograd_rows(k, padded.data_ptr<float>() + b * padded.stride(0), int(h_in), int(w_in), stride, w_out, relu,
+                    out.data_ptr<float>() + b * out.stride(0));
+    return out.permute({0, 3, 1, 2});
   }
 
   // CQT magnitudes [B, T, 309] through torch's conv1d.
@@ -219,10 +244,9 @@ struct BasicPitchNet::Impl {
     torch::Tensor contour, note, onset;
     if (fast) {
       auto pad = [](const torch::Tensor& t, std::vector<std::int64_t> p) { return F::pad(t, F::PadFuncOptions(p)).contiguous(); };
-      auto h1 = conv1_spectral(hs);
-      contour = torch::sigmoid(conv_one(pad(h1, {2, 2, 2, 2}), wc, bc));  // [B, 1, T, 264]
+      contour = torch::sigmoid(conv_one(conv1_spectral(hs, 2), wc, bc));  // [B, 1, T, 264]
       auto h2 = conv_fast(pad(contour, {2, 2, 3, 3}), pk2, 3, kNotes, true);
-      auto h3 = conv_fast(pad(hs, {1, 1, 2, 2}), pk4, 3, kNotes, true);
+      auto h3 = conv_winograd(pad(hs, {1, 1, 2, 2}), wk4, 3, kNotes, true);
       note = torch::sigmoid(conv_one_nhwc(h2, w3_hwc, b3.item<float>(), 3, 1));  // [B, 1, T, 88]
       // conv2d_5 over cat(note, h3): the note channel through conv_one, h3's 32 through conv_one_nhwc.
       onset = torch::sigmoid(conv_one(pad(note, {1, 1, 1, 1}), w5_note, b5).add_(conv_one_nhwc(h3, w5_hwc, 0.f, 1, 1)));
@@ -290,7 +314,7 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
     m.w5_hwc = m.w5[0].slice(0, 1).permute({1, 2, 0}).contiguous();
     m.sk1 = SpectralConv::from_tf(w.get("conv2d_1/Conv2D_weights").values, 3, 39, 8, 8, Impl::kSpectralN);
     m.pk2 = PackedConv::from_tf(w.get("conv2d_2/Conv2D/ReadVariableOp").values, 7, 7, 1, 32, vec(m.b2));
-    m.pk4 = PackedConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4));
+    m.wk4 = WinogradConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4), 4);
   }
   m.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   // Parallelism is over windows (see infer); torch itself runs each window single-threaded.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace cadenza::ml {
 namespace {
@@ -62,36 +63,34 @@ __attribute__((target("avx2,fma"))) void single_block(const float* w, int C, int
   for (int v = 0; v < FV; ++v) _mm256_storeu_ps(out + f0 + 8 * v, acc[v]);
 }
 
-// One column of 4 bins of spectral_mix, all rows and outputs; Masked reads / writes only `mask`'s lanes.
+// Output row t, bins 4 kb .. 4 kb + 3, of spectral_mix; Masked reads / writes only `mask`'s lanes.
 template <bool Masked>
-__attribute__((target("avx2,fma"))) void spectral_column(const SpectralConv& k, const float* x, int h_in, float* y,
-                                                         int kb, __m256i mask) {
+__attribute__((target("avx2,fma"))) void spectral_block(const SpectralConv& k, const float* x, int h_in, float* y,
+                                                        int kb, int t, __m256i mask) {
   const int h_out = h_in - k.kh + 1;
   const std::int64_t row = std::int64_t(k.bins) * 2;  // floats per row
   const float* wb = k.w.data() + std::size_t(kb) * k.kh * k.c * k.o * 16;
   for (int o0 = 0; o0 < k.o; o0 += 8) {
-    for (int t = 0; t < h_out; ++t) {
-      __m256 acc[8];
-      for (int v = 0; v < 8; ++v) acc[v] = _mm256_setzero_ps();
-      for (int i = 0; i < k.kh; ++i) {
-        for (int c = 0; c < k.c; ++c) {
-          const float* xp = x + (std::int64_t(c) * h_in + t + i) * row + kb * 8;
-          const __m256 xv = Masked ? _mm256_maskload_ps(xp, mask) : _mm256_loadu_ps(xp);
-          const __m256 xs = _mm256_permute_ps(xv, 0xB1);  // (im, re) pairs
-          const float* w = wb + ((std::size_t(i) * k.c + c) * k.o + o0) * 16;
-          for (int v = 0; v < 8; ++v) {
-            acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v), xv, acc[v]);
-            acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v + 8), xs, acc[v]);
-          }
+    __m256 acc[8];
+    for (int v = 0; v < 8; ++v) acc[v] = _mm256_setzero_ps();
+    for (int i = 0; i < k.kh; ++i) {
+      for (int c = 0; c < k.c; ++c) {
+        const float* xp = x + (std::int64_t(c) * h_in + t + i) * row + kb * 8;
+        const __m256 xv = Masked ? _mm256_maskload_ps(xp, mask) : _mm256_loadu_ps(xp);
+        const __m256 xs = _mm256_permute_ps(xv, 0xB1);  // (im, re) pairs
+        const float* w = wb + ((std::size_t(i) * k.c + c) * k.o + o0) * 16;
+        for (int v = 0; v < 8; ++v) {
+          acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v), xv, acc[v]);
+          acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16 * v + 8), xs, acc[v]);
         }
       }
-      for (int v = 0; v < 8; ++v) {
-        float* yp = y + (std::int64_t(o0 + v) * h_out + t) * row + kb * 8;
-        if (Masked)
-          _mm256_maskstore_ps(yp, mask, acc[v]);
-        else
-          _mm256_storeu_ps(yp, acc[v]);
-      }
+    }
+    for (int v = 0; v < 8; ++v) {
+      float* yp = y + (std::int64_t(o0 + v) * h_out + t) * row + kb * 8;
+      if (Masked)
+        _mm256_maskstore_ps(yp, mask, acc[v]);
+      else
+        _mm256_storeu_ps(yp, acc[v]);
     }
   }
 }
@@ -168,13 +167,123 @@ SpectralConv SpectralConv::from_tf(const std::vector<float>& hwio, int kh, int k
 }
 
 __attribute__((target("avx2,fma"))) void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y) {
-  const int full = k.bins / 4, rest = k.bins % 4;
-  for (int kb = 0; kb < full; ++kb) spectral_column<false>(k, x, h_in, y, kb, _mm256_setzero_si256());
+  const int full = k.bins / 4, rest = k.bins % 4, h_out = h_in - k.kh + 1;
+  const __m256i all = _mm256_set1_epi32(-1);
+  // Two blocks of 4 bins (one 64-byte line of each input row) per pass over the rows: their weights
+  // (2 x 12 KiB for conv2d_1) and the rows in use stay in L1.
+  int kb = 0;
+  for (; kb + 2 <= full; kb += 2)
+    for (int t = 0; t < h_out; ++t) {
+      spectral_block<false>(k, x, h_in, y, kb, t, all);
+      spectral_block<false>(k, x, h_in, y, kb + 1, t, all);
+    }
+  for (; kb < full; ++kb)
+    for (int t = 0; t < h_out; ++t) spectral_block<false>(k, x, h_in, y, kb, t, all);
   if (rest) {
     std::int32_t m[8];
     for (int l = 0; l < 8; ++l) m[l] = l < 2 * rest ? -1 : 0;
-    spectral_column<true>(k, x, h_in, y, full, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m)));
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m));
+    for (int t = 0; t < h_out; ++t) spectral_block<true>(k, x, h_in, y, full, t, mask);
   }
+}
+
+WinogradConv WinogradConv::from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o,
+                                   const std::vector<float>& bias, int m) {
+  // Interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 (alpha <= 8) and infinity, as in Lavin & Gray 2016.
+  static const double points[] = {0, 1, -1, 2, -2, 0.5, -0.5};
+  WinogradConv k;
+  k.m = m, k.alpha = m + kh - 1;
+  const int a = k.alpha;
+  if (a - 1 > int(sizeof points / sizeof points[0])) throw std::invalid_argument("WinogradConv: tile too large");
+  // Row kk of the Vandermonde matrix with n columns (the last point is infinity).
+  auto vander = [&](int kk, int n, int i) { return kk == a - 1 ? (i == n - 1 ? 1.0 : 0.0) : std::pow(points[kk], i); };
+  k.at.resize(std::size_t(m) * a);
+  for (int t = 0; t < m; ++t)
+    for (int kk = 0; kk < a; ++kk) k.at[std::size_t(t) * a + kk] = float(vander(kk, m, t));
+  // Input transform: the transposed inverse of the alpha x alpha Vandermonde matrix (Gauss-Jordan).
+  std::vector<double> v(std::size_t(a) * a), inv(std::size_t(a) * a, 0.0);
+  for (int kk = 0; kk < a; ++kk) {
+    inv[std::size_t(kk) * a + kk] = 1.0;
+    for (int i = 0; i < a; ++i) v[std::size_t(kk) * a + i] = vander(kk, a, i);
+  }
+  for (int col = 0; col < a; ++col) {
+    int piv = col;
+    for (int r = col + 1; r < a; ++r)
+      if (std::abs(v[std::size_t(r) * a + col]) > std::abs(v[std::size_t(piv) * a + col])) piv = r;
+    for (int i = 0; i < a; ++i) {
+      std::swap(v[std::size_t(col) * a + i], v[std::size_t(piv) * a + i]);
+      std::swap(inv[std::size_t(col) * a + i], inv[std::size_t(piv) * a + i]);
+    }
+    const double d = v[std::size_t(col) * a + col];
+    for (int i = 0; i < a; ++i) v[std::size_t(col) * a + i] /= d, inv[std::size_t(col) * a + i] /= d;
+    for (int r = 0; r < a; ++r) {
+      const double f = v[std::size_t(r) * a + col];
+      if (r == col || f == 0) continue;
+      for (int i = 0; i < a; ++i) {
+        v[std::size_t(r) * a + i] -= f * v[std::size_t(col) * a + i];
+        inv[std::size_t(r) * a + i] -= f * inv[std::size_t(col) * a + i];
+      }
+    }
+  }
+  k.bt.resize(std::size_t(a) * a);
+  for (int kk = 0; kk < a; ++kk)
+    for (int l = 0; l < a; ++l) k.bt[std::size_t(kk) * a + l] = float(inv[std::size_t(l) * a + kk]);
+  // Kernel transform: u_kk[j][c][o] = sum_i vander(kk, kh, i) w[i][j][c][o].
+  for (int kk = 0; kk < a; ++kk) {
+    std::vector<float> w1(std::size_t(kw) * c * o);
+    for (int j = 0; j < kw; ++j)
+      for (int ci = 0; ci < c; ++ci)
+        for (int oi = 0; oi < o; ++oi) {
+          double sum = 0;
+          for (int i = 0; i < kh; ++i) sum += vander(kk, kh, i) * hwio[((std::size_t(i) * kw + j) * c + ci) * o + oi];
+          w1[(std::size_t(j) * c + ci) * o + oi] = float(sum);
+        }
+    k.u.push_back(PackedConv::from_tf(w1, 1, kw, c, o, {}));
+  }
+  k.direct = PackedConv::from_tf(hwio, kh, kw, c, o, bias);
+  return k;
+}
+
+__attribute__((target("avx2,fma"))) void winograd_rows(const WinogradConv& k, const float* in, int h_in, int w_in,
+                                                       int stride, int w_out, bool relu, float* out) {
+  const int a = k.alpha, m = k.m, C = k.direct.c, O = k.direct.o;
+  const int h_out = h_in - k.direct.kh + 1, tiles = h_out / m;
+  const std::int64_t plane = std::int64_t(w_out) * O;  // one output row, NHWC
+  std::vector<float> v(std::size_t(a) * C * w_in), prod(std::size_t(a) * plane);
+  const __m256 zero = _mm256_setzero_ps();
+  for (int p = 0; p < tiles; ++p) {
+    const int r0 = p * m;
+    // v[kk][c][x] = sum_l bt[kk][l] in[c][r0 + l][x]
+    for (int kk = 0; kk < a; ++kk)
+      for (int c = 0; c < C; ++c) {
+        float* dst = v.data() + (std::size_t(kk) * C + c) * w_in;
+        std::fill(dst, dst + w_in, 0.f);
+        for (int l = 0; l < a; ++l) {
+          const float b = k.bt[std::size_t(kk) * a + l];
+          if (b == 0.f) continue;
+          const float* src = in + (std::int64_t(c) * h_in + r0 + l) * w_in;
+          const __m256 bv = _mm256_set1_ps(b);
+          int x = 0;
+          for (; x + 8 <= w_in; x += 8) _mm256_storeu_ps(dst + x, _mm256_fmadd_ps(bv, _mm256_loadu_ps(src + x), _mm256_loadu_ps(dst + x)));
+          for (; x < w_in; ++x) dst[x] += b * src[x];
+        }
+      }
+    for (int kk = 0; kk < a; ++kk)
+      conv_row(k.u[kk], v.data() + std::size_t(kk) * C * w_in, 1, w_in, 0, stride, w_out, false, prod.data() + kk * plane);
+    // out[r0 + t] = act(bias + sum_kk at[t][kk] prod[kk])
+    for (int t = 0; t < m; ++t) {
+      float* dst = out + std::int64_t(r0 + t) * plane;
+      for (std::int64_t n = 0; n < plane; n += 8) {
+        __m256 acc = _mm256_loadu_ps(k.direct.bias.data() + n % O);
+        for (int kk = 0; kk < a; ++kk) {
+          const float c = k.at[std::size_t(t) * a + kk];
+          if (c != 0.f) acc = _mm256_fmadd_ps(_mm256_set1_ps(c), _mm256_loadu_ps(prod.data() + kk * plane + n), acc);
+        }
+        _mm256_storeu_ps(dst + n, relu ? _mm256_max_ps(acc, zero) : acc);
+      }
+    }
+  }
+  for (int r = tiles * m; r < h_out; ++r) conv_row(k.direct, in, h_in, w_in, r, stride, w_out, relu, out + r * plane);
 }
 
 bool direct_conv_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }

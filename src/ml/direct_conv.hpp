@@ -52,6 +52,24 @@ struct SpectralConv {
 // O must be a multiple of 8.
 void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y);
 
+// A KHxKW convolution with stride 1 along the rows through Winograd's minimal filtering F(m, KH) along
+// the rows: each tile of m output rows comes from alpha = m + KH - 1 linear combinations of input rows,
+// each convolved with a one-row kernel (kh = 1, transformed weights), then recombined (KH * m / alpha
+// times fewer multiply-adds than direct). Same layouts and result as conv_row over all output rows.
+struct WinogradConv {
+  int m = 0, alpha = 0;
+  std::vector<float> at, bt;  // output transform [m][alpha], input transform [alpha][alpha]
+  std::vector<PackedConv> u;  // alpha one-row convolutions (no bias)
+  PackedConv direct;          // the original kernel (bias, rows after the last whole tile)
+  static WinogradConv from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o,
+                              const std::vector<float>& bias, int m);
+};
+
+// All h_in - KH + 1 output rows, as conv_row(k.direct, in, h_in, w_in, row, stride, w_out, relu, ...)
+// would write them one after the other: out [h_out][w_out][O].
+void winograd_rows(const WinogradConv& k, const float* in, int h_in, int w_in, int stride, int w_out, bool relu,
+                   float* out);
+
 // y[n] = sum_k h[k] * x[2n + k] for n < n_out (a stride-2 FIR; x holds 2 * n_out + taps - 2 samples).
 // `h_even` / `h_odd` are h[0::2] / h[1::2]; `x_even` / `x_odd` are x[0::2] / x[1::2].
 void fir_decimate2(const float* x_even, const float* x_odd, const float* h_even, const float* h_odd, int half_taps,

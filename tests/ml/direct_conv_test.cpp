@@ -158,3 +158,37 @@ TEST_CASE("channels-last single-output conv with its own zero padding equals pla
     CHECK(worst < 1e-5);
   }
 }
+
+TEST_CASE("Winograd rows equal the direct conv, tail rows included") {
+  if (!direct_conv_supported()) return;
+  struct Shape {
+    int c, kh, kw, o, stride, h_in, w_out, m;
+  };
+  // Basic Pitch's conv2d_4 (8 -> 32, 5x5, stride 3 along the bins) with F(4, 5), 10 output rows
+  // (two tiles and two rows done directly); F(2, 3) on a small odd shape.
+  for (const Shape s : {Shape{8, 5, 5, 32, 3, 14, 88, 4}, Shape{3, 3, 2, 16, 1, 8, 13, 2}}) {
+    CAPTURE(s.m);
+    const int w_in = (s.w_out - 1) * s.stride + s.kw, h_out = s.h_in - s.kh + 1;
+    auto w = random_values(std::size_t(s.kh) * s.kw * s.c * s.o, 21);
+    for (auto& v : w) v *= 0.3f;
+    const auto bias = random_values(std::size_t(s.o), 2);
+    auto x = random_values(std::size_t(s.c) * s.h_in * w_in, 13);
+    for (auto& v : x) v *= 4.f;
+    const auto direct = PackedConv::from_tf(w, s.kh, s.kw, s.c, s.o, bias);
+    const auto wino = WinogradConv::from_tf(w, s.kh, s.kw, s.c, s.o, bias, s.m);
+    for (bool relu : {false, true}) {
+      std::vector<float> a(std::size_t(h_out) * s.w_out * s.o), b(a.size(), -1.f);
+      for (int r = 0; r < h_out; ++r)
+        conv_row(direct, x.data(), s.h_in, w_in, r, s.stride, s.w_out, relu, a.data() + std::size_t(r) * s.w_out * s.o);
+      winograd_rows(wino, x.data(), s.h_in, w_in, s.stride, s.w_out, relu, b.data());
+      double worst = 0, scale = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        worst = std::max(worst, double(std::abs(a[i] - b[i])));
+        scale = std::max(scale, double(std::abs(a[i])));
+      }
+      MESSAGE("max |winograd - direct| " << worst << " (outputs up to " << scale << ")");
+      CHECK(scale > 1.0);
+      CHECK(worst < 1e-5 * scale);
+    }
+  }
+}
