@@ -138,25 +138,28 @@ struct BasicPitchNet::Impl {
   // Returned zero-padded by `pad` on all four sides (the next layer's padding), [B, 8, T + 2 pad, 264 + 2 pad].
   torch::Tensor conv1_spectral(const torch::Tensor& hs, int pad) const {
     const auto B = hs.size(0), T = hs.size(2), O = std::int64_t(sk1.o);
-    auto spec = torch::view_as_real(torch::fft::rfft(F::pad(hs, F::PadFuncOptions({0, 0, 1, 1})), kSpectralN))
-                    .contiguous();  // [B, 8, T + 2, bins, 2]
+    auto spec = torch::view_as_real(torch::fft::rfft(hs, kSpectralN)).contiguous();  // [B, 8, T, bins, 2]
     auto mixed = torch::empty({B, O, T, sk1.bins, 2}, torch::kFloat32);
     for (std::int64_t b = 0; b < B; ++b)
-      spectral_mix(sk1, spec.data_ptr<float>() + b * spec.stride(0), int(T + 2),
+      spectral_mix(sk1, spec.data_ptr<float>() + b * spec.stride(0), int(T), 1,
                    mixed.data_ptr<float>() + b * mixed.stride(0));
     auto y = torch::fft::irfft(torch::view_as_complex(mixed), kSpectralN).contiguous();  // [B, 8, T, 288]
     const std::int64_t h = T + 2 * pad, w = kStackBins + 2 * pad;
-    auto out = torch::zeros({B, O, h, w}, torch::kFloat32);
+    auto out = torch::empty({B, O, h, w}, torch::kFloat32);
     const float* src = y.data_ptr<float>();
     const float* bias = b1.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    for (std::int64_t bo = 0; bo < B * O; ++bo)
+    for (std::int64_t bo = 0; bo < B * O; ++bo) {
+      float* image = dst + bo * h * w;
+      std::fill(image, image + pad * w, 0.f);
+      std::fill(image + (T + pad) * w, image + h * w, 0.f);
       for (std::int64_t t = 0; t < T; ++t) {
-        const float* s = src + (bo * T + t) * kSpectralN;
-        float* d = dst + (bo * h + t + pad) * w + pad;
-        const float bv = bias[bo % O];
-        for (int f = 0; f < kStackBins; ++f) d[f] = std::max(s[f] + bv, 0.f);
+        float* d = image + (t + pad) * w;
+        std::fill(d, d + pad, 0.f);
+        bias_relu(src + (bo * T + t) * kSpectralN, bias[bo % O], kStackBins, d + pad);
+        std::fill(d + pad + kStackBins, d + w, 0.f);
       }
+    }
     return out;
   }
 

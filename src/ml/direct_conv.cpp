@@ -66,16 +66,16 @@ __attribute__((target("avx2,fma"))) void single_block(const float* w, int C, int
 // Output row t, bins 4 kb .. 4 kb + 3, of spectral_mix; Masked reads / writes only `mask`'s lanes.
 template <bool Masked>
 __attribute__((target("avx2,fma"))) void spectral_block(const SpectralConv& k, const float* x, int h_in, float* y,
-                                                        int kb, int t, __m256i mask) {
-  const int h_out = h_in - k.kh + 1;
+                                                        int kb, int t, int pad, __m256i mask) {
+  const int h_out = h_in + 2 * pad - k.kh + 1;
   const std::int64_t row = std::int64_t(k.bins) * 2;  // floats per row
   const float* wb = k.w.data() + std::size_t(kb) * k.kh * k.c * k.o * 16;
   for (int o0 = 0; o0 < k.o; o0 += 8) {
     __m256 acc[8];
     for (int v = 0; v < 8; ++v) acc[v] = _mm256_setzero_ps();
-    for (int i = 0; i < k.kh; ++i) {
+    for (int i = std::max(0, pad - t); i < std::min(k.kh, h_in + pad - t); ++i) {
       for (int c = 0; c < k.c; ++c) {
-        const float* xp = x + (std::int64_t(c) * h_in + t + i) * row + kb * 8;
+        const float* xp = x + (std::int64_t(c) * h_in + t + i - pad) * row + kb * 8;
         const __m256 xv = Masked ? _mm256_maskload_ps(xp, mask) : _mm256_loadu_ps(xp);
         const __m256 xs = _mm256_permute_ps(xv, 0xB1);  // (im, re) pairs
         const float* w = wb + ((std::size_t(i) * k.c + c) * k.o + o0) * 16;
@@ -166,24 +166,24 @@ SpectralConv SpectralConv::from_tf(const std::vector<float>& hwio, int kh, int k
   return s;
 }
 
-__attribute__((target("avx2,fma"))) void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y) {
-  const int full = k.bins / 4, rest = k.bins % 4, h_out = h_in - k.kh + 1;
+__attribute__((target("avx2,fma"))) void spectral_mix(const SpectralConv& k, const float* x, int h_in, int pad, float* y) {
+  const int full = k.bins / 4, rest = k.bins % 4, h_out = h_in + 2 * pad - k.kh + 1;
   const __m256i all = _mm256_set1_epi32(-1);
   // Two blocks of 4 bins (one 64-byte line of each input row) per pass over the rows: their weights
   // (2 x 12 KiB for conv2d_1) and the rows in use stay in L1.
   int kb = 0;
   for (; kb + 2 <= full; kb += 2)
     for (int t = 0; t < h_out; ++t) {
-      spectral_block<false>(k, x, h_in, y, kb, t, all);
-      spectral_block<false>(k, x, h_in, y, kb + 1, t, all);
+      spectral_block<false>(k, x, h_in, y, kb, t, pad, all);
+      spectral_block<false>(k, x, h_in, y, kb + 1, t, pad, all);
     }
   for (; kb < full; ++kb)
-    for (int t = 0; t < h_out; ++t) spectral_block<false>(k, x, h_in, y, kb, t, all);
+    for (int t = 0; t < h_out; ++t) spectral_block<false>(k, x, h_in, y, kb, t, pad, all);
   if (rest) {
     std::int32_t m[8];
     for (int l = 0; l < 8; ++l) m[l] = l < 2 * rest ? -1 : 0;
     const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m));
-    for (int t = 0; t < h_out; ++t) spectral_block<true>(k, x, h_in, y, full, t, mask);
+    for (int t = 0; t < h_out; ++t) spectral_block<true>(k, x, h_in, y, full, t, pad, mask);
   }
 }
 
@@ -284,6 +284,13 @@ __attribute__((target("avx2,fma"))) void winograd_rows(const WinogradConv& k, co
     }
   }
   for (int r = tiles * m; r < h_out; ++r) conv_row(k.direct, in, h_in, w_in, r, stride, w_out, relu, out + r * plane);
+}
+
+__attribute__((target("avx2,fma"))) void bias_relu(const float* src, float bias, int n, float* dst) {
+  const __m256 b = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_max_ps(_mm256_add_ps(_mm256_loadu_ps(src + i), b), zero));
+  for (; i < n; ++i) dst[i] = std::max(src[i] + bias, 0.f);
 }
 
 bool direct_conv_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }

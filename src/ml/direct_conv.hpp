@@ -47,10 +47,10 @@ struct SpectralConv {
   static SpectralConv from_tf(const std::vector<float>& hwio, int kh, int kw, int c, int o, int n);
 };
 
-// Spectral mixing: y[o][t][k] = sum_{c,i} H[o][c][i][k] * x[c][t + i][k] for t < h_in - KH + 1, complex
-// numbers interleaved (re, im), rows of `bins` numbers. `x` is [C][h_in][bins], `y` [O][h_out][bins].
-// O must be a multiple of 8.
-void spectral_mix(const SpectralConv& k, const float* x, int h_in, float* y);
+// Spectral mixing: y[o][t][k] = sum_{c,i} H[o][c][i][k] * x[c][t + i - pad][k] for t < h_in + 2 pad - KH + 1,
+// rows outside [0, h_in) being zero; complex numbers interleaved (re, im), rows of `bins` numbers.
+// `x` is [C][h_in][bins], `y` [O][h_out][bins]. O must be a multiple of 8.
+void spectral_mix(const SpectralConv& k, const float* x, int h_in, int pad, float* y);
 
 // A KHxKW convolution with stride 1 along the rows through Winograd's minimal filtering F(m, KH) along
 // the rows: each tile of m output rows comes from alpha = m + KH - 1 linear combinations of input rows,
@@ -69,6 +69,9 @@ struct WinogradConv {
 // would write them one after the other: out [h_out][w_out][O].
 void winograd_rows(const WinogradConv& k, const float* in, int h_in, int w_in, int stride, int w_out, bool relu,
                    float* out);
+
+// dst[i] = max(src[i] + bias, 0) for i < n.
+void bias_relu(const float* src, float bias, int n, float* dst);
 
 // y[n] = sum_k h[k] * x[2n + k] for n < n_out (a stride-2 FIR; x holds 2 * n_out + taps - 2 samples).
 // `h_even` / `h_odd` are h[0::2] / h[1::2]; `x_even` / `x_odd` are x[0::2] / x[1::2].

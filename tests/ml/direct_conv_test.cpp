@@ -54,40 +54,42 @@ TEST_CASE("spectral conv equals the direct conv with zero 'same' padding along t
     return;
   }
   struct Shape {
-    int c, o, kh, kw, width, rows, n;
+    int c, o, kh, kw, width, h_in, n, tp;  // tp: zero rows above and below, done by spectral_mix
   };
-  // The shape of Basic Pitch's conv2d_1 (8 -> 8, 3x39, 264 bins, n = 288), and a small odd one whose
-  // bin count (49) leaves a partial block of 4.
-  for (const Shape s : {Shape{8, 8, 3, 39, 264, 5, 288}, Shape{3, 16, 2, 9, 80, 4, 96}}) {
+  // The shape of Basic Pitch's conv2d_1 (8 -> 8, 3x39, 264 bins, n = 288, 'same' in time too), and
+  // small odd ones whose bin count (49) leaves a partial block of 4.
+  for (const Shape s : {Shape{8, 8, 3, 39, 264, 7, 288, 1}, Shape{3, 16, 2, 9, 80, 5, 96, 0},
+                        Shape{3, 8, 3, 9, 80, 5, 96, 1}}) {
     CAPTURE(s.width);
-    const int pad = s.kw / 2, h_in = s.rows + s.kh - 1, bins = s.n / 2 + 1;
+    CAPTURE(s.tp);
+    const int pad = s.kw / 2, h_in = s.h_in, hp = h_in + 2 * s.tp, rows = hp - s.kh + 1, bins = s.n / 2 + 1;
     const auto w = random_values(std::size_t(s.kh) * s.kw * s.c * s.o, 11);  // TF layout [kh][kw][c][o]
     const auto x = random_values(std::size_t(s.c) * h_in * s.width, 5);    // [c][h_in][width]
 
-    // Direct: zero-pad the width, conv_row per output row (no bias, no relu), NHWC out.
-    std::vector<float> xp(std::size_t(s.c) * h_in * (s.width + 2 * pad), 0.f);
+    // Direct: zero-pad both axes, conv_row per output row (no bias, no relu), NHWC out.
+    std::vector<float> xp(std::size_t(s.c) * hp * (s.width + 2 * pad), 0.f);
     for (int c = 0; c < s.c; ++c)
       for (int r = 0; r < h_in; ++r)
         for (int f = 0; f < s.width; ++f)
-          xp[(std::size_t(c) * h_in + r) * (s.width + 2 * pad) + pad + f] = x[(std::size_t(c) * h_in + r) * s.width + f];
+          xp[(std::size_t(c) * hp + r + s.tp) * (s.width + 2 * pad) + pad + f] = x[(std::size_t(c) * h_in + r) * s.width + f];
     const auto direct_k = PackedConv::from_tf(w, s.kh, s.kw, s.c, s.o, {});
-    std::vector<float> direct(std::size_t(s.rows) * s.width * s.o);
-    for (int r = 0; r < s.rows; ++r)
-      conv_row(direct_k, xp.data(), h_in, s.width + 2 * pad, r, 1, s.width, false,
+    std::vector<float> direct(std::size_t(rows) * s.width * s.o);
+    for (int r = 0; r < rows; ++r)
+      conv_row(direct_k, xp.data(), hp, s.width + 2 * pad, r, 1, s.width, false,
                direct.data() + std::size_t(r) * s.width * s.o);
 
     // Spectral: DFT of every row, mix, inverse DFT.
     const auto spec_k = SpectralConv::from_tf(w, s.kh, s.kw, s.c, s.o, s.n);
     REQUIRE(spec_k.bins == bins);
-    std::vector<float> spec(std::size_t(s.c) * h_in * bins * 2), mixed(std::size_t(s.o) * s.rows * bins * 2);
+    std::vector<float> spec(std::size_t(s.c) * h_in * bins * 2), mixed(std::size_t(s.o) * rows * bins * 2);
     for (int row = 0; row < s.c * h_in; ++row)
       rdft(x.data() + std::size_t(row) * s.width, s.width, s.n, spec.data() + std::size_t(row) * bins * 2);
-    spectral_mix(spec_k, spec.data(), h_in, mixed.data());
+    spectral_mix(spec_k, spec.data(), h_in, s.tp, mixed.data());
     double worst = 0, scale = 0;
     std::vector<float> y(s.width);
     for (int o = 0; o < s.o; ++o)
-      for (int r = 0; r < s.rows; ++r) {
-        irdft(mixed.data() + (std::size_t(o) * s.rows + r) * bins * 2, s.n, s.width, y.data());
+      for (int r = 0; r < rows; ++r) {
+        irdft(mixed.data() + (std::size_t(o) * rows + r) * bins * 2, s.n, s.width, y.data());
         for (int f = 0; f < s.width; ++f) {
           const double d = direct[(std::size_t(r) * s.width + f) * s.o + o];
           worst = std::max(worst, std::abs(double(y[f]) - d));
