@@ -34,23 +34,34 @@ store::Account account_for(App& app, const Request& req) {
   return *acc;
 }
 
+// The profile fields of a sign-up (creating: email and password required) or a PUT (email and password
+// optional; the caller compares the email with the stored one), checked the same way for both.
+struct ProfileFields {
+  std::optional<std::string> username, first, last, email, phone, password;
+};
+ProfileFields read_profile_fields(const nlohmann::json& j, Validation& v, bool creating) {
+  ProfileFields f;
+  f.username = string_field(j, "username", v, true, 32);
+  f.first = string_field(j, "firstName", v, true, 100);
+  f.last = string_field(j, "lastName", v, true, 100);
+  f.email = string_field(j, "email", v, creating, 254);
+  f.phone = string_field(j, "phoneNumber", v, true, 32);
+  f.password = string_field(j, "password", v, creating, 1024);
+  if (f.username && !std::regex_match(*f.username, username_re()))
+    v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
+  if (f.first && f.first->empty()) v.fail("firstName", "First name must not be empty");
+  if (f.last && f.last->empty()) v.fail("lastName", "Last name must not be empty");
+  if (creating && f.email && !std::regex_match(*f.email, email_re())) v.fail("email", "Invalid email format");
+  if (f.phone && !std::regex_match(*f.phone, phone_re()))
+    v.fail("phoneNumber", "Phone number must start with + and a country code");
+  if (f.password && f.password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
+  return f;
+}
+
 Response create_profile(App& app, Request& req) {
   auto j = req.json();
   Validation v;
-  auto username = string_field(j, "username", v, true, 32);
-  auto first = string_field(j, "firstName", v, true, 100);
-  auto last = string_field(j, "lastName", v, true, 100);
-  auto email = string_field(j, "email", v, true, 254);
-  auto phone = string_field(j, "phoneNumber", v, true, 32);
-  auto password = string_field(j, "password", v, true, 1024);
-  if (username && !std::regex_match(*username, username_re()))
-    v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
-  if (first && first->empty()) v.fail("firstName", "First name must not be empty");
-  if (last && last->empty()) v.fail("lastName", "Last name must not be empty");
-  if (email && !std::regex_match(*email, email_re())) v.fail("email", "Invalid email format");
-  if (phone && !std::regex_match(*phone, phone_re()))
-    v.fail("phoneNumber", "Phone number must start with + and a country code");
-  if (password && password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
+  auto [username, first, last, email, phone, password] = read_profile_fields(j, v, true);
   // An admin may create a profile in another tenant (or as admin); everyone else signs up as a user
   // of the default tenant.
   std::string tenant_id = app.control.default_tenant().id;
@@ -79,24 +90,12 @@ Response replace_profile(App& app, Request& req) {
   auto acc = account_for(app, req);
   auto j = req.json();
   Validation v;
-  auto username = string_field(j, "username", v, true, 32);
-  auto first = string_field(j, "firstName", v, true, 100);
-  auto last = string_field(j, "lastName", v, true, 100);
-  auto phone = string_field(j, "phoneNumber", v, true, 32);
-  auto password = string_field(j, "password", v, false, 1024);
-  auto email = string_field(j, "email", v, false, 254);
+  auto [username, first, last, email, phone, password] = read_profile_fields(j, v, false);
   auto id = string_field(j, "id", v, false, 64);
   for (const auto& [key, _] : j.items())
     if (key != "username" && key != "firstName" && key != "lastName" && key != "phoneNumber" && key != "password" &&
         key != "email" && key != "id" && key != "role" && key != "createdAt" && key != "updatedAt")
       v.fail(key, "unknown field");
-  if (username && !std::regex_match(*username, username_re()))
-    v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
-  if (first && first->empty()) v.fail("firstName", "First name must not be empty");
-  if (last && last->empty()) v.fail("lastName", "Last name must not be empty");
-  if (phone && !std::regex_match(*phone, phone_re()))
-    v.fail("phoneNumber", "Phone number must start with + and a country code");
-  if (password && password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
   auto lower = [](std::string x) {
     for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return x;
