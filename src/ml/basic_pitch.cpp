@@ -79,7 +79,11 @@ struct BasicPitchNet::Impl {
 
   // The same layers packed for the AVX2 kernels (used when the CPU has AVX2 + FMA).
   bool fast = false;
-  std::array<PackedConv, kOctaves> cqt_packed;
+  // Per octave, 3 blocks of 12 bins (24 rows: 12 real then 12 imaginary) with only the taps where
+  // some row of the block is non-zero (the higher bins' kernels are shorter: ~1/3 fewer FLOPs).
+  static constexpr int kCqtBlocks = 3, kBlockBins = kBinsPerOctave / kCqtBlocks;
+  std::array<std::array<PackedConv, kCqtBlocks>, kOctaves> cqt_packed;
+  std::array<std::array<int, kCqtBlocks>, kOctaves> cqt_first_tap{};
   std::array<std::vector<float>, kOctaves - 1> lp_even, lp_odd;
   PackedConv pk2;
   WinogradConv wk4;  // conv2d_4 through Winograd F(4, 5) along time (2.5x fewer products, ~1.7x faster)
@@ -196,9 +200,20 @@ struct BasicPitchNet::Impl {
     for (int o = 0; o < kOctaves; ++o) {
       auto xp = F::pad(x.unsqueeze(1), F::PadFuncOptions({128, 128}).mode(torch::kReflect)).unsqueeze(1).contiguous();
       const int frames = int((xp.size(3) - 256) / (kFftHop >> o) + 1);
-      auto y = conv_fast(xp, cqt_packed[o], kFftHop >> o, frames, false).squeeze(2).transpose(1, 2);  // [B, T, 72]
-      re.push_back(y.slice(2, 0, kBinsPerOctave));
-      im.push_back(y.slice(2, kBinsPerOctave, 2 * kBinsPerOctave));
+      std::vector<torch::Tensor> re_o, im_o;
+      for (int g = 0; g < kCqtBlocks; ++g) {
+        const auto& k = cqt_packed[o][g];
+        // Starting the rows at the block's first non-zero tap: one "image" of 1 x (size - first) samples.
+        auto y = torch::empty({B, frames, k.o}, torch::kFloat32);
+        const auto len = xp.size(3);
+        for (std::int64_t b = 0; b < B; ++b)
+          conv_row(k, xp.data_ptr<float>() + b * len + cqt_first_tap[o][g], 1, int(len - cqt_first_tap[o][g]), 0,
+                   kFftHop >> o, frames, false, y.data_ptr<float>() + b * frames * k.o);
+        re_o.push_back(y.slice(2, 0, kBlockBins));
+        im_o.push_back(y.slice(2, kBlockBins, 2 * kBlockBins));
+      }
+      re.push_back(torch::cat(re_o, 2));  // [B, T, 36]
+      im.push_back(torch::cat(im_o, 2));
       if (o + 1 < kOctaves) {
         auto zp = F::pad(x, F::PadFuncOptions({127, 127}));
         auto even = zp.slice(1, 0, c10::nullopt, 2).contiguous(), odd = zp.slice(1, 1, c10::nullopt, 2).contiguous();
@@ -304,8 +319,19 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
       return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
     for (int o = 0; o < kOctaves; ++o) {
-      // [72, 1, 256] -> TF layout [1, 256, 1, 72].
-      m.cqt_packed[o] = PackedConv::from_tf(vec(m.cqt[o].squeeze(1).t()), 1, 256, 1, 2 * kBinsPerOctave, {});
+      for (int g = 0; g < Impl::kCqtBlocks; ++g) {
+        const int bins = Impl::kBlockBins;
+        auto rows = torch::cat({m.cqt[o].slice(0, g * bins, (g + 1) * bins),
+                                m.cqt[o].slice(0, kBinsPerOctave + g * bins, kBinsPerOctave + (g + 1) * bins)})
+                        .squeeze(1);  // [24, 256]
+        auto used = rows.ne(0).any(0).nonzero();
+        const auto first = used.numel() ? used.min().item<std::int64_t>() : 0;
+        const auto last = used.numel() ? used.max().item<std::int64_t>() : 0;
+        m.cqt_first_tap[o][g] = int(first);
+        // [24, taps] -> TF layout [1, taps, 1, 24].
+        m.cqt_packed[o][g] = PackedConv::from_tf(vec(rows.slice(1, first, last + 1).t()), 1, int(last - first + 1), 1,
+                                                 2 * bins, {});
+      }
       if (o + 1 < kOctaves) {
         auto h = m.lowpass[o].reshape({256});
         m.lp_even[o] = vec(h.slice(0, 0, c10::nullopt, 2));
