@@ -240,7 +240,7 @@ struct BasicPitchNet::Impl {
     return torch::sqrt(real * real + imag * imag);
   }
 
-  // Returns {contours [B,T,264], notes [B,T,88], onsets [B,T,88]}.
+  // Returns {contours [B,K,264], notes [B,K,88], onsets [B,K,88]} for the K = kFramesPerWindow kept frames.
   std::array<torch::Tensor, 3> forward(const torch::Tensor& audio) const {
     const auto B = audio.size(0);
     auto mag = fast ? cqt_fast(audio) : cqt_torch(audio);  // [B, T, 309]
@@ -259,15 +259,22 @@ struct BasicPitchNet::Impl {
     for (int s : kHarmonicShifts) shifted.push_back(padded.slice(2, 36 + s, 36 + s + kStackBins));
     auto hs = torch::stack(shifted, 1);
 
+    // Only the kept frames [half, half + kFramesPerWindow) of each window are returned. The fast path
+    // computes each layer on just the rows those frames depend on (all inside the window, so no zero
+    // rows are involved): onset rows [15, 157) <- note, h3 rows [14, 158) <- h2 rows [11, 161) <- contour
+    // rows [8, 164); h3 rows [14, 158) <- hs rows [12, 160).
+    const std::int64_t half = kOverlapFrames / 2, keep = kFramesPerWindow;
     torch::Tensor contour, note, onset;
     if (fast) {
       auto pad = [](const torch::Tensor& t, std::vector<std::int64_t> p) { return F::pad(t, F::PadFuncOptions(p)).contiguous(); };
-      contour = torch::sigmoid(conv_one(conv1_spectral(hs, 2), wc, bc));  // [B, 1, T, 264]
-      auto h2 = conv_fast(pad(contour, {2, 2, 3, 3}), pk2, 3, kNotes, true);
-      auto h3 = conv_winograd(pad(hs, {1, 1, 2, 2}), wk4, 3, kNotes, true);
-      note = torch::sigmoid(conv_one_nhwc(h2, w3_hwc, b3.item<float>(), 3, 1));  // [B, 1, T, 88]
+      contour = torch::sigmoid(conv_one(conv1_spectral(hs, 2), wc, bc));                      // [B, 1, T, 264]
+      auto h2 = conv_fast(pad(contour.narrow(2, half - 7, keep + 14), {2, 2, 0, 0}), pk2, 3, kNotes, true);  // rows 11..160
+      auto h3 = conv_winograd(pad(hs.narrow(2, half - 3, keep + 6), {1, 1, 0, 0}), wk4, 3, kNotes, true);    // rows 14..157
+      note = torch::sigmoid(conv_one_nhwc(h2, w3_hwc, b3.item<float>(), 0, 1));  // rows 14..157
       // conv2d_5 over cat(note, h3): the note channel through conv_one, h3's 32 through conv_one_nhwc.
-      onset = torch::sigmoid(conv_one(pad(note, {1, 1, 1, 1}), w5_note, b5).add_(conv_one_nhwc(h3, w5_hwc, 0.f, 1, 1)));
+      onset = torch::sigmoid(conv_one(pad(note, {1, 1, 0, 0}), w5_note, b5).add_(conv_one_nhwc(h3, w5_hwc, 0.f, 0, 1)));
+      contour = contour.narrow(2, half, keep);
+      note = note.narrow(2, 1, keep);
     } else {
       auto h1 = torch::relu(torch::conv2d(hs, w1, b1, 1, {1, 19}));
       contour = torch::sigmoid(torch::conv2d(h1, wc, bc, 1, {2, 2}));
@@ -275,6 +282,9 @@ struct BasicPitchNet::Impl {
       auto h3 = torch::relu(torch::conv2d(hs, w4, b4, {1, 3}, {2, 1}));       // [B, 32, T, 88]
       note = torch::sigmoid(torch::conv2d(h2, w3, b3, 1, {3, 1}));            // [B, 1, T, 88]
       onset = torch::sigmoid(torch::conv2d(torch::cat({note, h3}, 1), w5, b5, 1, {1, 1}));
+      contour = contour.narrow(2, half, keep);
+      note = note.narrow(2, half, keep);
+      onset = onset.narrow(2, half, keep);
     }
     return {contour.squeeze(1), note.squeeze(1), onset.squeeze(1)};
   }
@@ -362,7 +372,6 @@ BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const s
   out.onsets.resize(std::size_t(out.n_frames) * kNotes);
   out.contours.resize(std::size_t(out.n_frames) * kContourBins);
   const std::int64_t padded_len = kPadStart + std::int64_t(mono22k.size());
-  const int half = kOverlapFrames / 2;
 
   // Windows are split into chunks of up to `batch`; `threads` workers take chunks in turn, each
   // running torch single-threaded (no OpenMP spinning, which costs dearly on a busy machine). The
@@ -412,7 +421,7 @@ BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const s
           const std::int64_t keep = std::min<std::int64_t>(kFramesPerWindow, out.n_frames - frame0);
           if (keep <= 0) break;
           auto copy = [&](const torch::Tensor& t, std::vector<float>& dst, int bins) {
-            const float* src = t.data_ptr<float>() + (b * kWindowFrames + half) * bins;
+            const float* src = t.data_ptr<float>() + b * kFramesPerWindow * bins;
             std::copy(src, src + keep * bins, dst.data() + frame0 * bins);
           };
           copy(note, out.frames, kNotes);
