@@ -27,14 +27,7 @@ int serve(const config::Config& cfg) {
                 http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
   app.started_at_ms = now_ms();
   app.generic_job_kinds = {"demo"};
-  http::add_system_routes(app);
-  http::add_account_routes(app);
-  http::add_preference_routes(app);
-  http::add_tune_vector_routes(app);
-  http::add_variable_routes(app);
-  http::add_job_routes(app);
-  http::add_file_routes(app);
-  http::add_web_routes(app);
+  http::add_routes(app);
 
   http::Server server(app);
   auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));

@@ -31,7 +31,7 @@ const RouteSet kOutsideRouter = {{"GET", "/api/ws"}};
 
 const char* const kMethods[] = {"get", "put", "post", "delete", "patch", "options", "head", "trace"};
 
-// The real route table: the same services and add_*_routes calls as src/cli/serve.cpp, over a temp data dir.
+// The real route table: the same services and add_routes call as src/cli/serve.cpp, over a temp data dir.
 RouteSet router_routes() {
   test::TempDir dir;
   config::Config cfg;
@@ -43,14 +43,7 @@ RouteSet router_routes() {
   jobs::JobService job_service(tenants, events, cfg.jobs);
   http::App app{cfg, control, tenants, blobs, events, job_service,
                 http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
-  http::add_system_routes(app);
-  http::add_account_routes(app);
-  http::add_preference_routes(app);
-  http::add_tune_vector_routes(app);
-  http::add_variable_routes(app);
-  http::add_job_routes(app);
-  http::add_file_routes(app);
-  http::add_web_routes(app);
+  http::add_routes(app);
   RouteSet out;
   for (const auto& r : app.router.routes()) out.insert({r.method, r.pattern});
   return out;

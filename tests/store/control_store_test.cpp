@@ -5,9 +5,11 @@
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/control_store.hpp"
+#include "store/error_kind.hpp"
 #include "store/temp_dir.hpp"
 
 using namespace cadenza;
+using test::kind_of;
 using namespace cadenza::store;
 
 namespace {
@@ -23,16 +25,6 @@ NewAccount alice(const std::string& tenant = "") {
   n.role = "admin";
   n.password = "correct horse";
   return n;
-}
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no error thrown");
-  return ErrorKind::Internal;
 }
 
 }  // namespace

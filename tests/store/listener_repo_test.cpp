@@ -5,9 +5,11 @@
 #include "cadenza/store/tenant_dbs.hpp"
 #include "cadenza/store/tune_vector_repo.hpp"
 #include "cadenza/store/variable_repo.hpp"
+#include "store/error_kind.hpp"
 #include "store/temp_dir.hpp"
 
 using namespace cadenza;
+using test::kind_of;
 using namespace cadenza::store;
 
 namespace {
@@ -29,16 +31,6 @@ std::string order(Database& db, const std::string& profile) {
     out += (out.empty() ? "" : ",") + p.value.get<std::string>();
   }
   return out;
-}
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no error thrown");
-  return ErrorKind::Internal;
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ struct App {
   std::int64_t started_at_ms = 0;
 };
 
-// Every API area registers its routes here (one handler file per area).
+// Every API area registers its routes here (one handler file per area); add_routes registers them all,
+// in order (the browser app's catch-all last). `cadenza serve` and the OpenAPI test call add_routes.
 void add_system_routes(App& app);
 void add_account_routes(App& app);
 void add_preference_routes(App& app);
@@ -45,7 +46,8 @@ void add_tune_vector_routes(App& app);
 void add_variable_routes(App& app);
 void add_job_routes(App& app);
 void add_file_routes(App& app);
-void add_web_routes(App& app);  // last: catch-all for the browser app
+void add_web_routes(App& app);
+void add_routes(App& app);
 
 // The one wrapper around every handler: CORS preflight, route, rate limit, authenticate, response cache,
 // run, map errors to the JSON body, ETag/304, CORS headers, cache invalidation, metrics and the access

@@ -1,0 +1,16 @@
+#include "cadenza/http/app.hpp"
+
+namespace cadenza::http {
+
+void add_routes(App& app) {
+  add_system_routes(app);
+  add_account_routes(app);
+  add_preference_routes(app);
+  add_tune_vector_routes(app);
+  add_variable_routes(app);
+  add_job_routes(app);
+  add_file_routes(app);
+  add_web_routes(app);  // last: catch-all for the browser app
+}
+
+}  // namespace cadenza::http
