@@ -129,12 +129,10 @@ std::string ServerProcess::log() const {
   return ss.str();
 }
 
-HttpResult ServerProcess::request(const std::string& method, const std::string& target, const std::string& body,
-                                  const std::map<std::string, std::string>& headers) const {
-  net::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::seconds(30));
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
+namespace {
+bhttp::request<bhttp::string_body> build_request(const std::string& method, const std::string& target,
+                                                 const std::string& body,
+                                                 const std::map<std::string, std::string>& headers) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");
   for (const auto& [k, v] : headers) req.set(k, v);
@@ -143,12 +141,10 @@ HttpResult ServerProcess::request(const std::string& method, const std::string& 
     if (!headers.count("Content-Type")) req.set(bhttp::field::content_type, "application/json");
   }
   req.prepare_payload();
-  bhttp::write(stream, req);
-  beast::flat_buffer buf;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(1ULL << 30);
-  bhttp::read(stream, buf, parser);
-  auto& res = parser.get();
+  return req;
+}
+
+HttpResult to_result(const bhttp::response<bhttp::string_body>& res) {
   HttpResult out;
   out.status = static_cast<int>(res.result_int());
   for (const auto& f : res) {
@@ -157,6 +153,23 @@ HttpResult ServerProcess::request(const std::string& method, const std::string& 
     out.headers[name] = std::string(f.value());
   }
   out.body = res.body();
+  return out;
+}
+}  // namespace
+
+HttpResult ServerProcess::request(const std::string& method, const std::string& target, const std::string& body,
+                                  const std::map<std::string, std::string>& headers) const {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
+  auto req = build_request(method, target, body, headers);
+  bhttp::write(stream, req);
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  bhttp::read(stream, buf, parser);
+  auto out = to_result(parser.get());
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   return out;
@@ -192,14 +205,7 @@ HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, cons
                                          const std::map<std::string, std::string>& headers) const {
   net::io_context io;
   tcp::socket sock(io);
-  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    req.body() = body;
-    if (!headers.count("Content-Type")) req.set(bhttp::field::content_type, "application/json");
-  }
-  req.prepare_payload();
+  auto req = build_request(method, target, body, headers);
   beast::flat_buffer buf;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(1ULL << 30);
@@ -229,18 +235,9 @@ HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, cons
     io.restart();
     io.run();
   }
-  HttpResult out;
-  if (!done || !parser.is_header_done()) return out;
-  if (read_ec && !parser.is_done()) return out;
-  auto& res = parser.get();
-  out.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(f.value());
-  }
-  out.body = res.body();
-  return out;
+  if (!done || !parser.is_header_done()) return {};
+  if (read_ec && !parser.is_done()) return {};
+  return to_result(parser.get());
 }
 
 std::pair<std::string, std::string> ServerProcess::signup_login(const std::string& name, const std::string& tenant_id,
