@@ -97,7 +97,7 @@ Response create(App& app, Request& req) {
 Response patch(App& app, Request& req) {
   auto pid = profile_id(app, req);
   auto p = require(app, req, pid);
-  auto merged = detail::apply_merge_patch(req, preference_json(p), {"id", "profileId", "createdAt", "updatedAt"});
+  auto merged = detail::apply_merge_patch(req.json(), preference_json(p), {"id", "profileId", "createdAt", "updatedAt"});
   Validation v;
   auto rank = read_fields(merged, p, v, true);
   p.rank = *rank;

@@ -17,10 +17,9 @@ std::string profile_id(App& app, const Request& req) {
 
 store::Database& tenant_db(App& app, const Request& req) { return app.tenants.get(req.who().tenant_id); }
 
-nlohmann::json apply_merge_patch(const Request& req, const nlohmann::json& current,
+nlohmann::json apply_merge_patch(const nlohmann::json& patch, const nlohmann::json& current,
                                  std::initializer_list<const char*> read_only,
                                  std::initializer_list<const char*> allowed) {
-  auto patch = req.json();
   Validation v;
   for (const auto& [key, value] : patch.items()) {
     bool known = current.contains(key);

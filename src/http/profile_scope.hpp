@@ -16,10 +16,10 @@ std::string profile_id(App& app, const Request& req);
 // The requester's tenant database.
 store::Database& tenant_db(App& app, const Request& req);
 
-// Applies the request body (a JSON object, as a merge patch) to `current` (the resource's JSON view) and
-// returns the result. Members named in read_only may be repeated unchanged but not changed or removed
+// Applies `patch` (the request body, a JSON object) as a merge patch to `current` (the resource's JSON view)
+// and returns the result. Members named in read_only may be repeated unchanged but not changed or removed
 // (400 "is read-only"); members not in `current` and not in `allowed` are 400 "unknown field".
-nlohmann::json apply_merge_patch(const Request& req, const nlohmann::json& current,
+nlohmann::json apply_merge_patch(const nlohmann::json& patch, const nlohmann::json& current,
                                  std::initializer_list<const char*> read_only,
                                  std::initializer_list<const char*> allowed = {});
 

@@ -85,9 +85,10 @@ Response patch(App& app, Request& req) {
   auto pid = profile_id(app, req);
   auto t = require(app, req, pid);
   auto current = tune_vector_json(t);
-  if (req.json().contains("preset"))
+  auto body = req.json();
+  if (body.contains("preset"))
     throw Error(ErrorKind::BadRequest, "Validation failed", {{"preset", "is read-only; send waypoints"}});
-  auto merged = detail::apply_merge_patch(req, current, {"id", "profileId", "tracks", "createdAt", "updatedAt"},
+  auto merged = detail::apply_merge_patch(body, current, {"id", "profileId", "tracks", "createdAt", "updatedAt"},
                                           {"target"});
   Validation v;
   auto position = detail::int_field(merged, "position", v, INT32_MIN, INT32_MAX);

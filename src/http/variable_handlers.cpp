@@ -126,10 +126,11 @@ void add_variable_routes(App& app) {
   r.add("PATCH", base + "/{variableId}", [&app](Request& req) {
     auto pid = profile_id(app, req);
     auto var = require(app, req, pid);
-    if (auto j = req.json(); j.contains("name") && j["name"] != var.name)
+    auto patch = req.json();
+    if (patch.contains("name") && patch["name"] != var.name)
       throw Error(ErrorKind::BadRequest, "Validation failed",
                   {{"name", "cannot change; opt in to the other variable instead"}});
-    auto merged = detail::apply_merge_patch(req, variable_json(var),
+    auto merged = detail::apply_merge_patch(patch, variable_json(var),
                                             {"id", "profileId", "name", "unit", "readingCount", "createdAt", "updatedAt"});
     if (!merged.contains("optedIn") || !merged["optedIn"].is_boolean())
       throw Error(ErrorKind::BadRequest, "Validation failed", {{"optedIn", "must be true or false"}});
