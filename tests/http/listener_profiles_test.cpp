@@ -5,7 +5,6 @@
 using namespace cadenza::test;
 using namespace cadenza::test::listener;
 
-
 TEST_CASE("listener: PUT profile") {
   World w;
   auto A = w.profile(w.alice_id);

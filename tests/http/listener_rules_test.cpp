@@ -5,7 +5,6 @@
 using namespace cadenza::test;
 using namespace cadenza::test::listener;
 
-
 TEST_CASE("listener: ranks stay dense through inserts, moves and deletes") {
   World w;
   auto base = w.profile(w.alice_id) + "/preferences";

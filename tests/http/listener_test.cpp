@@ -5,7 +5,6 @@
 using namespace cadenza::test;
 using namespace cadenza::test::listener;
 
-
 TEST_CASE("listener table: profiles") {
   World w;
   std::tie(w.dave_id, w.dave) = w.s->signup_login("dave");
