@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "cadenza/core/file_modes.hpp"
 #include "cadenza/config/config.hpp"
 #include "cadenza/store/backup.hpp"
 #include "cli/commands.hpp"
@@ -22,6 +23,7 @@ void add_backup(CLI::App& app, int& exit_code) {
   cmd->add_option("--data-dir", options->data_dir, "Data directory to back up (default: storage.data_dir)");
   cmd->add_option("--config", options->config_path, "Configuration file (default: ./config/cadenza.toml)");
   cmd->callback([options, &exit_code] {
+    use_private_file_modes();
     config::LoadOptions load;
     if (!options->config_path.empty()) load.config_path = options->config_path;
     if (!options->data_dir.empty()) load.flags.emplace_back("storage.data_dir", options->data_dir);

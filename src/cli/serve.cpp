@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cadenza/core/file_modes.hpp"
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/log.hpp"
 #include "cadenza/http/app.hpp"
@@ -53,6 +54,7 @@ void add_serve(CLI::App& app, int& exit_code) {
   auto print = std::make_shared<bool>(false);
   cmd->add_flag("--print-config", *print, "Print the effective configuration as TOML and exit");
   cmd->callback([flags, print, &exit_code] {
+    use_private_file_modes();
     auto cfg = flags->load();
     if (*print) {
       std::fputs(config::to_toml(cfg).c_str(), stdout);

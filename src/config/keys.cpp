@@ -101,6 +101,12 @@ const Key kKeys[] = {
    "Write requests per second per credential, and sign-ups/log-ins per client address (0 = unlimited)."},
   {"ratelimit.write_burst", [](Config& c) -> Field { return &c.ratelimit.write_burst; }, 0, 1000000,
    "Write requests allowed at once before the per-second rate applies (0 = unlimited)."},
+  {"ratelimit.auth_failures_per_min", [](Config& c) -> Field { return &c.ratelimit.auth_failures_per_min; }, 0,
+   1000000,
+   "Failed authentications (wrong password, unknown or expired token or API key) per minute per client address; "
+   "past them every authenticated request from that address is 429 (0 = unlimited)."},
+  {"ratelimit.auth_failure_burst", [](Config& c) -> Field { return &c.ratelimit.auth_failure_burst; }, 0, 1000000,
+   "Failed authentications a client address may make at once before the per-minute rate applies (0 = unlimited)."},
 
   {"cache.ttl_s", [](Config& c) -> Field { return &c.cache.ttl_s; }, 0, kDay,
    "Seconds a cached profile-area GET response or authenticated credential stays valid (0 = no cache)."},

@@ -4,6 +4,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/core/password_policy.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "cadenza/store/variable_repo.hpp"
@@ -25,6 +26,11 @@ const std::regex& phone_re() {  // E.164-style: a country code is mandatory
 const std::regex& username_re() {
   static const std::regex re(R"(^[A-Za-z0-9_.-]{3,32}$)");
   return re;
+}
+
+std::string lower(std::string x) {
+  for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return x;
 }
 
 // The account behind {id}, visible to itself and to admins of the same tenant; 404 / 403 otherwise.
@@ -54,7 +60,6 @@ ProfileFields read_profile_fields(const nlohmann::json& j, Validation& v, bool c
   if (creating && f.email && !std::regex_match(*f.email, email_re())) v.fail("email", "Invalid email format");
   if (f.phone && !std::regex_match(*f.phone, phone_re()))
     v.fail("phoneNumber", "Phone number must start with + and a country code");
-  if (f.password && f.password->size() < 8) v.fail("password", "Password must be at least 8 characters long");
   return f;
 }
 
@@ -62,14 +67,20 @@ Response create_profile(App& app, Request& req) {
   auto j = req.json();
   Validation v;
   auto [username, first, last, email, phone, password] = read_profile_fields(j, v, true);
-  // An admin may create a profile in another tenant (or as admin); everyone else signs up as a user
-  // of the default tenant.
+  if (password)
+    if (auto problem = password_problem(*password, username.value_or(""), email.value_or("")))
+      v.fail("password", *problem);
+  // Everyone may sign up as a user of the default tenant. A tenant's admin may add users and admins to its
+  // own tenant; only the server's operator may add accounts to any other tenant (README "Roles").
   std::string tenant_id = app.control.default_tenant().id;
   std::string role = "user";
   if (j.contains("tenantId") || j.contains("role")) {
     auto who = authenticate_request(app, req);
     if (!who || !who->is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may set tenantId or role");
+    tenant_id = who->tenant_id;
     if (auto t = string_field(j, "tenantId", v, false, 36)) {
+      if (*t != who->tenant_id && !who->is_operator())
+        throw Error(ErrorKind::Forbidden, "Admins may create accounts only in their own tenant");
       if (!app.control.find_tenant(*t)) v.fail("tenantId", "Unknown tenant");
       tenant_id = *t;
     }
@@ -96,13 +107,12 @@ Response replace_profile(App& app, Request& req) {
     if (key != "username" && key != "firstName" && key != "lastName" && key != "phoneNumber" && key != "password" &&
         key != "email" && key != "id" && key != "role" && key != "createdAt" && key != "updatedAt")
       v.fail(key, "unknown field");
-  auto lower = [](std::string x) {
-    for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return x;
-  };
   if (email && lower(*email) != lower(acc.email)) v.fail("email", "Email cannot be changed");
   if (id && *id != acc.id) v.fail("id", "Id cannot be changed");
   if (j.contains("role") && j["role"] != acc.role) v.fail("role", "is read-only");
+  if (password)
+    if (auto problem = password_problem(*password, username.value_or(acc.username), acc.email))
+      v.fail("password", *problem);
   v.throw_if_failed();
   auto updated = acc;
   updated.username = *username;
@@ -121,6 +131,8 @@ Response replace_profile(App& app, Request& req) {
   }
   app.control.update_account(updated);
   if (password) app.control.set_password(acc.id, *password);
+  // Log-in tokens stay valid until they expire (they are not stored); WebSockets re-authenticate.
+  if (password && app.revoke_sessions) app.revoke_sessions(acc.id);
   return Response::json(200, {{"message", "Profile updated successfully"}, {"profileId", acc.id},
                               {"updatedFields", changed}});
 }
@@ -150,6 +162,7 @@ Response delete_profile(App& app, Request& req) {
     app.control.delete_account(acc.id);
   });
   if (refused) return *refused;
+  if (app.revoke_sessions) app.revoke_sessions(acc.id);
   return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}, {"deleted", counts_json(deleted)}});
 }
 
@@ -165,8 +178,21 @@ Response login(App& app, Request& req) {
   if (!login && v.ok()) v.fail("login", "is required (email or username)");
   auto password = string_field(j, "password", v, true, 1024);
   v.throw_if_failed();
+  // Failed log-ins count per client address (like any wrong credential) and per account (LoginThrottle):
+  // both are checked before the password is, so a refused guess learns nothing.
+  check_auth_failures(app, req);
+  auto known = app.control.find_account_by_login(*login);
+  std::string throttle_key = known ? known->id : "login " + lower(*login);
+  if (int wait = app.login_throttle.wait_s(throttle_key); wait > 0)
+    throw Error(ErrorKind::TooManyRequests, "Too many failed log-ins for this account; try again later")
+        .with_retry_after(wait);
   auto acc = app.control.authenticate(*login, *password);
-  if (!acc) throw Error(ErrorKind::Unauthorized, "Invalid login or password");
+  if (!acc) {
+    app.login_throttle.failed(throttle_key);
+    count_auth_failure(app, req);
+    throw Error(ErrorKind::Unauthorized, "Invalid login or password");
+  }
+  app.login_throttle.succeeded(throttle_key);
   auto issued = app.tokens.issue({acc->id, acc->tenant_id, acc->role}, now_ms());
   return Response::json(200, {{"token", issued.token}, {"expiresAt", iso8601(issued.expires_at_ms)},
                               {"profileId", acc->id}});
@@ -207,11 +233,13 @@ void add_account_routes(App& app) {
   });
   r.add("DELETE", "/api/auth/api-keys/{id}", [&app](Request& req) {
     app.control.revoke_api_key(req.who().account_id, req.params.at("id"));
+    // A socket does not say which credential opened it: the account's sockets close and reconnect.
+    if (app.revoke_sessions) app.revoke_sessions(req.who().account_id);
     return Response::empty(204);
   });
 
   r.add("POST", "/api/tenants", [&app](Request& req) {
-    if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may create tenants");
+    if (!req.who().is_operator()) throw Error(ErrorKind::Forbidden, "Only the server's operator may create tenants");
     auto j = req.json();
     Validation v;
     auto name = string_field(j, "name", v, true, 100);

@@ -41,8 +41,18 @@ std::optional<Principal> authenticate_token(App& app, std::string_view token) {
 
 std::optional<std::string> request_token(const Request& req, bool allow_query) {
   if (auto h = req.header("authorization")) {
+    // RFC 7235: the scheme is case-insensitive and one or more spaces separate it from the credentials.
     auto v = *h;
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) return std::string(v.substr(7));
+    constexpr std::string_view scheme = "bearer";
+    bool bearer = v.size() > scheme.size() && (v[scheme.size()] == ' ' || v[scheme.size()] == '\t');
+    for (std::size_t i = 0; bearer && i < scheme.size(); ++i)
+      bearer = std::tolower(static_cast<unsigned char>(v[i])) == scheme[i];
+    if (bearer) {
+      v.remove_prefix(scheme.size());
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return std::string(v);
+    }
   }
   if (auto k = req.header("x-api-key")) return std::string(*k);
   if (allow_query) return req.query_param("token");
@@ -53,6 +63,40 @@ std::optional<Principal> authenticate_request(App& app, const Request& req, bool
   auto token = request_token(req, allow_query);
   if (!token || token->empty()) return std::nullopt;
   return authenticate_token(app, *token);
+}
+
+void check_auth_failures(App& app, const Request& req) {
+  auto key = "addr " + req.remote;
+  if (app.rate_limiter.available(RateLimiter::Kind::AuthFailure, key)) return;
+  auto d = app.rate_limiter.take(RateLimiter::Kind::AuthFailure, key);  // refused: only computes Retry-After
+  throw Error(ErrorKind::TooManyRequests, "Too many failed authentications from this address")
+      .with_retry_after(d ? d->retry_after_s : 60);
+}
+
+void count_auth_failure(App& app, const Request& req) {
+  app.rate_limiter.take(RateLimiter::Kind::AuthFailure, "addr " + req.remote);
+}
+
+std::string redact_target(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  auto query = target.substr(q + 1);
+  std::size_t i = 0;
+  while (i <= query.size()) {
+    auto j = std::min(query.find('&', i), query.size());
+    auto pair = query.substr(i, j - i);
+    auto eq = pair.find('=');
+    auto name = url_decode(pair.substr(0, eq));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (eq != std::string_view::npos && (name == "token" || name == "sig" || name == "key" || name == "api_key"))
+      out.append(pair.substr(0, eq + 1)).append("REDACTED");
+    else
+      out.append(pair);
+    if (j < query.size()) out += '&';
+    i = j + 1;
+  }
+  return out;
 }
 
 namespace {
@@ -178,8 +222,13 @@ Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
     throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(ctx.limit->retry_after_s);
 
   if (token) {
+    // An address that keeps sending wrong credentials is refused before its next one costs a lookup.
+    check_auth_failures(app, req);
     req.principal = token->empty() ? std::nullopt : authenticate_token(app, *token);
-    if (!req.principal) throw Error(ErrorKind::Unauthorized, "Invalid or expired credentials");
+    if (!req.principal) {
+      count_auth_failure(app, req);
+      throw Error(ErrorKind::Unauthorized, "Invalid or expired credentials");
+    }
   }
 
   if (read && req.principal && profile_route(*m.route)) {
@@ -260,7 +309,7 @@ Response dispatch(App& app, Request& req) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   app.metrics.observe(route_label, req.method, res.status, secs);
   if (app.config.log.access_log)
-    spdlog::info("{} {} {} {} {} {:.2f}ms {}B", req.request_id, req.remote, req.method, req.target, res.status,
+    spdlog::info("{} {} {} {} {} {:.2f}ms {}B", req.request_id, req.remote, req.method, redact_target(req.target), res.status,
                  secs * 1e3, res.body.size());
   res.header("X-Request-Id", req.request_id);
   return res;

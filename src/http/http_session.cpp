@@ -122,14 +122,22 @@ void HttpSession::handle() {
     if (req.path != "/api/ws") return send(error_response(Error(ErrorKind::NotFound, "No WebSocket at " + req.path)), true);
     std::optional<Principal> who;
     try {
+      check_auth_failures(app_, req);
       who = authenticate_request(app_, req, /*allow_query=*/true);
+      if (!who && request_token(req, true)) count_auth_failure(app_, req);
+    } catch (const Error& e) {
+      return send(error_response(e), true);
     } catch (const std::exception& e) {
       spdlog::error("websocket auth: {}", e.what());
     }
-    if (!who) return send(error_response(Error(ErrorKind::Unauthorized, "Authentication required")), true);
+    if (!who) {
+      if (app_.config.log.access_log)
+        spdlog::info("{} {} websocket upgrade {} 401", req.request_id, remote_, redact_target(req.target));
+      return send(error_response(Error(ErrorKind::Unauthorized, "Authentication required")), true);
+    }
     if (registry_.stopping) return send(error_response(Error(ErrorKind::Unavailable, "Server is shutting down")), true);
     stream_.expires_never();
-    auto ws = std::make_shared<WsSession>(std::move(stream_), app_, registry_, *who);
+    auto ws = std::make_shared<WsSession>(std::move(stream_), app_, registry_, *who, remote_);
     ws->start(parser_->release());
     return;
   }

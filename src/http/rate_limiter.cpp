@@ -39,15 +39,49 @@ struct RateLimiter::Shard {
 RateLimiter::RateLimiter(const config::RateLimitConfig& cfg, Clock clock, std::size_t max_keys)
     : read_{static_cast<double>(cfg.read_per_s), static_cast<double>(cfg.read_burst)},
       write_{static_cast<double>(cfg.write_per_s), static_cast<double>(cfg.write_burst)},
+      auth_failure_{cfg.auth_failures_per_min / 60.0, static_cast<double>(cfg.auth_failure_burst)},
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       max_per_shard_(std::max<std::size_t>(4, max_keys / kShards)),
       shards_(std::make_unique<Shard[]>(kShards)) {}
 
 RateLimiter::~RateLimiter() = default;
 
+const RateLimiter::Rate& RateLimiter::rate(Kind kind) const {
+  return kind == Kind::Read ? read_ : kind == Kind::Write ? write_ : auth_failure_;
+}
+
+char RateLimiter::letter(Kind kind) { return kind == Kind::Read ? 'r' : kind == Kind::Write ? 'w' : 'f'; }
+
 bool RateLimiter::limited(Kind kind) const {
-  const Rate& r = kind == Kind::Read ? read_ : write_;
+  const Rate& r = rate(kind);
   return r.per_s > 0 && r.burst > 0;
+}
+
+// Kind letter + key; long keys (JWTs, junk up to the header limit) are kept as a 64-bit digest so a bucket
+// costs the same whatever a client sends.
+std::string RateLimiter::bucket_key(Kind kind, std::string_view key) const {
+  std::string k(1, letter(kind));
+  if (key.size() <= kMaxKeyBytes) {
+    k += "=";
+    k.append(key);
+  } else {
+    static const char* hex = "0123456789abcdef";
+    auto h = std::hash<std::string_view>{}(key);
+    k += "#";
+    for (int i = 0; i < 16; ++i) k.push_back(hex[(h >> (4 * (15 - i))) & 0xf]);
+  }
+  return k;
+}
+
+bool RateLimiter::available(Kind kind, std::string_view key) const {
+  if (!limited(kind)) return true;
+  auto k = bucket_key(kind, key);
+  auto& shard = shards_[std::hash<std::string>{}(k) % kShards];
+  std::lock_guard lock(shard.mu);
+  auto it = shard.buckets.find(k);
+  if (it == shard.buckets.end()) return true;
+  const Rate& r = rate(kind);
+  return refilled(it->second, clock_(), r.per_s, r.burst) >= 1.0;
 }
 
 std::size_t RateLimiter::size() const {
@@ -61,19 +95,8 @@ std::size_t RateLimiter::size() const {
 
 std::optional<RateLimitDecision> RateLimiter::take(Kind kind, std::string_view key) {
   if (!limited(kind)) return std::nullopt;
-  const Rate& rate = kind == Kind::Read ? read_ : write_;
-  // Kind letter + key; long keys (JWTs, junk up to the header limit) are kept as a 64-bit digest so a
-  // bucket costs the same whatever a client sends.
-  std::string k(1, kind == Kind::Read ? 'r' : 'w');
-  if (key.size() <= kMaxKeyBytes) {
-    k += "=";
-    k.append(key);
-  } else {
-    static const char* hex = "0123456789abcdef";
-    auto h = std::hash<std::string_view>{}(key);
-    k += "#";
-    for (int i = 0; i < 16; ++i) k.push_back(hex[(h >> (4 * (15 - i))) & 0xf]);
-  }
+  const Rate& rate = this->rate(kind);
+  auto k = bucket_key(kind, key);
   auto& shard = shards_[std::hash<std::string>{}(k) % kShards];
   auto now = clock_();
 
@@ -83,7 +106,7 @@ std::optional<RateLimitDecision> RateLimiter::take(Kind kind, std::string_view k
     if (shard.buckets.size() >= max_per_shard_) {
       // Drop buckets that have refilled completely: a new bucket would be the same.
       for (auto i = shard.buckets.begin(); i != shard.buckets.end();) {
-        const Rate& r = i->first[0] == 'r' ? read_ : write_;
+        const Rate& r = i->first[0] == 'r' ? read_ : i->first[0] == 'w' ? write_ : auth_failure_;
         if (refilled(i->second, now, r.per_s, r.burst) >= r.burst)
           i = shard.buckets.erase(i);
         else

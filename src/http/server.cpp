@@ -23,14 +23,20 @@ void Registry::remove(std::uint64_t id) {
   live_.erase(id);
 }
 
-void Registry::shutdown_all() {
+std::vector<std::shared_ptr<Closable>> Registry::live() {
   std::vector<std::shared_ptr<Closable>> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, w] : live_)
-      if (auto s = w.lock()) all.push_back(std::move(s));
-  }
-  for (auto& s : all) s->shutdown();
+  std::lock_guard lock(mu_);
+  for (auto& [id, w] : live_)
+    if (auto s = w.lock()) all.push_back(std::move(s));
+  return all;
+}
+
+void Registry::shutdown_all() {
+  for (auto& s : live()) s->shutdown();
+}
+
+void Registry::revoke_account(const std::string& account_id) {
+  for (auto& s : live()) s->revoke(account_id);
 }
 
 std::size_t Registry::size() {
@@ -43,7 +49,10 @@ std::size_t Registry::size() {
 using namespace detail;
 
 struct Server::Impl {
-  explicit Impl(App& a) : app(a), acceptor(io), signals(io, SIGINT, SIGTERM), grace_timer(io) {}
+  explicit Impl(App& a) : app(a), acceptor(io), signals(io, SIGINT, SIGTERM), grace_timer(io) {
+    app.revoke_sessions = [this](const std::string& account_id) { registry.revoke_account(account_id); };
+  }
+  ~Impl() { app.revoke_sessions = nullptr; }
 
   void accept() {
     acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {

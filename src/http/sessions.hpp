@@ -1,6 +1,7 @@
 #pragma once
 // Internal to the http module: Beast session types. Included only by the server's own .cpp files.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -29,6 +30,8 @@ class Closable {
  public:
   virtual ~Closable() = default;
   virtual void shutdown() = 0;  // called once, from any thread; posts onto the session's strand
+  // The account lost its access (deleted, or a credential revoked): sessions it holds close. Any thread.
+  virtual void revoke(const std::string& /*account_id*/) {}
 };
 
 // Live sessions, so shutdown can reach them. Holds weak references only.
@@ -37,12 +40,14 @@ class Registry {
   std::uint64_t add(std::weak_ptr<Closable> s);
   void remove(std::uint64_t id);
   void shutdown_all();
+  void revoke_account(const std::string& account_id);
   std::size_t size();
   std::atomic<bool> stopping{false};
   // Runs CPU-heavy handlers (Route::blocking) so they never hold an IO thread.
   net::thread_pool blocking_pool{2};
 
  private:
+  std::vector<std::shared_ptr<Closable>> live();
   std::mutex mu_;
   std::uint64_t next_ = 1;
   std::unordered_map<std::uint64_t, std::weak_ptr<Closable>> live_;
@@ -79,10 +84,14 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 
 class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who);
+  // Time a close handshake may take before the socket is cut (a peer that does not read never sees it).
+  static constexpr std::chrono::seconds kCloseGrace{2};
+
+  WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote);
   ~WsSession() override;
   void start(bhttp::request<bhttp::string_body> upgrade);
   void shutdown() override;
+  void revoke(const std::string& account_id) override;
 
  private:
   void read();
@@ -91,14 +100,18 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void enqueue(std::string msg);  // on the strand
   void write_next();
   void on_event(const jobs::JobEvent& ev);  // on a worker thread: filter, then post
-  void close(websocket::close_code code);
+  void close(websocket::close_code code, const char* why);  // on the strand; once
 
   websocket::stream<beast::tcp_stream> ws_;
+  net::steady_timer close_timer_;
   beast::flat_buffer buffer_;
   App& app_;
   Registry& registry_;
   std::uint64_t registry_id_ = 0;
   Principal who_;
+  std::string remote_;
+  std::chrono::steady_clock::time_point opened_;
+  std::string close_reason_ = "connection lost";
   std::uint64_t subscription_ = 0;
   std::mutex subs_mu_;
   std::vector<std::string> subscribed_jobs_;  // jobs of others the client may watch (admins)

@@ -8,8 +8,14 @@
 
 namespace cadenza::http::detail {
 
-WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who)
-    : ws_(std::move(stream)), app_(app), registry_(registry), who_(std::move(who)) {
+WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote)
+    : ws_(std::move(stream)),
+      close_timer_(ws_.get_executor()),
+      app_(app),
+      registry_(registry),
+      who_(std::move(who)),
+      remote_(std::move(remote)),
+      opened_(std::chrono::steady_clock::now()) {
   ++app_.metrics.open_websockets;
 }
 
@@ -17,6 +23,10 @@ WsSession::~WsSession() {
   if (subscription_) app_.events.unsubscribe(subscription_);
   registry_.remove(registry_id_);
   --app_.metrics.open_websockets;
+  if (app_.config.log.access_log)
+    spdlog::info("websocket {} {} account {} closed ({}) after {:.1f}s", registry_id_, remote_, who_.account_id,
+                 close_reason_,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - opened_).count());
 }
 
 void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
@@ -30,7 +40,12 @@ void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
       [](websocket::response_type& res) { res.set(bhttp::field::server, "cadenza"); }));
   auto req = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(upgrade));
   ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) {
-    if (ec) return;
+    if (ec) {
+      self->close_reason_ = "handshake failed";
+      return;
+    }
+    if (self->app_.config.log.access_log)
+      spdlog::info("websocket {} {} account {} open", self->registry_id_, self->remote_, self->who_.account_id);
     std::weak_ptr<WsSession> weak = self;
     self->subscription_ = self->app_.events.subscribe([weak](const jobs::JobEvent& ev) {
       if (auto s = weak.lock()) s->on_event(ev);
@@ -41,7 +56,14 @@ void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
 }
 
 void WsSession::shutdown() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] { self->close(websocket::close_code::going_away); });
+  net::post(ws_.get_executor(),
+            [self = shared_from_this()] { self->close(websocket::close_code::going_away, "server shutting down"); });
+}
+
+void WsSession::revoke(const std::string& account_id) {
+  if (account_id != who_.account_id) return;
+  net::post(ws_.get_executor(),
+            [self = shared_from_this()] { self->close(websocket::close_code::policy_error, "credentials revoked"); });
 }
 
 void WsSession::on_event(const jobs::JobEvent& ev) {
@@ -61,7 +83,10 @@ void WsSession::read() {
 }
 
 void WsSession::on_read(beast::error_code ec) {
-  if (ec) return;  // closed, timed out or failed: the session ends when the last handler lets go
+  if (ec) {  // closed, timed out or failed: the session ends when the last handler lets go
+    if (!closing_) close_reason_ = ec == websocket::error::closed ? "client closed" : "read: " + ec.message();
+    return;
+  }
   std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
   handle_message(text);
@@ -102,40 +127,53 @@ void WsSession::handle_message(const std::string& text) {
 void WsSession::enqueue(std::string msg) {
   if (closing_) return;
   if (queue_.size() >= static_cast<std::size_t>(app_.config.ws.send_queue_limit)) {
-    spdlog::warn("websocket client {} too slow ({} messages queued): dropped", who_.account_id, queue_.size());
-    return close(websocket::close_code::policy_error);
+    spdlog::warn("websocket {} account {}: too slow ({} messages queued): dropped", registry_id_, who_.account_id,
+                 queue_.size());
+    return close(websocket::close_code::policy_error, "too slow");
   }
   queue_.push_back(std::move(msg));
   if (!writing_) write_next();
 }
 
+// One write in flight at a time, always of queue_.front(): the buffer handed to async_write points into that
+// string, so nothing but this write's completion may remove it.
 void WsSession::write_next() {
-  if (queue_.empty() || closing_) {
-    writing_ = false;
-    return;
-  }
+  if (queue_.empty() || closing_) return;
   writing_ = true;
   ws_.text(true);
   ws_.async_write(net::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) {
-      self->writing_ = false;
-      self->queue_.clear();
-      return;
-    }
+    self->writing_ = false;
     self->queue_.pop_front();
+    if (ec) return self->queue_.clear();
     self->write_next();
   });
 }
 
-void WsSession::close(websocket::close_code code) {
+// Sends a close frame (after the write in flight, which Beast lets finish first) and stops taking messages.
+// A peer that does not read may never let that frame out: the socket is cut after kCloseGrace either way.
+void WsSession::close(websocket::close_code code, const char* why) {
   if (closing_) return;
   closing_ = true;
-  queue_.clear();
+  if (writing_) queue_.erase(std::next(queue_.begin()), queue_.end());  // keep the message being written
+  else queue_.clear();
   if (subscription_) {
     app_.events.unsubscribe(subscription_);
     subscription_ = 0;
   }
-  ws_.async_close(code, [self = shared_from_this()](beast::error_code) {});
+  close_reason_ = why;
+  close_timer_.expires_after(kCloseGrace);
+  close_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (ec) return;  // cancelled: the close handshake finished
+    if (auto self = weak.lock()) {
+      // Linger 0: a reset that discards what the kernel still holds for the peer (megabytes, for a peer that
+      // stopped reading), instead of a FIN queued behind all of it.
+      beast::error_code ignored;
+      auto& socket = beast::get_lowest_layer(self->ws_).socket();
+      socket.set_option(net::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+    }
+  });
+  ws_.async_close(code, [self = shared_from_this()](beast::error_code) { self->close_timer_.cancel(); });
 }
 
 }  // namespace cadenza::http::detail

@@ -2,32 +2,66 @@
 
 #include <fmt/format.h>
 
-#include <thread>
-
 #include "cadenza/core/error.hpp"
 
 namespace cadenza::jobs {
+namespace {
+
+struct DemoPayload {
+  int steps = 10;
+  int step_ms = 100;
+  int fail_at = -1;
+};
+
+// Reads and checks the payload (at submit, and again when the job runs: rows written before the check
+// existed are refused the same way). Every bad field is named.
+DemoPayload read_payload(const nlohmann::json& p) {
+  Validation v;
+  auto get = [&](const char* key, int dflt, long long lo, long long hi) {
+    auto field = fmt::format("payload.{}", key);
+    if (!p.contains(key)) return dflt;
+    const auto& x = p[key];
+    // Unsigned values above int64 (e.g. 9223372036854775808) are integers too: compare them unsigned.
+    bool ok = false;
+    if (x.is_number_unsigned()) {
+      auto u = x.get<unsigned long long>();
+      ok = u <= static_cast<unsigned long long>(hi) && static_cast<long long>(u) >= lo;
+    } else if (x.is_number_integer()) {
+      ok = x.get<long long>() >= lo && x.get<long long>() <= hi;
+    }
+    if (!ok) {
+      v.fail(field, fmt::format("must be an integer in {}..{}", lo, hi));
+      return dflt;
+    }
+    return static_cast<int>(x.get<long long>());
+  };
+  DemoPayload d;
+  d.steps = get("steps", d.steps, 1, kDemoMaxSteps);
+  d.step_ms = get("stepMs", d.step_ms, 0, kDemoMaxStepMs);
+  d.fail_at = get("failAt", d.fail_at, -1, kDemoMaxSteps);
+  if (v.ok() && static_cast<long long>(d.steps) * d.step_ms > kDemoMaxTotalMs)
+    v.fail("payload.steps", fmt::format("steps x stepMs must be at most {} ms ({} minutes)", kDemoMaxTotalMs,
+                                        kDemoMaxTotalMs / 60000));
+  v.throw_if_failed();
+  return d;
+}
+
+}  // namespace
 
 void register_demo_kind(JobService& service) {
-  service.register_kind("demo", [](JobContext& ctx) -> nlohmann::json {
-    const auto& p = ctx.payload();
-    auto get = [&](const char* key, int dflt, int lo, int hi) {
-      if (!p.contains(key)) return dflt;
-      if (!p[key].is_number_integer() || p[key].get<long long>() < lo || p[key].get<long long>() > hi)
-        throw Error(ErrorKind::BadRequest, fmt::format("payload.{} must be an integer in {}..{}", key, lo, hi));
-      return p[key].get<int>();
-    };
-    int steps = get("steps", 10, 1, 10000);
-    int step_ms = get("stepMs", 100, 0, 60000);
-    int fail_at = get("failAt", -1, -1, 10000);
-    for (int i = 0; i < steps; ++i) {
-      if (ctx.cancelled()) return {{"completedSteps", i}};
-      if (i == fail_at) throw Error(ErrorKind::Unprocessable, fmt::format("demo job failed at step {} as asked", i));
-      std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
-      ctx.progress(static_cast<double>(i + 1) / steps, fmt::format("step {}/{}", i + 1, steps));
-    }
-    return {{"completedSteps", steps}};
-  });
+  service.register_kind(
+      "demo",
+      [](JobContext& ctx) -> nlohmann::json {
+        auto p = read_payload(ctx.payload());
+        for (int i = 0; i < p.steps; ++i) {
+          if (ctx.cancelled()) return {{"completedSteps", i}};
+          if (i == p.fail_at) throw Error(ErrorKind::Unprocessable, fmt::format("demo job failed at step {} as asked", i));
+          if (!ctx.sleep_for(std::chrono::milliseconds(p.step_ms))) return {{"completedSteps", i}};
+          ctx.progress(static_cast<double>(i + 1) / p.steps, fmt::format("step {}/{}", i + 1, p.steps));
+        }
+        return {{"completedSteps", p.steps}};
+      },
+      [](const nlohmann::json& payload) { read_payload(payload); });
 }
 
 }  // namespace cadenza::jobs

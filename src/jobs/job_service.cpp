@@ -26,10 +26,12 @@ JobService::JobService(store::TenantDbs& dbs, EventBus& bus, const config::JobsC
 
 JobService::~JobService() { stop(std::chrono::milliseconds(0)); }
 
-void JobService::register_kind(const std::string& kind, Handler handler) {
+void JobService::register_kind(const std::string& kind, Handler handler, Validator validator) {
   if (kind.empty() || !handler) throw Error(ErrorKind::Internal, "job kind needs a name and a handler");
   std::lock_guard lock(mutex_);
   handlers_[kind] = std::make_shared<const Handler>(std::move(handler));
+  if (validator) validators_[kind] = std::make_shared<const Validator>(std::move(validator));
+  else validators_.erase(kind);
 }
 
 bool JobService::has_kind(const std::string& kind) const {
@@ -80,9 +82,15 @@ void JobService::recover_tenant(const std::string& tenant_id) {
 Job JobService::submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind,
                        int priority, nlohmann::json payload) {
   const OwnerKey owner{tenant_id, owner_id};
+  std::shared_ptr<const Validator> validator;
   {
     std::lock_guard lock(mutex_);
     if (!handlers_.count(kind)) throw Error(ErrorKind::BadRequest, "unknown job kind", {{"kind", "unknown job kind"}});
+    if (auto v = validators_.find(kind); v != validators_.end()) validator = v->second;
+  }
+  if (validator) (*validator)(payload);  // a bad payload is refused here, never a job that fails later
+  {
+    std::lock_guard lock(mutex_);
     if (!accepting_) throw Error(ErrorKind::Unavailable, "job service is shutting down").with_retry_after(kQueueFullRetryAfterS);
     if (queue_.size() + reserved_ >= queue_.capacity())
       throw Error(ErrorKind::Unavailable, "job queue is full").with_retry_after(kQueueFullRetryAfterS);
@@ -166,7 +174,7 @@ Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) 
     }
     auto running = running_.find(job_id);
     if (running != running_.end()) {
-      running->second.control->cancel_requested = true;
+      running->second.control->request_cancel();
       lock.unlock();
       return get(tenant_id, job_id);
     }
@@ -198,7 +206,7 @@ void JobService::stop(std::chrono::milliseconds grace) {
     stopping_ = true;
     work_cv_.notify_all();
     idle_cv_.wait_for(lock, grace, [this] { return running_.empty(); });
-    for (auto& [id, running] : running_) running.control->shutdown = true;
+    for (auto& [id, running] : running_) running.control->request_shutdown();
     outlasted = running_.size();
   }
   if (outlasted > 0) spdlog::warn("jobs: {} job(s) still running after the grace period; they will be requeued", outlasted);

@@ -84,7 +84,7 @@ void validate(Validation& v, const std::string& username, const std::string& ema
   if (username.empty()) v.fail("username", "must not be empty");
   else if (username.find('@') != std::string::npos) v.fail("username", "must not contain @");
   if (email.find('@') == std::string::npos) v.fail("email", "Invalid email format");
-  if (role != "admin" && role != "user") v.fail("role", "must be admin or user");
+  if (role != "operator" && role != "admin" && role != "user") v.fail("role", "must be operator, admin or user");
 }
 
 // Runs f and turns a unique-constraint violation into the documented Conflict.
@@ -102,6 +102,8 @@ auto conflict_as_duplicate(F&& f) {
 
 ControlStore::ControlStore(const config::StorageConfig& storage) : data_dir_(storage.data_dir) {
   std::filesystem::create_directories(data_dir_);
+  // 0700 even when an older version made it 0755: it holds password hashes, secrets and users' files.
+  std::filesystem::permissions(data_dir_, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   db_ = std::make_unique<Database>(data_dir_ / "control.db",
                                    Database::Options{storage.busy_timeout_ms, storage.read_connections},
                                    control_migrations());

@@ -6,6 +6,7 @@
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/core/password_policy.hpp"
 
 using namespace cadenza;
 
@@ -67,4 +68,18 @@ TEST_CASE("iso8601") {
   for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z",
                           "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "1900-01-01T00:00:00Z"})
     CHECK_MESSAGE(!parse_iso8601(bad), bad);
+}
+
+TEST_CASE("password policy: length, blank, repeated, common and personal passwords") {
+  CHECK(password_problem("short"));
+  CHECK(password_problem("        "));
+  CHECK(password_problem("\t\t\t\t    "));
+  CHECK(password_problem("zzzzzzzzzzzz"));
+  for (const char* common : {"password", "12345678", "Password1", "QWERTYUIOP", "iloveyou", "changeme"})
+    CHECK_MESSAGE(password_problem(common), common);
+  CHECK(password_problem("ada-lovelace", "Ada-Lovelace"));
+  CHECK(password_problem("ada.lovelace", "ada", "ada.lovelace@example.com"));
+  CHECK_FALSE(password_problem("analytical engine"));
+  CHECK_FALSE(password_problem("password-alice", "alice", "alice@example.com"));
+  CHECK(*password_problem("12345678") == "Password is too common; choose one that is harder to guess");
 }

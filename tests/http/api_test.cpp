@@ -254,7 +254,7 @@ TEST_CASE("graceful shutdown: SIGTERM requeues a running job and exits 0") {
 
 TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its id") {
   TempDir dir;
-  add_admin(dir.path(), "root", "root-password");
+  add_operator(dir.path(), "root", "root-password");
   ServerProcess s(dir.path());
   auto admin = s.post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}}).json()["token"].get<std::string>();
   auto [a_id, a] = s.signup_login("mallory");

@@ -201,7 +201,7 @@ std::string pct(const std::string& s) {
 TEST_CASE("fuzz: listener write routes answer bad input with 4xx JSON, store accepted strings exactly") {
   auto t0 = std::chrono::steady_clock::now();
   TempDir dir;
-  add_admin(dir.path(), "root", "root-password");
+  add_operator(dir.path(), "root", "root-password");
   auto srv = std::make_unique<ServerProcess>(
       dir.path(), std::vector<std::string>{"--set", "ratelimit.read_per_s=0", "--set", "ratelimit.write_per_s=0", "--set",
                                            "server.body_limit=" + std::to_string(kBodyLimit)});

@@ -31,7 +31,7 @@ struct World {
   std::string admin, alice_id, alice, bob_id, bob, dave_id, dave;
 
   explicit World(std::vector<std::string> extra = {}) {
-    add_admin(dir.path(), "root", "root-password");
+    add_operator(dir.path(), "root", "root-password");
     auto args = kUnlimited;
     args.insert(args.end(), extra.begin(), extra.end());
     s = std::make_unique<ServerProcess>(dir.path(), args);

@@ -137,3 +137,22 @@ TEST_CASE("rate limiter: long keys (JWTs) get their own buckets too") {
   CHECK(rl.take(RateLimiter::Kind::Read, b)->allowed);
   CHECK(rl.take(RateLimiter::Kind::Read, std::string(64, 'a'))->allowed);
 }
+
+TEST_CASE("rate limiter: failed authentications have their own per-minute bucket; available() only looks") {
+  FakeClock clock;
+  auto cfg = rates(100, 100, 100, 100);
+  cfg.auth_failures_per_min = 6;  // one back every 10 s
+  cfg.auth_failure_burst = 3;
+  RateLimiter rl(cfg, clock.fn());
+  CHECK(rl.available(RateLimiter::Kind::AuthFailure, "addr 1.2.3.4"));
+  CHECK(rl.size() == 0);  // looking creates nothing
+  for (int i = 0; i < 3; ++i) CHECK(rl.take(RateLimiter::Kind::AuthFailure, "addr 1.2.3.4")->allowed);
+  CHECK_FALSE(rl.available(RateLimiter::Kind::AuthFailure, "addr 1.2.3.4"));
+  auto refused = rl.take(RateLimiter::Kind::AuthFailure, "addr 1.2.3.4");
+  CHECK_FALSE(refused->allowed);
+  CHECK(refused->retry_after_s == 10);
+  CHECK(rl.available(RateLimiter::Kind::AuthFailure, "addr 5.6.7.8"));  // per address
+  CHECK(rl.available(RateLimiter::Kind::Write, "addr 1.2.3.4"));        // and apart from the write budget
+  clock.now += 10s;
+  CHECK(rl.available(RateLimiter::Kind::AuthFailure, "addr 1.2.3.4"));
+}

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,6 +42,13 @@ TempDir::~TempDir() {
 }
 
 namespace {
+// The binary under test: TEST_CADENZA_BINARY when set (to run these tests against another build, e.g. to see a
+// regression test fail on an older one), else the one built beside the tests.
+std::string binary() {
+  const char* other = std::getenv("TEST_CADENZA_BINARY");
+  return other && *other ? other : CADENZA_BINARY;
+}
+
 int spawn(const std::vector<std::string>& args, int stdout_fd, const std::string& stderr_path) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -73,7 +81,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
   std::filesystem::create_directories(data_dir);
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {CADENZA_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
+  std::vector<std::string> args = {binary(), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
                                    "--config", std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = spawn(args, fds[1], log_path_);
@@ -253,8 +261,8 @@ std::pair<std::string, std::string> ServerProcess::signup_login(const std::strin
   return {r.json()["profileId"].get<std::string>(), l.json()["token"].get<std::string>()};
 }
 
-void add_admin(const std::string& data_dir, const std::string& username, const std::string& password) {
-  int pid = spawn({CADENZA_BINARY, "user", "add", "--admin", "--data-dir", data_dir, "--username", username, "--email",
+void add_operator(const std::string& data_dir, const std::string& username, const std::string& password) {
+  int pid = spawn({binary(), "user", "add", "--operator", "--data-dir", data_dir, "--username", username, "--email",
                    username + "@example.com", "--password", password, "--config",
                    std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"},
                   -1, data_dir + "/user-add.log");
@@ -303,8 +311,11 @@ struct WsClient::Impl {
   bool dead = false;
 };
 
-WsClient::WsClient(int port, const std::string& token, bool header_auth) : impl_(std::make_unique<Impl>()) {
-  impl_->ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+WsClient::WsClient(int port, const std::string& token, bool header_auth, int rcvbuf) : impl_(std::make_unique<Impl>()) {
+  auto& sock = impl_->ws.next_layer();
+  sock.open(tcp::v4());
+  if (rcvbuf > 0) sock.set_option(net::socket_base::receive_buffer_size(rcvbuf));
+  sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   if (header_auth) {
     impl_->ws.set_option(beast::websocket::stream_base::decorator(
         [token](beast::websocket::request_type& req) { req.set(bhttp::field::authorization, "Bearer " + token); }));
@@ -346,6 +357,56 @@ std::optional<nlohmann::json> WsClient::next(std::chrono::milliseconds timeout) 
     return std::nullopt;
   }
   return nlohmann::json::parse(beast::buffers_to_string(buf.data()));
+}
+
+int WsClient::burst(const std::string& text, int n, std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  impl_->ws.text(true);
+  int sent = 0;
+  for (; sent < n && !impl_->dead; ++sent) {
+    bool done = false;
+    beast::error_code ec;
+    impl_->io.restart();
+    impl_->ws.async_write(net::buffer(text), [&](beast::error_code e, std::size_t) {
+      done = true;
+      ec = e;
+    });
+    impl_->io.run_for(std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  end - std::chrono::steady_clock::now())));
+    if (!done || ec) {
+      impl_->dead = true;
+      beast::error_code ignored;
+      impl_->ws.next_layer().cancel(ignored);
+      impl_->io.restart();
+      impl_->io.run();
+      break;
+    }
+  }
+  return sent;
+}
+
+bool WsClient::read_slowly(std::size_t chunk, std::chrono::milliseconds pause, std::chrono::milliseconds duration) {
+  int fd = impl_->ws.next_layer().native_handle();
+  std::vector<char> buf(std::max<std::size_t>(1, chunk));
+  auto end = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(pause.count())) > 0) {
+      ssize_t got = ::recv(fd, buf.data(), buf.size(), 0);
+      if (got <= 0) return true;  // closed (0) or reset
+    }
+    std::this_thread::sleep_for(pause);
+  }
+  return false;
+}
+
+bool WsClient::closed_within(std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (!next(left)) return std::chrono::steady_clock::now() < end;  // an error before the deadline: closed
+  }
+  return false;
 }
 
 int ws_upgrade_status(int port, const std::string& target) {

@@ -70,8 +70,8 @@ class ServerProcess {
   std::string log_path_;
 };
 
-// Creates an admin with `cadenza user add --admin` on a stopped server's data dir.
-void add_admin(const std::string& data_dir, const std::string& username, const std::string& password);
+// Creates the server operator with `cadenza user add --operator` on a stopped server's data dir.
+void add_operator(const std::string& data_dir, const std::string& username, const std::string& password);
 
 // Runs `sql` (one or more statements) on an SQLite file with sqlite3 directly (busy timeout 5 s) and returns
 // every result row as text (NULL as ""). Throws std::runtime_error with SQLite's message on failure.
@@ -81,8 +81,18 @@ std::vector<std::vector<std::string>> sqlite_query(const std::string& db_path, c
 class WsClient {
  public:
   // Connects to /api/ws; token goes in ?token= (as a browser would) unless header_auth.
-  WsClient(int port, const std::string& token, bool header_auth = false);
+  // rcvbuf > 0: the socket's receive buffer in bytes, set before connecting (a client that reads little fills
+  // a small one soon, so the server's writes to it stall).
+  WsClient(int port, const std::string& token, bool header_auth = false, int rcvbuf = 0);
   ~WsClient();
+  // Writes `text` as a message n times without reading anything (within `deadline` in all); how many went out
+  // before the connection failed or the deadline passed.
+  int burst(const std::string& text, int n, std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  // Reads raw bytes, at most `chunk` at a time with `pause` between, for at most `duration`; true as soon as
+  // the server has closed the connection.
+  bool read_slowly(std::size_t chunk, std::chrono::milliseconds pause, std::chrono::milliseconds duration);
+  // Reads (and drops) messages until the server closes the connection; true when it did within `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout);
   void send(const nlohmann::json& msg);
   // The next message, or nullopt after `timeout`.
   std::optional<nlohmann::json> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -278,3 +278,39 @@ TEST_CASE("job service: concurrent submits and cancels all end in a final state"
   CHECK(service.list(env.tenant, "", JobState::Succeeded, 1000, 0).size() ==
         static_cast<std::size_t>(counts["succeeded"]));
 }
+
+TEST_CASE("job service: a validator refuses a payload at submit; sleep_for wakes at once on a cancel") {
+  Env env;
+  JobService service(*env.dbs, env.bus, env.jobs);
+  std::atomic<bool> started{false};
+  service.register_kind(
+      "nap",
+      [&](JobContext& ctx) -> nlohmann::json {
+        started = true;
+        bool finished = ctx.sleep_for(std::chrono::minutes(10));
+        return {{"finished", finished}};
+      },
+      [](const nlohmann::json& p) {
+        if (p.contains("bad")) throw Error(ErrorKind::BadRequest, "Validation failed", {{"payload.bad", "no"}});
+      });
+  service.start();
+  try {
+    service.submit(env.tenant, "owner", "nap", 5, {{"bad", true}});
+    FAIL("a refused payload was accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::BadRequest);
+    CHECK(e.fields().count("payload.bad") == 1);
+  }
+  CHECK(service.list(env.tenant, "owner", std::nullopt, 10, 0).empty());
+  auto job = service.submit(env.tenant, "owner", "nap", 5, nlohmann::json::object());
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto t0 = std::chrono::steady_clock::now();
+  service.cancel(env.tenant, job.id);
+  JobState state = JobState::Running;
+  while (state == JobState::Running && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    state = service.get(env.tenant, job.id).state;
+  }
+  CHECK(state == JobState::Cancelled);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500));
+}

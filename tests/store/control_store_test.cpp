@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <functional>
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/control_store.hpp"
+#include "cadenza/store/migrations.hpp"
 #include "store/error_kind.hpp"
 #include "store/temp_dir.hpp"
 
@@ -205,4 +207,38 @@ TEST_CASE("secrets are generated once, private, and the same after reopening") {
   CHECK((st.st_mode & 0777) == 0600);
   ControlStore again(dir.storage());
   CHECK(again.secret("jwt") == jwt);
+}
+
+TEST_CASE("migration 0002: the operator role; the first default-tenant admin becomes the operator, keys kept") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.storage().data_dir);
+  {
+    // A control database as the previous version left it: migration 0001 only, two admins with keys.
+    Database old(std::filesystem::path(dir.storage().data_dir) / "control.db", {}, control_migrations().subspan(0, 1));
+    old.write([](Db& db) {
+      db.exec("INSERT INTO tenants VALUES ('t-default', 'Default', 1, 1), ('t-b', 'B', 0, 1);"
+              "INSERT INTO accounts VALUES ('a-first', 't-default', 'first', '', '', 'f@x.io', '', 'admin', 'h', 10, 10),"
+              " ('a-later', 't-default', 'later', '', '', 'l@x.io', '', 'admin', 'h', 20, 20),"
+              " ('a-b', 't-b', 'badmin', '', '', 'b@x.io', '', 'admin', 'h', 5, 5),"
+              " ('a-user', 't-default', 'user', '', '', 'u@x.io', '', 'user', 'h', 1, 1);"
+              "INSERT INTO api_keys VALUES ('k1', 'a-first', 'ci', 'p1', 'sha1', 1, 0), ('k2', 'a-user', 'bot', 'p2', 'sha2', 1, 0);");
+    });
+  }
+  ControlStore cs(dir.storage());
+  CHECK(cs.find_account("a-first")->role == "operator");
+  CHECK(cs.find_account("a-later")->role == "admin");
+  CHECK(cs.find_account("a-b")->role == "admin");  // older, but of another tenant
+  CHECK(cs.find_account("a-user")->role == "user");
+  CHECK(cs.api_keys("a-first").size() == 1);
+  CHECK(cs.api_keys("a-user").size() == 1);
+  // The rebuilt tables keep their rules: unique emails, keys deleted with their account, the role check.
+  auto dup = alice("t-default");
+  dup.email = "F@X.IO";
+  CHECK(kind_of([&] { cs.create_account(dup); }) == ErrorKind::Conflict);
+  cs.delete_account("a-user");
+  CHECK(cs.database().read([](Db& db) { return *db.scalar_int64("SELECT count(*) FROM api_keys"); }) == 1);
+  CHECK(cs.database().read([](Db& db) { return *db.scalar_int64("SELECT count(*) FROM pragma_foreign_key_check"); }) == 0);
+  auto bad = alice("t-default");
+  bad.role = "root";
+  CHECK(kind_of([&] { cs.create_account(bad); }) == ErrorKind::BadRequest);
 }

@@ -55,6 +55,8 @@ struct RateLimitConfig {
   int read_burst = 100;
   int write_per_s = 10;
   int write_burst = 20;
+  int auth_failures_per_min = 30;
+  int auth_failure_burst = 20;
 };
 
 // In-process cache of GET responses under /api/profiles/{id} and of authenticated principals.

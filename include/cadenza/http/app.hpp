@@ -2,10 +2,12 @@
 // App: the services a handler may use, wired once by `cadenza serve`.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 
 #include "cadenza/config/config.hpp"
+#include "cadenza/http/login_throttle.hpp"
 #include "cadenza/http/metrics.hpp"
 #include "cadenza/http/rate_limiter.hpp"
 #include "cadenza/http/response_cache.hpp"
@@ -30,9 +32,12 @@ struct App {
   Metrics metrics;
   // Built from `config` (ratelimit.*, cache.*) wherever an App is built.
   RateLimiter rate_limiter{config.ratelimit};
+  LoginThrottle login_throttle;
   ResponseCache cache{config.cache};  // GET responses under /api/profiles/{id}, principals, generations
   Router router;
   std::set<std::string> generic_job_kinds;  // kinds a client may submit through POST /api/jobs
+  // Closes the open sessions (WebSockets) of an account that lost its access; set by the running Server.
+  std::function<void(const std::string& account_id)> revoke_sessions;
   std::atomic<bool> ready{false};
   std::int64_t started_at_ms = 0;
 };
@@ -61,6 +66,16 @@ std::optional<Principal> authenticate_token(App& app, std::string_view token);
 std::optional<std::string> request_token(const Request& req, bool allow_query = false);
 // authenticate_token(request_token(req)): nullopt when there are no or invalid credentials.
 std::optional<Principal> authenticate_request(App& app, const Request& req, bool allow_query = false);
+
+// Failed authentications per client address (ratelimit.auth_failures_per_min): check_auth_failures throws
+// Error(TooManyRequests) while the address has none left; count_auth_failure records one. Every place that
+// verifies credentials (dispatch, log-in, the WebSocket upgrade) calls both.
+void check_auth_failures(App& app, const Request& req);
+void count_auth_failure(App& app, const Request& req);
+
+// The request target with the values of secret query parameters (token, sig, key, api_key) replaced by
+// REDACTED: what logs may show.
+std::string redact_target(std::string_view target);
 
 // {"message": ..., "errors": {...}} with the error's status (and Retry-After where set).
 Response error_response(const Error& e);

@@ -15,8 +15,11 @@ namespace cadenza::http {
 struct Principal {
   std::string account_id;
   std::string tenant_id;
-  std::string role;  // "admin" | "user"
-  bool is_admin() const { return role == "admin"; }
+  std::string role;  // "operator" | "admin" | "user"
+  // Admin of its own tenant (an operator is one too: of the default tenant).
+  bool is_admin() const { return role == "admin" || role == "operator"; }
+  // The server's operator: creates tenants and accounts (admins) in any tenant.
+  bool is_operator() const { return role == "operator"; }
 };
 
 struct Request {

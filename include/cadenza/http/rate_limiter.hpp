@@ -27,7 +27,9 @@ struct RateLimitDecision {
 class RateLimiter {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  enum class Kind { Read, Write };
+  // Read: GET/HEAD per credential. Write: other methods per credential, or per address when public.
+  // AuthFailure: failed authentications per client address (ratelimit.auth_failures_per_min).
+  enum class Kind { Read, Write, AuthFailure };
 
   // per_s or burst 0 for a kind: that kind is unlimited. `clock` defaults to steady_clock::now (tests pass
   // a fake). `max_keys` bounds the number of buckets kept (over all shards, both kinds).
@@ -38,6 +40,8 @@ class RateLimiter {
 
   // Takes one token from the (kind, key) bucket; nullopt when that kind is unlimited.
   std::optional<RateLimitDecision> take(Kind kind, std::string_view key);
+  // Whether the (kind, key) bucket has a token left, without taking one or creating the bucket.
+  bool available(Kind kind, std::string_view key) const;
   // Whether `kind` is limited at all.
   bool limited(Kind kind) const;
   // Buckets currently held (for tests and metrics).
@@ -52,7 +56,10 @@ class RateLimiter {
     double per_s = 0;
     double burst = 0;
   };
-  Rate read_, write_;
+  const Rate& rate(Kind kind) const;
+  static char letter(Kind kind);
+  std::string bucket_key(Kind kind, std::string_view key) const;
+  Rate read_, write_, auth_failure_;
   Clock clock_;
   std::size_t max_per_shard_;
   std::unique_ptr<Shard[]> shards_;

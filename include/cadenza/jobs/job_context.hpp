@@ -3,6 +3,7 @@
 // progress(fraction, stage) and poll cancelled() between steps, returning early when it turns true.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -14,10 +15,33 @@
 
 namespace cadenza::jobs {
 
-// Flags shared between JobService and one running job.
+// Flags shared between JobService and one running job. Set them through request_*(), which also wake a
+// handler waiting in JobContext::sleep_for.
 struct JobControl {
   std::atomic<bool> cancel_requested{false};  // cancel(): the job ends `cancelled`
   std::atomic<bool> shutdown{false};          // stop() ran out of grace: the job is requeued
+
+  void request_cancel() { set(cancel_requested); }
+  void request_shutdown() { set(shutdown); }
+  bool stopped() const {
+    return cancel_requested.load(std::memory_order_relaxed) || shutdown.load(std::memory_order_relaxed);
+  }
+  // Waits `d` or until a flag is set; true when one is.
+  bool wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, d, [this] { return stopped(); });
+  }
+
+ private:
+  void set(std::atomic<bool>& flag) {
+    {
+      std::lock_guard lock(mu_);
+      flag = true;
+    }
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
 };
 
 class JobContext {
@@ -38,11 +62,12 @@ class JobContext {
   // most once per kProgressInterval, and a value skipped that way is written by flush_progress().
   // A failed write is logged, never thrown: progress is advisory.
   void progress(double fraction, std::string_view stage);
-  // True after JobService::cancel() or when shutdown outlasted its grace period.
-  bool cancelled() const {
-    return control_->cancel_requested.load(std::memory_order_relaxed) ||
-           control_->shutdown.load(std::memory_order_relaxed);
-  }
+  // True after JobService::cancel() or when shutdown outlasted its grace period. A handler must see it within
+  // about a second: poll it between steps of at most ~100 ms, and wait with sleep_for, never sleep_for of
+  // std::this_thread.
+  bool cancelled() const { return control_->stopped(); }
+  // Sleeps `d`, waking at once on a cancel or shutdown; returns !cancelled().
+  bool sleep_for(std::chrono::milliseconds d) { return !control_->wait_for(d); }
 
   // Writes the last progress value if the throttle held it back (the worker calls this at the end).
   void flush_progress();

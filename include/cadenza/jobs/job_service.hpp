@@ -42,6 +42,7 @@ namespace cadenza::jobs {
 using Job = store::JobRecord;
 using JobState = store::JobState;
 using Handler = std::function<nlohmann::json(JobContext&)>;
+using Validator = std::function<void(const nlohmann::json& payload)>;
 
 struct Stats {
   std::size_t queue_depth = 0;
@@ -62,14 +63,15 @@ class JobService {
   JobService(const JobService&) = delete;
   JobService& operator=(const JobService&) = delete;
 
-  // Registers (or replaces) the handler of one job kind. Call before start().
-  void register_kind(const std::string& kind, Handler handler);
+  // Registers (or replaces) the handler of one job kind, and the validator submit() runs on its payload
+  // (throwing Error(BadRequest) with a field per problem, named "payload.<field>"). Call before start().
+  void register_kind(const std::string& kind, Handler handler, Validator validator = {});
   bool has_kind(const std::string& kind) const;
 
   // Recovers unfinished jobs of every existing tenant database, then starts the workers. Once only.
   void start();
 
-  // Unknown kind -> Error(BadRequest, fields {kind}); stopping -> Error(Unavailable);
+  // Unknown kind -> Error(BadRequest, fields {kind}); a payload its validator refuses -> that Error; stopping -> Error(Unavailable);
   // queue full -> Error(Unavailable).with_retry_after; owner at max_queued_per_account queued jobs
   // -> Error(TooManyRequests).with_retry_after. The row exists before the job can run.
   Job submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind, int priority,
@@ -123,6 +125,7 @@ class JobService {
   std::condition_variable idle_cv_;  // a running job ended
   JobQueue queue_;
   std::unordered_map<std::string, std::shared_ptr<const Handler>> handlers_;
+  std::unordered_map<std::string, std::shared_ptr<const Validator>> validators_;
   std::unordered_map<std::string, RunningJob> running_;
   std::size_t reserved_ = 0;  // submits between their checks and their enqueue
   std::map<OwnerKey, std::size_t> reserved_by_owner_;

@@ -29,7 +29,7 @@ struct Account {
   std::string last_name;
   std::string email;
   std::string phone;
-  std::string role;  // "admin" | "user"
+  std::string role;  // "operator" (the server's, see README "Roles") | "admin" (of its tenant) | "user"
   std::string password_hash;
   std::int64_t created_at = 0;  // epoch ms
   std::int64_t updated_at = 0;
