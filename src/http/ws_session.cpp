@@ -44,6 +44,7 @@ void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
       self->close_reason_ = "handshake failed";
       return;
     }
+    if (self->closing_) return;  // revoked or shut down during the handshake
     if (self->app_.config.log.access_log)
       spdlog::info("websocket {} {} account {} open", self->registry_id_, self->remote_, self->who_.account_id);
     std::weak_ptr<WsSession> weak = self;

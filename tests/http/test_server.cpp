@@ -42,11 +42,16 @@ TempDir::~TempDir() {
 }
 
 namespace {
-// The binary under test: TEST_CADENZA_BINARY when set (to run these tests against another build, e.g. to see a
-// regression test fail on an older one), else the one built beside the tests.
+// The binary under test and its config file: TEST_CADENZA_BINARY and TEST_CADENZA_CONFIG when set (to run
+// these tests against another build, e.g. to see a regression test fail on an older one), else the ones
+// beside the tests.
 std::string binary() {
   const char* other = std::getenv("TEST_CADENZA_BINARY");
   return other && *other ? other : CADENZA_BINARY;
+}
+std::string config_file() {
+  const char* other = std::getenv("TEST_CADENZA_CONFIG");
+  return other && *other ? other : std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml";
 }
 
 int spawn(const std::vector<std::string>& args, int stdout_fd, const std::string& stderr_path) {
@@ -82,7 +87,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {binary(), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
-                                   "--config", std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"};
+                                   "--config", config_file()};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = spawn(args, fds[1], log_path_);
   close(fds[1]);
@@ -264,7 +269,7 @@ std::pair<std::string, std::string> ServerProcess::signup_login(const std::strin
 void add_operator(const std::string& data_dir, const std::string& username, const std::string& password) {
   int pid = spawn({binary(), "user", "add", "--operator", "--data-dir", data_dir, "--username", username, "--email",
                    username + "@example.com", "--password", password, "--config",
-                   std::string(CADENZA_SOURCE_DIR) + "/config/cadenza.toml"},
+                   config_file()},
                   -1, data_dir + "/user-add.log");
   if (wait_exit(pid, std::chrono::seconds(60)) != 0) throw std::runtime_error("cadenza user add failed");
 }
