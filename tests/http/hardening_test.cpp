@@ -1,0 +1,83 @@
+// Integration tests of the HTTP layer's defences against hostile or careless clients, against the real
+// `cadenza serve`: message framing, limits, security headers, file downloads, media types.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_server.hpp"
+
+using namespace cadenza::test;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kUnlimited = {"--set", "ratelimit.read_per_s=0", "--set", "ratelimit.write_per_s=0"};
+
+// "<line> HTTP/1.1", a Host field, `fields` (each ending in CRLF), the blank line, then `body`.
+std::string http11(const std::string& line, const std::string& fields = "", const std::string& body = "") {
+  return line + " HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n" + body;
+}
+
+bool is_json_error(const HttpResult& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return r.header("content-type").rfind("application/json", 0) == 0 && j.is_object() && j["message"].is_string();
+}
+
+}  // namespace
+
+TEST_CASE("framing: a request whose body length is ambiguous is answered 400 and the connection closes") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  // Each would be read one way by us and possibly another by a proxy in front (request smuggling). The body
+  // carries a second request: it must never be answered.
+  const std::string smuggled = http11("GET /api/version");
+  struct Case {
+    std::string what, header;
+  };
+  const Case cases[] = {
+      {"unknown coding before Content-Length", "Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n"},
+      {"chunked before Content-Length", "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n"},
+      {"Content-Length before chunked", "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n"},
+      {"two different Content-Lengths", "Content-Length: 0\r\nContent-Length: 5\r\n"},
+      {"a list of different Content-Lengths", "Content-Length: 0, 5\r\n"},
+      {"a Content-Length that is not a number", "Content-Length: zero\r\n"},
+      {"a negative Content-Length", "Content-Length: -1\r\n"},
+      {"a coding other than chunked", "Transfer-Encoding: gzip\r\n"},
+      {"chunked not last", "Transfer-Encoding: chunked, gzip\r\n"},
+      {"chunked twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"},
+      {"obs-fold in Transfer-Encoding", "Transfer-Encoding:\r\n chunked\r\n"},
+      {"obs-fold in another field", "X-Note: a\r\n\tb\r\n"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto got = raw_exchange(s.port(), http11("POST /api/auth/login", c.header, smuggled));
+    INFO(got.text.substr(0, 600));
+    CHECK(got.responses.size() == 1);
+    CHECK(got.closed);
+    if (got.responses.empty()) continue;
+    CHECK(got.responses[0].status == 400);
+    CHECK(is_json_error(got.responses[0]));
+  }
+  // HTTP/1.0 has no chunked coding: a Transfer-Encoding there is faulty framing too (RFC 9112 §6.1).
+  auto old = raw_exchange(s.port(), "GET /api/health HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  REQUIRE(old.responses.size() == 1);
+  CHECK(old.responses[0].status == 400);
+  CHECK(old.closed);
+
+  // Still accepted: chunked in any case, alone; equal Content-Length values.
+  std::string login = R"({"login":"nobody","password":"wrong-password"})";
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%zx", login.size());
+  const std::string json_close = "Connection: close\r\nContent-Type: application/json\r\n";
+  auto chunked = raw_exchange(s.port(), http11("POST /api/auth/login", json_close + "Transfer-Encoding: Chunked\r\n",
+                                               std::string(hex) + "\r\n" + login + "\r\n0\r\n\r\n"));
+  REQUIRE(chunked.responses.size() == 1);
+  CHECK(chunked.responses[0].status == 401);
+  auto length = std::to_string(login.size());
+  auto same = raw_exchange(s.port(), http11("POST /api/auth/login",
+                                            json_close + "Content-Length: " + length + ", " + length + "\r\n", login));
+  REQUIRE(same.responses.size() == 1);
+  CHECK(same.responses[0].status == 401);
+  CHECK(s.get("/api/health").status == 200);
+}
