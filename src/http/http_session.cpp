@@ -51,6 +51,16 @@ std::size_t header_end(std::string_view data, std::size_t scanned) {
   return 0;
 }
 
+// The length of the request target in the request line that starts `header`; a line that does not end
+// within `header` is longer than any limit.
+std::size_t target_length(std::string_view header) {
+  auto eol = header.find("\r\n");
+  if (eol == std::string_view::npos) return std::string_view::npos;
+  auto line = header.substr(0, eol);
+  auto first = line.find(' '), last = line.rfind(' ');
+  return first == std::string_view::npos || first == last ? 0 : last - first - 1;
+}
+
 // A field value continued on the next line (obs-fold, RFC 9112 §5.2). Beast joins the lines, so a proxy
 // in front could read the field differently; refused.
 bool has_obs_fold(std::string_view header) {
@@ -76,13 +86,18 @@ std::optional<std::string> framing_error(const bhttp::request<bhttp::string_body
 // Why a request is answered from its header alone (the connection closes after), or nullopt. `raw`: the
 // header as sent; `parsed`: what the parser said of it.
 std::optional<Error> header_refusal(std::string_view raw, beast::error_code parsed,
-                                    const bhttp::request<bhttp::string_body>& msg) {
+                                    const bhttp::request<bhttp::string_body>& msg, std::size_t target_limit) {
+  auto too_long = [&] {
+    return Error(ErrorKind::UriTooLong, "Request target longer than " + std::to_string(target_limit) + " bytes");
+  };
   // need_more: no blank line within server.header_limit (the parser counts only what it was given).
   if (parsed == bhttp::error::header_limit || parsed == bhttp::error::need_more)
-    return Error(ErrorKind::HeadersTooLarge, "Request header fields too large");
+    return target_length(raw) > target_limit ? too_long()
+                                             : Error(ErrorKind::HeadersTooLarge, "Request header fields too large");
   if (parsed) return Error(ErrorKind::BadRequest, "Malformed request header: " + parsed.message());
   if (has_obs_fold(raw)) return Error(ErrorKind::BadRequest, "Malformed request header: obsolete line folding");
   if (auto why = framing_error(msg)) return Error(ErrorKind::BadRequest, "Ambiguous request body length: " + *why);
+  if (target_length(raw) > target_limit) return too_long();
   return std::nullopt;
 }
 
@@ -124,7 +139,7 @@ void HttpSession::read_header() {
 }
 
 // The header is read here rather than with bhttp::async_read_header, which hands its bytes to the parser
-// as they come: on_header needs them as sent (obs-fold) before Beast parses them.
+// as they come: on_header needs them as sent (obs-fold, the request line's length) before Beast parses them.
 void HttpSession::read_header_bytes(std::size_t scanned) {
   auto data = buffered(buffer_);
   auto limit = static_cast<std::size_t>(app_.config.server.header_limit);
@@ -146,7 +161,7 @@ void HttpSession::on_header(beast::error_code ec, std::size_t header_size) {
   }
   auto raw = buffered(buffer_).substr(0, header_size);
   parser_->put(net::buffer(raw.data(), raw.size()), ec);
-  auto refusal = header_refusal(raw, ec, parser_->get());
+  auto refusal = header_refusal(raw, ec, parser_->get(), static_cast<std::size_t>(app_.config.server.target_limit));
   buffer_.consume(header_size);
   if (refusal) return send(error_response(*refusal), true);
   busy_ = true;

@@ -81,3 +81,23 @@ TEST_CASE("framing: a request whose body length is ambiguous is answered 400 and
   CHECK(same.responses[0].status == 401);
   CHECK(s.get("/api/health").status == 200);
 }
+
+TEST_CASE("limits: a request target over server.target_limit is 414; header fields over the header limit stay 431") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  // 10 KiB: over the 8 KiB target limit, within the 16 KiB header limit.
+  auto within_header = raw_exchange(s.port(), http11("GET /api/health?pad=" + std::string(10 * 1024, 'a')));
+  REQUIRE(within_header.responses.size() == 1);
+  CHECK(within_header.responses[0].status == 414);
+  CHECK(is_json_error(within_header.responses[0]));
+  CHECK(within_header.closed);
+  // 40 KiB: the request line alone is over the header limit.
+  auto over_header = raw_exchange(s.port(), http11("GET /api/health?pad=" + std::string(40 * 1024, 'a')));
+  REQUIRE(over_header.responses.size() == 1);
+  CHECK(over_header.responses[0].status == 414);
+  // A long field with a short target is still 431, and a target just under the limit is served.
+  auto fields = raw_exchange(s.port(), http11("GET /api/health", "X-Big: " + std::string(20000, 'h') + "\r\n"));
+  REQUIRE(fields.responses.size() == 1);
+  CHECK(fields.responses[0].status == 431);
+  CHECK(s.get("/api/health?pad=" + std::string(8000, 'a')).status == 200);
+}

@@ -15,6 +15,7 @@ enum class ErrorKind {
   MethodNotAllowed,    // 405
   Conflict,            // 409
   PayloadTooLarge,     // 413
+  UriTooLong,          // 414: the request target is longer than server.target_limit
   HeadersTooLarge,     // 431
   UnsupportedMedia,    // 415
   Unprocessable,       // 422: well-formed but inconsistent
