@@ -242,6 +242,7 @@ void HttpSession::send(Response res, bool force_close) {
     out.version(version);
     out.result(static_cast<unsigned>(res.status));
     out.set(bhttp::field::server, "cadenza");
+    out.set("X-Content-Type-Options", "nosniff");  // every answer, errors and files included
     if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
     for (auto& [k, v] : res.headers) out.insert(k, v);
     out.keep_alive(keep_alive);

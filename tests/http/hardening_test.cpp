@@ -2,6 +2,7 @@
 // `cadenza serve`: message framing, limits, security headers, file downloads, media types.
 #include <doctest/doctest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,22 @@ std::string http11(const std::string& line, const std::string& fields = "", cons
 bool is_json_error(const HttpResult& r) {
   auto j = json::parse(r.body, nullptr, false);
   return r.header("content-type").rfind("application/json", 0) == 0 && j.is_object() && j["message"].is_string();
+}
+
+std::map<std::string, std::string> bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+// Uploads `bytes` (to /api/files + query) and returns the answer: {id, size, url, expiresInSeconds}.
+json upload(const ServerProcess& s, const std::string& token, const std::string& bytes, const std::string& query = "") {
+  auto h = bearer(token);
+  h["Content-Type"] = "application/octet-stream";
+  auto r = s.request("POST", "/api/files" + query, bytes, h);
+  REQUIRE(r.status == 201);
+  return r.json();
+}
+
+std::string upload_url(const ServerProcess& s, const std::string& token, const std::string& bytes,
+                       const std::string& query = "") {
+  return upload(s, token, bytes, query)["url"].get<std::string>();
 }
 
 }  // namespace
@@ -100,4 +117,57 @@ TEST_CASE("limits: a request target over server.target_limit is 414; header fiel
   REQUIRE(fields.responses.size() == 1);
   CHECK(fields.responses[0].status == 431);
   CHECK(s.get("/api/health?pad=" + std::string(8000, 'a')).status == 200);
+}
+
+TEST_CASE("headers: nosniff on every response; the browser app gets a CSP and may not be framed") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  auto [id, token] = s.signup_login("hedy");
+  auto url = upload_url(s, token, "a file");
+  std::vector<std::pair<std::string, HttpResult>> answers = {
+      {"health", s.get("/api/health")},
+      {"404", s.get("/api/no-such-thing")},
+      {"401", s.get("/api/jobs")},
+      {"profile", s.get("/api/profiles/" + id, token)},
+      {"blob", s.get(url)},
+      {"app", s.get("/")},
+  };
+  auto framing = raw_exchange(s.port(), http11("GET /api/health", "Transfer-Encoding: gzip\r\n"));
+  REQUIRE(framing.responses.size() == 1);
+  answers.emplace_back("400 before routing", framing.responses[0]);
+  auto big = raw_exchange(s.port(), http11("GET /api/health", "X-Big: " + std::string(20000, 'h') + "\r\n"));
+  REQUIRE(big.responses.size() == 1);
+  answers.emplace_back("431", big.responses[0]);
+  for (const auto& [what, r] : answers) {
+    INFO(what << " " << r.status);
+    CHECK(r.header("x-content-type-options") == "nosniff");
+  }
+
+  auto app = s.get("/");
+  REQUIRE(app.status == 200);
+  auto csp = app.header("content-security-policy");
+  // What the policy allows for one directive ("" when it has none).
+  auto allowed = [&csp](const std::string& name) {
+    std::stringstream directives(csp);
+    for (std::string d; std::getline(directives, d, ';');) {
+      d.erase(0, d.find_first_not_of(' '));
+      if (d.rfind(name + " ", 0) == 0) return d.substr(name.size() + 1);
+    }
+    return std::string();
+  };
+  CHECK(allowed("default-src") == "'self'");
+  CHECK(allowed("script-src") == "'self'");
+  CHECK(allowed("style-src") == "'self'");
+  CHECK(allowed("connect-src") == "'self'");  // also ws:/wss: to this host
+  CHECK(allowed("img-src") == "'self' data: blob:");
+  CHECK(allowed("media-src") == "'self' blob:");
+  CHECK(allowed("worker-src") == "'self' blob:");
+  CHECK(allowed("frame-ancestors") == "'none'");
+  CHECK(app.header("x-frame-options") == "DENY");
+  CHECK(s.get("/some/client/route").header("content-security-policy") == csp);  // index.html for client routes
+  // The page must work under that policy: every script it has is loaded from a file, none is inline.
+  for (auto at = app.body.find("<script"); at != std::string::npos; at = app.body.find("<script", at + 1)) {
+    auto tag = app.body.substr(at, app.body.find('>', at) - at);
+    CHECK_MESSAGE(tag.find("src=") != std::string::npos, "inline script: " << tag);
+  }
 }
