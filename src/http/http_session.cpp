@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -100,6 +101,44 @@ std::optional<Error> header_refusal(std::string_view raw, beast::error_code pars
   if (target_length(raw) > target_limit) return too_long();
   return std::nullopt;
 }
+
+// A response body of `length` bytes of a file from `offset`, read in pieces while it is sent, so neither a
+// large file nor a range of one is held in memory. (Beast 1.74's file_body always sends the file's whole
+// size, from wherever the file is positioned.)
+struct FileRangeBody {
+  struct value_type {
+    beast::file file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  static std::uint64_t size(const value_type& body) { return body.length; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body), remain_(body.length) {}
+    void init(beast::error_code& ec) { body_.file.seek(body_.offset, ec); }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remain_, sizeof buf_));
+      if (want == 0) return boost::none;
+      auto got = body_.file.read(buf_, want, ec);
+      if (ec) return boost::none;
+      if (got == 0) {
+        ec = bhttp::error::short_read;  // the file shrank while it was sent
+        return boost::none;
+      }
+      remain_ -= got;
+      return {{const_buffers_type(buf_, got), remain_ > 0}};
+    }
+
+   private:
+    value_type& body_;
+    std::uint64_t remain_;
+    char buf_[16384];
+  };
+};
 
 }  // namespace
 
@@ -249,12 +288,15 @@ void HttpSession::send(Response res, bool force_close) {
   };
   if (!res.file_path.empty()) {
     beast::error_code ec;
-    bhttp::file_body::value_type file;
-    file.open(res.file_path.c_str(), beast::file_mode::scan, ec);
-    if (!ec) {
-      auto out = std::make_shared<bhttp::response<bhttp::file_body>>();
+    FileRangeBody::value_type part;
+    part.file.open(res.file_path.c_str(), beast::file_mode::scan, ec);
+    std::uint64_t size = ec ? 0 : part.file.size(ec);
+    part.offset = res.file_offset;
+    part.length = res.file_length.value_or(size - std::min(size, res.file_offset));
+    if (!ec && part.offset + part.length <= size) {
+      auto out = std::make_shared<bhttp::response<FileRangeBody>>();
       apply(*out);
-      out->body() = std::move(file);
+      out->body() = std::move(part);
       out->prepare_payload();
       response_ = out;
       stream_.expires_after(std::chrono::seconds(app_.config.server.read_timeout_s * 4));

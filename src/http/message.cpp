@@ -109,6 +109,23 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
+std::string url_encode(std::string_view s) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {

@@ -171,3 +171,117 @@ TEST_CASE("headers: nosniff on every response; the browser app gets a CSP and ma
     CHECK_MESSAGE(tag.find("src=") != std::string::npos, "inline script: " << tag);
   }
 }
+
+TEST_CASE("blobs: downloads carry the sniffed type and a file name, from the signed link") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  auto [id, token] = s.signup_login("clara");
+  const std::string xml_decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  struct Sample {
+    std::string bytes, type, extension;
+  };
+  const Sample samples[] = {
+      {std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16), "audio/wav", "wav"},
+      {std::string("fLaC\x00\x00\x00\x22", 8), "audio/flac", "flac"},
+      {std::string("OggS\x00\x02", 6), "audio/ogg", "ogg"},
+      {std::string("ID3\x04\x00\x00", 6), "audio/mpeg", "mp3"},
+      {std::string("\xFF\xFB\x90\x64\x00\x00", 6), "audio/mpeg", "mp3"},
+      {std::string("MThd\x00\x00\x00\x06\x00\x01", 10), "audio/midi", "mid"},
+      {"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n", "application/pdf", "pdf"},
+      {xml_decl + "<!DOCTYPE score-partwise PUBLIC \"-//Recordare//DTD MusicXML 4.0 Partwise//EN\" "
+                  "\"http://www.musicxml.org/dtds/partwise.dtd\">\n<score-partwise version=\"4.0\"></score-partwise>",
+       "application/vnd.recordare.musicxml+xml", "musicxml"},
+      {" {\"notes\": []}", "application/json", "json"},
+      {xml_decl + "<svg></svg>", "application/octet-stream", "bin"},
+      {"<html><script>alert(1)</script></html>", "application/octet-stream", "bin"},
+      {"just some bytes", "application/octet-stream", "bin"},
+  };
+  for (const auto& sample : samples) {
+    INFO(sample.type << " " << sample.bytes.substr(0, 20));
+    auto up = upload(s, token, sample.bytes);
+    auto got = s.get(up["url"].get<std::string>());
+    REQUIRE(got.status == 200);
+    CHECK(got.body == sample.bytes);
+    CHECK(got.header("content-type") == sample.type);
+    auto name = up["id"].get<std::string>().substr(0, 12) + "." + sample.extension;
+    CHECK(got.header("content-disposition") == "attachment; filename=\"" + name + "\"; filename*=UTF-8''" + name);
+  }
+
+  // A name given at upload is carried in the signed link, cleaned: no quotes, slashes or control characters;
+  // UTF-8 in full in filename*, as '_' in the ASCII filename.
+  const std::string wav(samples[0].bytes);
+  auto named = upload_url(s, token, wav, "?name=%2E.%2FF%C3%BCr%20Elise%20%22take%22%5C%01.wav");
+  CHECK(named.find("name=") != std::string::npos);
+  auto got = s.get(named);
+  REQUIRE(got.status == 200);
+  CHECK(got.header("content-disposition") ==
+        "attachment; filename=\"_F_r Elise _take___.wav\"; filename*=UTF-8''_F%C3%BCr%20Elise%20_take___.wav");
+  // The name is signed: changing or dropping it breaks the link.
+  auto at = named.find("name=") + 5;
+  auto renamed = named.substr(0, at) + "evil.exe" + named.substr(named.find('&', at));
+  CHECK(s.get(renamed).status == 403);
+  auto unnamed = named.substr(0, at - 5) + named.substr(named.find('&', at) + 1);
+  CHECK(s.get(unnamed).status == 403);
+}
+
+TEST_CASE("blobs: byte ranges, 416, HEAD and If-None-Match") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  auto [id, token] = s.signup_login("ranger");
+  std::string data = "RIFF....WAVEfmt ";
+  for (int i = 0; data.size() < 50000; ++i) data += std::to_string(i) + ",";
+  data.resize(50000);
+  auto url = upload_url(s, token, data);
+  auto range = [&](const std::string& r) { return s.request("GET", url, "", {{"Range", r}}); };
+
+  auto full = s.get(url);
+  REQUIRE(full.status == 200);
+  CHECK(full.header("accept-ranges") == "bytes");
+  CHECK(full.header("content-length") == "50000");
+  auto etag = full.header("etag");
+  REQUIRE(!etag.empty());
+
+  struct Case {
+    std::string range;
+    std::size_t first, length;
+  };
+  for (const auto& c :
+       {Case{"bytes=0-99", 0, 100}, Case{"bytes=49990-", 49990, 10}, Case{"bytes=-5", 49995, 5},
+        Case{"bytes=100-100", 100, 1}, Case{"bytes=49000-99999", 49000, 1000}, Case{"bytes=-60000", 0, 50000}}) {
+    INFO(c.range);
+    auto r = range(c.range);
+    CHECK(r.status == 206);
+    CHECK(r.body == data.substr(c.first, c.length));
+    CHECK(r.header("content-length") == std::to_string(c.length));
+    CHECK(r.header("content-range") ==
+          "bytes " + std::to_string(c.first) + "-" + std::to_string(c.first + c.length - 1) + "/50000");
+    CHECK(r.header("content-type") == "audio/wav");
+  }
+  for (const std::string r : {"bytes=50000-", "bytes=60000-70000", "bytes=-0"}) {
+    INFO(r);
+    auto res = range(r);
+    CHECK(res.status == 416);
+    CHECK(res.header("content-range") == "bytes */50000");
+    CHECK(is_json_error(res));
+  }
+  // Ignored (the whole file): several ranges, a reversed or malformed range, another unit.
+  for (const std::string r : {"bytes=0-1,5-6", "bytes=10-5", "bytes=x-y", "items=0-1"}) {
+    INFO(r);
+    auto res = range(r);
+    CHECK(res.status == 200);
+    CHECK(res.body.size() == data.size());
+  }
+  // If-Range with another version: the whole file; with this one: the range.
+  CHECK(s.request("GET", url, "", {{"Range", "bytes=0-9"}, {"If-Range", "\"other\""}}).status == 200);
+  CHECK(s.request("GET", url, "", {{"Range", "bytes=0-9"}, {"If-Range", etag}}).status == 206);
+  // If-None-Match with the ETag is 304, with or without a Range.
+  CHECK(s.request("GET", url, "", {{"If-None-Match", etag}}).status == 304);
+  CHECK(s.request("GET", url, "", {{"If-None-Match", etag}, {"Range", "bytes=0-9"}}).status == 304);
+  // HEAD: the same header, no body.
+  auto head = raw_exchange(s.port(), http11("HEAD " + url, "Range: bytes=0-99\r\nConnection: close\r\n"));
+  CHECK(head.closed);
+  CHECK(head.text.rfind("HTTP/1.1 206", 0) == 0);
+  CHECK(head.text.find("Content-Length: 100\r\n") != std::string::npos);
+  CHECK(head.text.find("Content-Range: bytes 0-99/50000\r\n") != std::string::npos);
+  CHECK(head.text.size() == head.text.find("\r\n\r\n") + 4);
+}
