@@ -285,3 +285,46 @@ TEST_CASE("blobs: byte ranges, 416, HEAD and If-None-Match") {
   CHECK(head.text.find("Content-Range: bytes 0-99/50000\r\n") != std::string::npos);
   CHECK(head.text.size() == head.text.find("\r\n\r\n") + 4);
 }
+
+TEST_CASE("415: a JSON route refuses a body that is not declared JSON") {
+  TempDir dir;
+  ServerProcess s(dir.path(), kUnlimited);
+  auto [id, token] = s.signup_login("ada");
+  const std::string login = R"({"login":"ada","password":"password-ada"})";
+  for (const std::string type :
+       {"application/x-www-form-urlencoded", "text/plain", "text/json", "application/jsonx", ""}) {
+    INFO(type);
+    auto r = s.request("POST", "/api/auth/login", login, {{"Content-Type", type}});
+    CHECK(r.status == 415);
+    CHECK(is_json_error(r));
+    CHECK(r.json()["message"].get<std::string>().find("Content-Type: application/json") != std::string::npos);
+  }
+  // A body without any Content-Type (what some clients send) is refused the same way.
+  auto bare = raw_exchange(
+      s.port(), http11("POST /api/auth/login",
+                       "Connection: close\r\nContent-Length: " + std::to_string(login.size()) + "\r\n", login));
+  REQUIRE(bare.responses.size() == 1);
+  CHECK(bare.responses[0].status == 415);
+  // JSON types, in any case and with parameters, are accepted.
+  for (const std::string type :
+       {"application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json"}) {
+    INFO(type);
+    CHECK(s.request("POST", "/api/auth/login", login, {{"Content-Type", type}}).status == 200);
+  }
+  // An authenticated route refuses it too, and nothing is stored.
+  auto prefs = "/api/profiles/" + id + "/preferences";
+  auto form = s.request("POST", prefs, R"({"type":"genre","value":"jazz"})",
+                        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/x-www-form-urlencoded"}});
+  CHECK(form.status == 415);
+  CHECK(s.get(prefs, token).json()["preferences"].empty());
+  // No body and no Content-Type: as before, the body is simply not valid JSON.
+  auto empty = raw_exchange(s.port(), http11("POST /api/auth/login", "Connection: close\r\nContent-Length: 0\r\n"));
+  REQUIRE(empty.responses.size() == 1);
+  CHECK(empty.responses[0].status == 400);
+  // Raw uploads are not JSON routes: any type, or none, is fine.
+  auto raw = raw_exchange(
+      s.port(), http11("POST /api/files",
+                       "Connection: close\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 5\r\n", "hello"));
+  REQUIRE(raw.responses.size() == 1);
+  CHECK(raw.responses[0].status == 201);
+}

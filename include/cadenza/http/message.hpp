@@ -36,7 +36,9 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // Query parameter or nullopt.
   std::optional<std::string> query_param(const std::string& name) const;
-  // The body parsed as JSON; Error(BadRequest) when malformed, when not an object (if object_required).
+  // The body parsed as JSON; Error(UnsupportedMedia) when a body comes without a JSON Content-Type
+  // (application/json or application/*+json), Error(BadRequest) when malformed, when not an object (if
+  // object_required).
   nlohmann::json json(bool object_required = true) const;
   const Principal& who() const;  // the principal; Error(Unauthorized) if absent
 };
