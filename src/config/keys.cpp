@@ -55,6 +55,8 @@ const Key kKeys[] = {
    "Largest file upload in bytes (larger: 413)."},
   {"server.header_limit", [](Config& c) -> Field { return &c.server.header_limit; }, 1 * kKiB, 1 * kMiB,
    "Largest request header block in bytes."},
+  {"server.target_limit", [](Config& c) -> Field { return &c.server.target_limit; }, 256, 1 * kMiB,
+   "Longest request target (path and query) in bytes (longer: 414)."},
   {"server.read_timeout_s", [](Config& c) -> Field { return &c.server.read_timeout_s; }, 1, 3600,
    "Seconds allowed to receive one request."},
   {"server.idle_timeout_s", [](Config& c) -> Field { return &c.server.idle_timeout_s; }, 1, kDay,

@@ -11,6 +11,8 @@ int http_status(ErrorKind kind) {
     case ErrorKind::MethodNotAllowed: return 405;
     case ErrorKind::Conflict: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
+    case ErrorKind::UriTooLong: return 414;
+    case ErrorKind::UnsatisfiableRange: return 416;
     case ErrorKind::HeadersTooLarge: return 431;
     case ErrorKind::UnsupportedMedia: return 415;
     case ErrorKind::Unprocessable: return 422;
@@ -30,6 +32,8 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::MethodNotAllowed: return "method_not_allowed";
     case ErrorKind::Conflict: return "conflict";
     case ErrorKind::PayloadTooLarge: return "payload_too_large";
+    case ErrorKind::UriTooLong: return "uri_too_long";
+    case ErrorKind::UnsatisfiableRange: return "range_not_satisfiable";
     case ErrorKind::HeadersTooLarge: return "headers_too_large";
     case ErrorKind::UnsupportedMedia: return "unsupported_media_type";
     case ErrorKind::Unprocessable: return "unprocessable";

@@ -1,6 +1,11 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
@@ -31,6 +36,111 @@ Request to_request(const bhttp::request<bhttp::string_body>& r, const std::strin
     req.request_id = crypto::random_hex(8);
   return req;
 }
+
+namespace {
+
+std::string_view buffered(const beast::flat_buffer& b) { return {static_cast<const char*>(b.data().data()), b.size()}; }
+
+// Where the header at the start of `data` ends (the offset past its blank line), or 0 while it has not
+// arrived; `scanned` bytes were looked at before. A bare LF ends it too: the parser refuses bare LFs, so
+// such a request is answered at once instead of waiting for a blank line that may never come.
+std::size_t header_end(std::string_view data, std::size_t scanned) {
+  for (auto i = data.find('\n', scanned); i != std::string_view::npos; i = data.find('\n', i + 1)) {
+    if (i == 0 || data[i - 1] != '\r') return i + 1;
+    if (i >= 3 && data.compare(i - 3, 4, "\r\n\r\n") == 0) return i + 1;
+  }
+  return 0;
+}
+
+// The length of the request target in the request line that starts `header`; a line that does not end
+// within `header` is longer than any limit.
+std::size_t target_length(std::string_view header) {
+  auto eol = header.find("\r\n");
+  if (eol == std::string_view::npos) return std::string_view::npos;
+  auto line = header.substr(0, eol);
+  auto first = line.find(' '), last = line.rfind(' ');
+  return first == std::string_view::npos || first == last ? 0 : last - first - 1;
+}
+
+// A field value continued on the next line (obs-fold, RFC 9112 §5.2). Beast joins the lines, so a proxy
+// in front could read the field differently; refused.
+bool has_obs_fold(std::string_view header) {
+  for (auto i = header.find('\n'); i != std::string_view::npos && i + 1 < header.size(); i = header.find('\n', i + 1))
+    if (header[i + 1] == ' ' || header[i + 1] == '\t') return true;
+  return false;
+}
+
+// RFC 9112 §6.3: a body whose length a proxy in front could determine differently (request smuggling)
+// is refused. Beast already rejects bad or conflicting Content-Length values and Transfer-Encoding after
+// Content-Length; this catches the rest: Transfer-Encoding before Content-Length, a coding other than a
+// lone "chunked" (which Beast would ignore, taking the body as empty), Transfer-Encoding in HTTP/1.0.
+std::optional<std::string> framing_error(const bhttp::request<bhttp::string_body>& msg) {
+  auto [first, last] = msg.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (msg.count(bhttp::field::content_length)) return "Transfer-Encoding and Content-Length together";
+  if (msg.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (std::next(first) != last || !beast::iequals(first->value(), "chunked"))
+    return "Transfer-Encoding other than chunked";
+  return std::nullopt;
+}
+
+// Why a request is answered from its header alone (the connection closes after), or nullopt. `raw`: the
+// header as sent; `parsed`: what the parser said of it.
+std::optional<Error> header_refusal(std::string_view raw, beast::error_code parsed,
+                                    const bhttp::request<bhttp::string_body>& msg, std::size_t target_limit) {
+  auto too_long = [&] {
+    return Error(ErrorKind::UriTooLong, "Request target longer than " + std::to_string(target_limit) + " bytes");
+  };
+  // need_more: no blank line within server.header_limit (the parser counts only what it was given).
+  if (parsed == bhttp::error::header_limit || parsed == bhttp::error::need_more)
+    return target_length(raw) > target_limit ? too_long()
+                                             : Error(ErrorKind::HeadersTooLarge, "Request header fields too large");
+  if (parsed) return Error(ErrorKind::BadRequest, "Malformed request header: " + parsed.message());
+  if (has_obs_fold(raw)) return Error(ErrorKind::BadRequest, "Malformed request header: obsolete line folding");
+  if (auto why = framing_error(msg)) return Error(ErrorKind::BadRequest, "Ambiguous request body length: " + *why);
+  if (target_length(raw) > target_limit) return too_long();
+  return std::nullopt;
+}
+
+// A response body of `length` bytes of a file from `offset`, read in pieces while it is sent, so neither a
+// large file nor a range of one is held in memory. (Beast 1.74's file_body always sends the file's whole
+// size, from wherever the file is positioned.)
+struct FileRangeBody {
+  struct value_type {
+    beast::file file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  static std::uint64_t size(const value_type& body) { return body.length; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body), remain_(body.length) {}
+    void init(beast::error_code& ec) { body_.file.seek(body_.offset, ec); }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remain_, sizeof buf_));
+      if (want == 0) return boost::none;
+      auto got = body_.file.read(buf_, want, ec);
+      if (ec) return boost::none;
+      if (got == 0) {
+        ec = bhttp::error::short_read;  // the file shrank while it was sent
+        return boost::none;
+      }
+      remain_ -= got;
+      return {{const_buffers_type(buf_, got), remain_ > 0}};
+    }
+
+   private:
+    value_type& body_;
+    std::uint64_t remain_;
+    char buf_[16384];
+  };
+};
+
+}  // namespace
 
 HttpSession::HttpSession(tcp::socket&& socket, App& app, Registry& registry)
     : stream_(std::move(socket)), app_(app), registry_(registry) {
@@ -64,17 +174,35 @@ void HttpSession::read_header() {
   // Set per route once the header is known. (Not boost::none: Boost 1.74 compares `len > none` as true.)
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   stream_.expires_after(std::chrono::seconds(app_.config.server.idle_timeout_s));
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  read_header_bytes(0);
 }
 
-void HttpSession::on_header(beast::error_code ec) {
-  if (ec == bhttp::error::header_limit)
-    return send(error_response(Error(ErrorKind::HeadersTooLarge, "Request header fields too large")), true);
+// The header is read here rather than with bhttp::async_read_header, which hands its bytes to the parser
+// as they come: on_header needs them as sent (obs-fold, the request line's length) before Beast parses them.
+void HttpSession::read_header_bytes(std::size_t scanned) {
+  auto data = buffered(buffer_);
+  auto limit = static_cast<std::size_t>(app_.config.server.header_limit);
+  if (auto end = header_end(data, scanned)) return on_header({}, end);
+  if (data.size() >= limit) return on_header({}, data.size());  // no blank line within the limit
+  stream_.async_read_some(buffer_.prepare(limit - data.size()),
+                          [self = shared_from_this(), scanned = data.size()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->on_header(ec, 0);
+                            self->buffer_.commit(n);
+                            self->read_header_bytes(scanned);
+                          });
+}
+
+void HttpSession::on_header(beast::error_code ec, std::size_t header_size) {
   if (ec) {
-    if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout) spdlog::debug("{}: read header: {}", remote_, ec.message());
+    if (ec != net::error::eof && ec != beast::error::timeout)
+      spdlog::debug("{}: read header: {}", remote_, ec.message());
     return close();
   }
+  auto raw = buffered(buffer_).substr(0, header_size);
+  parser_->put(net::buffer(raw.data(), raw.size()), ec);
+  auto refusal = header_refusal(raw, ec, parser_->get(), static_cast<std::size_t>(app_.config.server.target_limit));
+  buffer_.consume(header_size);
+  if (refusal) return send(error_response(*refusal), true);
   busy_ = true;
   auto& msg = parser_->get();
   // Body limit by route: uploads get server.upload_limit, everything else server.body_limit.
@@ -161,18 +289,22 @@ void HttpSession::send(Response res, bool force_close) {
     out.version(version);
     out.result(static_cast<unsigned>(res.status));
     out.set(bhttp::field::server, "cadenza");
+    out.set("X-Content-Type-Options", "nosniff");  // every answer, errors and files included
     if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
     for (auto& [k, v] : res.headers) out.insert(k, v);
     out.keep_alive(keep_alive);
   };
   if (!res.file_path.empty()) {
     beast::error_code ec;
-    bhttp::file_body::value_type file;
-    file.open(res.file_path.c_str(), beast::file_mode::scan, ec);
-    if (!ec) {
-      auto out = std::make_shared<bhttp::response<bhttp::file_body>>();
+    FileRangeBody::value_type part;
+    part.file.open(res.file_path.c_str(), beast::file_mode::scan, ec);
+    std::uint64_t size = ec ? 0 : part.file.size(ec);
+    part.offset = res.file_offset;
+    part.length = res.file_length.value_or(size - std::min(size, res.file_offset));
+    if (!ec && part.offset + part.length <= size) {
+      auto out = std::make_shared<bhttp::response<FileRangeBody>>();
       apply(*out);
-      out->body() = std::move(file);
+      out->body() = std::move(part);
       out->prepare_payload();
       response_ = out;
       stream_.expires_after(std::chrono::seconds(app_.config.server.read_timeout_s * 4));

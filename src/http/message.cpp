@@ -39,9 +39,32 @@ int nesting_depth(std::string_view text) {
   return deepest;
 }
 constexpr int kMaxJsonDepth = 64;
+
+// application/json or any application/<subtype>+json (merge-patch+json, ...), in any case, parameters allowed.
+bool is_json_media_type(std::string_view content_type) {
+  std::string t(content_type.substr(0, content_type.find(';')));
+  t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == ' ' || c == '\t'; }), t.end());
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string_view type(t), prefix = "application/", suffix = "+json";
+  if (type.substr(0, prefix.size()) != prefix) return false;
+  auto subtype = type.substr(prefix.size());
+  if (subtype == "json") return true;
+  return subtype.size() > suffix.size() && subtype.substr(subtype.size() - suffix.size()) == suffix &&
+         subtype.find('/') == std::string_view::npos;
+}
 }  // namespace
 
 nlohmann::json Request::json(bool object_required) const {
+  // A form post (curl -d sends application/x-www-form-urlencoded) or text is refused rather than parsed
+  // on a guess. A request without a body and without a Content-Type goes on (and fails below like any
+  // other malformed body), as it always did.
+  auto content_type = header("content-type");
+  const bool declared_json = content_type && is_json_media_type(*content_type);
+  if (!declared_json && (content_type || !body.empty()))
+    throw Error(ErrorKind::UnsupportedMedia,
+                (content_type ? "Content-Type " + std::string(*content_type) + " is not JSON"
+                              : std::string("The request body has no Content-Type")) +
+                    ": send it with Content-Type: application/json");
   // nlohmann's lexer stops at a NUL byte, which would accept "{…}\0junk"; NUL is never valid JSON text.
   if (body.find('\0') != std::string::npos)
     throw Error(ErrorKind::BadRequest, "Request body is not valid JSON", {{"body", "malformed JSON (NUL byte)"}});
@@ -104,6 +127,23 @@ std::string url_decode(std::string_view s) {
       out.push_back(' ');
     } else {
       out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
     }
   }
   return out;

@@ -62,7 +62,8 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 
  private:
   void read_header();
-  void on_header(beast::error_code ec);
+  void read_header_bytes(std::size_t scanned);  // until buffer_ holds a whole header (or too much)
+  void on_header(beast::error_code ec, std::size_t header_size);
   void on_body(beast::error_code ec);
   void handle();
   void send(Response res, bool force_close);

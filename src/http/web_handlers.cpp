@@ -29,10 +29,23 @@ bool has_extension(const std::string& path) {
   return path.find('.', slash == std::string::npos ? 0 : slash) != std::string::npos;
 }
 
+// The app's pages may load scripts, styles, fonts and API answers only from this server ('self' covers
+// its ws:/wss: WebSocket too in CSP 3 browsers), images, audio and workers also from data:/blob: URLs the
+// app makes, and may not be framed (frame-ancestors, and X-Frame-Options for older browsers).
+// style-src-attr: the job list sets a progress bar's width through a style attribute.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; connect-src 'self'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 Response asset_response(const Request& req, std::string body, std::string etag, std::string type, bool immutable) {
   Response r;
   r.header("ETag", etag);
   r.header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (type.rfind("text/html", 0) == 0) {
+    r.header("Content-Security-Policy", kContentSecurityPolicy);
+    r.header("X-Frame-Options", "DENY");
+  }
   if (auto inm = req.header("if-none-match"); inm && *inm == etag) {
     r.status = 304;
     r.content_type.clear();

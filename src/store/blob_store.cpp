@@ -139,20 +139,26 @@ bool BlobStore::remove(const std::string& tenant_id, const std::string& sha) {
   return std::filesystem::remove(dir_for(tenant_id, sha) / sha);
 }
 
-std::string BlobStore::signature(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s) const {
-  return crypto::base64url(crypto::hmac_sha256(secret_, tenant_id + "|" + sha + "|" + std::to_string(expires_at_s)));
+std::string BlobStore::signature(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
+                                 std::string_view name) const {
+  // Tenant, sha and expiry never contain '|', so the fields cannot run into each other; links without a
+  // name keep the signature they had before names existed.
+  auto message = tenant_id + "|" + sha + "|" + std::to_string(expires_at_s);
+  if (!name.empty()) message.append("|").append(name);
+  return crypto::base64url(crypto::hmac_sha256(secret_, message));
 }
 
-std::string BlobStore::signed_query(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s) {
+std::string BlobStore::signed_query(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
+                                    std::string_view name) {
   check_ids(tenant_id, sha);
-  return "expires=" + std::to_string(expires_at_s) + "&sig=" + signature(tenant_id, sha, expires_at_s);
+  return "expires=" + std::to_string(expires_at_s) + "&sig=" + signature(tenant_id, sha, expires_at_s, name);
 }
 
 bool BlobStore::verify(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
-                       std::string_view sig, std::int64_t now_s) {
+                       std::string_view sig, std::int64_t now_s, std::string_view name) {
   if (!is_uuid(tenant_id) || !is_sha(sha)) return false;
   if (now_s > expires_at_s) return false;
-  return crypto::equal(signature(tenant_id, sha, expires_at_s), sig);
+  return crypto::equal(signature(tenant_id, sha, expires_at_s, name), sig);
 }
 
 }  // namespace cadenza::store

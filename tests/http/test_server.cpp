@@ -448,4 +448,39 @@ nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std
   return job;
 }
 
+RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  net::io_context io;
+  tcp::socket sock(io);
+  sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  beast::error_code ec;
+  net::write(sock, net::buffer(bytes), ec);
+  RawExchange out;
+  char buf[4096];
+  std::function<void()> read = [&] {
+    sock.async_read_some(net::buffer(buf), [&](beast::error_code e, std::size_t n) {
+      out.text.append(buf, n);
+      if (!e) return read();
+      if (e != net::error::operation_aborted) out.closed = true;  // EOF or reset: the server hung up
+    });
+  };
+  read();
+  io.run_for(timeout);
+  if (!out.closed) {
+    sock.cancel(ec);
+    io.restart();
+    io.run();
+  }
+  std::string_view rest(out.text);
+  while (!rest.empty()) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(1ULL << 30);
+    auto used = parser.put(net::buffer(rest.data(), rest.size()), ec);
+    if (!parser.is_done()) break;
+    out.responses.push_back(to_result(parser.get()));
+    rest.remove_prefix(used);
+  }
+  return out;
+}
+
 }  // namespace cadenza::test

@@ -124,4 +124,16 @@ nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std
                         const std::function<bool(const nlohmann::json&)>& pred,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// What a raw exchange got back: every byte, the complete responses in it (in order), and whether the server
+// closed the connection before the timeout.
+struct RawExchange {
+  std::string text;
+  std::vector<HttpResult> responses;
+  bool closed = false;
+};
+// Sends raw bytes, then reads until the server closes the connection or `timeout` passes (a connection kept
+// open costs the whole timeout).
+RawExchange raw_exchange(int port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 }  // namespace cadenza::test

@@ -18,6 +18,7 @@ struct ServerConfig {
   std::int64_t body_limit = 1 << 20;  // JSON bodies
   std::int64_t upload_limit = 256LL << 20;
   std::int64_t header_limit = 16 << 10;
+  std::int64_t target_limit = 8 << 10;  // request target (path + query); longer: 414
   int read_timeout_s = 30;
   int idle_timeout_s = 75;
   int shutdown_grace_s = 20;

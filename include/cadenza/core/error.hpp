@@ -15,6 +15,8 @@ enum class ErrorKind {
   MethodNotAllowed,    // 405
   Conflict,            // 409
   PayloadTooLarge,     // 413
+  UriTooLong,          // 414: the request target is longer than server.target_limit
+  UnsatisfiableRange,  // 416: a Range outside the file
   HeadersTooLarge,     // 431
   UnsupportedMedia,    // 415
   Unprocessable,       // 422: well-formed but inconsistent

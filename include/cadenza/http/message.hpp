@@ -3,6 +3,7 @@
 // unit-tested without a socket. The session converts to and from Beast messages.
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,7 +39,9 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // Query parameter or nullopt.
   std::optional<std::string> query_param(const std::string& name) const;
-  // The body parsed as JSON; Error(BadRequest) when malformed, when not an object (if object_required).
+  // The body parsed as JSON; Error(UnsupportedMedia) when a body comes without a JSON Content-Type
+  // (application/json or application/*+json), Error(BadRequest) when malformed, when not an object (if
+  // object_required).
   nlohmann::json json(bool object_required = true) const;
   const Principal& who() const;  // the principal; Error(Unauthorized) if absent
 };
@@ -49,6 +52,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string file_path;  // when set, the body is streamed from this file instead of `body`
+  std::uint64_t file_offset = 0;             // ... from this byte
+  std::optional<std::uint64_t> file_length;  // ... this many bytes (nullopt: to the end of the file)
 
   static Response json(int status, const nlohmann::json& body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
@@ -59,5 +64,8 @@ struct Response {
 // Splits "a=1&b=x%20y" into a map, percent-decoding keys and values.
 std::map<std::string, std::string> parse_query(std::string_view query);
 std::string url_decode(std::string_view s);
+// Percent-encodes every byte but A-Z a-z 0-9 - . _ ~: safe in a query value and as an RFC 8187 value
+// (filename*=UTF-8''...).
+std::string url_encode(std::string_view s);
 
 }  // namespace cadenza::http

@@ -25,17 +25,21 @@ class BlobStore {
   // True when a blob was removed.
   bool remove(const std::string& tenant_id, const std::string& sha);
 
-  // "expires=<expires_at_s>&sig=<base64url HMAC-SHA256 over tenant|sha|expires>".
-  std::string signed_query(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s);
-  // True when sig is right and now_s <= expires_at_s (constant-time comparison).
-  bool verify(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
-              std::string_view sig, std::int64_t now_s);
+  // "expires=<expires_at_s>&sig=<base64url HMAC-SHA256 over tenant|sha|expires, and |name when name is
+  // not empty>". The name (what a download offers to save the file as) is signed so that a link cannot be
+  // changed to offer another; carrying it in the URL (name=, percent-encoded) is the caller's part.
+  std::string signed_query(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
+                           std::string_view name = {});
+  // True when sig is right for these values and now_s <= expires_at_s (constant-time comparison).
+  bool verify(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s, std::string_view sig,
+              std::int64_t now_s, std::string_view name = {});
 
   const std::filesystem::path& root() const { return root_; }
 
  private:
   std::filesystem::path dir_for(const std::string& tenant_id, const std::string& sha) const;
-  std::string signature(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s) const;
+  std::string signature(const std::string& tenant_id, const std::string& sha, std::int64_t expires_at_s,
+                        std::string_view name) const;
 
   std::filesystem::path root_;
   std::string secret_;
