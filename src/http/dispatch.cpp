@@ -102,8 +102,10 @@ std::string redact_target(std::string_view target) {
 namespace {
 
 constexpr const char* kExposeHeaders =
-    "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id";
-constexpr const char* kAllowHeaders = "Authorization, Content-Type, If-None-Match, X-API-Key, X-Request-Id";
+    "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id, "
+    "Content-Disposition, Content-Range, Accept-Ranges";
+constexpr const char* kAllowHeaders =
+    "Authorization, Content-Type, If-None-Match, If-Range, Range, X-API-Key, X-Request-Id";
 
 // What run() learned that dispatch() needs after the handler (or its error).
 struct Context {
