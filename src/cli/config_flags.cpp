@@ -14,7 +14,7 @@ void ConfigFlags::add_to(CLI::App* cmd, bool server_flags) {
     flag("--port", "server.port", "TCP port (0 = any free port)");
     flag("--host", "server.host", "Address to listen on");
     flag("--web-dir", "server.web_dir", "Serve the browser app from this directory instead of the embedded build");
-    flag("--workers", "jobs.workers", "Job worker threads");
+    flag("--workers", "jobs.batch_workers", "Worker threads of the batch job lane");
     flag("--log-level", "log.level", "trace|debug|info|warn|error|off");
   }
   cmd->add_option("--set", sets_, "Any config key, as section.key=value (repeatable)");

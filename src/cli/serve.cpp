@@ -9,7 +9,7 @@
 #include "cadenza/core/log.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/server.hpp"
-#include "cadenza/jobs/demo_kind.hpp"
+#include "cadenza/jobs/kinds.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 
@@ -22,19 +22,19 @@ int serve(const config::Config& cfg) {
   store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
   jobs::EventBus events;
   jobs::JobService job_service(tenants, events, cfg.jobs);
-  jobs::register_demo_kind(job_service);
+  jobs::register_job_kinds(job_service);
 
   http::App app{cfg, control, tenants, blobs, events, job_service,
                 http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
   app.started_at_ms = now_ms();
-  app.generic_job_kinds = {"demo"};
   http::add_routes(app);
 
   http::Server server(app);
   auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));
   job_service.start();  // re-queues what a previous run left queued or running
   app.ready = true;
-  spdlog::info("data in {}, {} job workers", cfg.storage.data_dir, cfg.jobs.workers);
+  spdlog::info("data in {}, job workers: {} interactive, {} batch, {} training", cfg.storage.data_dir,
+               cfg.jobs.interactive.workers, cfg.jobs.batch.workers, cfg.jobs.training.workers);
   // Tests and scripts read this line to learn the port (--port 0 picks a free one).
   std::printf("cadenza: listening on http://%s:%u\n", cfg.server.host.c_str(), port);
   std::fflush(stdout);

@@ -19,6 +19,13 @@ store::JobRecord job_for(App& app, const Request& req) {
   return job;
 }
 
+// Kinds the pillars start through their own routes are not submittable here.
+bool submittable(App& app, const std::string& kind) {
+  for (const auto& k : app.jobs.kinds())
+    if (k.name == kind) return k.submittable;
+  return false;
+}
+
 Response submit(App& app, Request& req) {
   const auto& who = req.who();
   auto j = req.json();
@@ -26,7 +33,7 @@ Response submit(App& app, Request& req) {
   auto kind = detail::string_field(j, "kind", v, true, 64);
   auto priority = detail::int_field(j, "priority", v, 0, 9).value_or(5);
   if (priority > 5 && !who.is_admin()) v.fail("priority", "priorities above 5 are for admins");
-  if (kind && !app.generic_job_kinds.count(*kind)) v.fail("kind", "unknown job kind");
+  if (kind && !submittable(app, *kind)) v.fail("kind", "unknown job kind");
   nlohmann::json payload = nlohmann::json::object();
   if (j.contains("payload")) {
     if (!j["payload"].is_object()) v.fail("payload", "must be an object");

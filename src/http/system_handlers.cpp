@@ -1,6 +1,9 @@
 // GET /api/health, /api/version, /metrics, /api/openapi.json
 #include <fmt/format.h>
 
+#include <cctype>
+#include <memory>
+
 #include "cadenza/core/clock.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/openapi.hpp"
@@ -22,9 +25,29 @@ void add_system_routes(App& app) {
     return Response::json(200, {{"version", CADENZA_VERSION}, {"commit", CADENZA_COMMIT}});
   }, Access::Public);
 
-  app.router.add("GET", "/api/openapi.json", [](Request&) {
-    auto r = Response::text(200, std::string(openapi_document()), "application/json");
-    return r;
+  // The document, with what the job kinds declare (job_kind.hpp): the kinds POST /api/jobs accepts and their
+  // payload and result schemas. Built once: kinds register before the routes.
+  auto doc = nlohmann::json::parse(openapi_document());
+  auto& schemas = doc["components"]["schemas"];
+  auto names = nlohmann::json::array(), payloads = nlohmann::json::array(), results = nlohmann::json::array();
+  for (const auto& k : app.jobs.kinds()) {
+    if (!k.submittable) continue;
+    std::string base = k.name;
+    base[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(base[0])));
+    schemas[base + "JobPayload"] = k.payload_schema;
+    schemas[base + "JobPayload"]["title"] = k.name + ": " + k.summary;
+    schemas[base + "JobResult"] = k.result_schema;
+    names.push_back(k.name);
+    payloads.push_back({{"$ref", "#/components/schemas/" + base + "JobPayload"}});
+    results.push_back({{"$ref", "#/components/schemas/" + base + "JobResult"}});
+  }
+  schemas["NewJob"]["properties"]["kind"]["enum"] = names;
+  schemas["NewJob"]["properties"]["payload"]["oneOf"] = payloads;
+  results.push_back({{"type", "null"}});
+  schemas["Job"]["properties"]["result"]["anyOf"] = results;
+  auto body = std::make_shared<const std::string>(doc.dump(1));
+  app.router.add("GET", "/api/openapi.json", [body](Request&) {
+    return Response::text(200, *body, "application/json");
   }, Access::Public);
 
   app.router.add("GET", "/metrics", [&app](Request&) {
@@ -36,6 +59,15 @@ void add_system_routes(App& app) {
     out += fmt::format("cadenza_jobs_workers_busy {}\n", stats.busy_workers);
     out += "# HELP cadenza_jobs_workers Size of the worker pool.\n# TYPE cadenza_jobs_workers gauge\n";
     out += fmt::format("cadenza_jobs_workers {}\n", stats.workers);
+    out += "# HELP cadenza_jobs_lane_queue_depth Jobs waiting, per lane.\n# TYPE cadenza_jobs_lane_queue_depth gauge\n";
+    for (const auto& l : stats.lanes)
+      out += fmt::format("cadenza_jobs_lane_queue_depth{{lane=\"{}\"}} {}\n", jobs::to_string(l.lane), l.queue_depth);
+    out += "# HELP cadenza_jobs_lane_workers_busy Workers running a job, per lane.\n# TYPE cadenza_jobs_lane_workers_busy gauge\n";
+    for (const auto& l : stats.lanes)
+      out += fmt::format("cadenza_jobs_lane_workers_busy{{lane=\"{}\"}} {}\n", jobs::to_string(l.lane), l.busy_workers);
+    out += "# HELP cadenza_jobs_lane_workers Workers, per lane.\n# TYPE cadenza_jobs_lane_workers gauge\n";
+    for (const auto& l : stats.lanes)
+      out += fmt::format("cadenza_jobs_lane_workers{{lane=\"{}\"}} {}\n", jobs::to_string(l.lane), l.workers);
     out += "# HELP cadenza_jobs Jobs by kind and state, all tenants: queued and running now, finished ones since start.\n# TYPE cadenza_jobs gauge\n";
     for (const auto& [kind, states] : stats.jobs)
       for (const auto& [state, n] : states)

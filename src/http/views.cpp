@@ -17,7 +17,10 @@ nlohmann::json job_json(const store::JobRecord& j) {
           {"progress", j.progress},
           {"stage", j.stage},
           {"attempts", j.attempts},
-          {"error", j.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.error)},
+          {"error", j.error.empty() ? nlohmann::json(nullptr)
+                                    : nlohmann::json{{"kind", j.error.kind.empty() ? "internal" : j.error.kind},
+                                                     {"message", j.error.message},
+                                                     {"fields", j.error.fields}}},
           {"payload", j.payload},
           {"result", j.result},
           {"ownerId", j.owner_id},

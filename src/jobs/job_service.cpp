@@ -14,29 +14,67 @@ namespace cadenza::jobs {
 
 namespace repo = store::job_repo;
 
+const char* to_string(Lane lane) {
+  switch (lane) {
+    case Lane::Interactive: return "interactive";
+    case Lane::Batch: return "batch";
+    case Lane::Training: return "training";
+  }
+  return "batch";
+}
+
+std::optional<Lane> parse_lane(std::string_view name) {
+  for (auto lane : kLanes)
+    if (name == to_string(lane)) return lane;
+  return std::nullopt;
+}
+
+namespace {
+config::LaneConfig sane(config::LaneConfig c) {
+  c.workers = std::max(1, c.workers);
+  c.queue_capacity = std::max(1, c.queue_capacity);
+  c.max_queued_per_account = std::max(1, c.max_queued_per_account);
+  return c;
+}
+}  // namespace
+
+JobService::LaneState::LaneState(Lane l, const config::LaneConfig& c)
+    : lane(l), config(sane(c)), queue(static_cast<std::size_t>(config.queue_capacity)) {}
+
 JobService::JobService(store::TenantDbs& dbs, EventBus& bus, const config::JobsConfig& config)
-    : dbs_(dbs),
-      bus_(bus),
-      config_(config),
-      queue_(static_cast<std::size_t>(std::max(1, config.queue_capacity))) {
-  config_.workers = std::max(1, config_.workers);
-  config_.max_queued_per_account = std::max(1, config_.max_queued_per_account);
+    : dbs_(dbs), bus_(bus), config_(config) {
   config_.max_attempts = std::max(1, config_.max_attempts);
+  for (auto lane : kLanes) {
+    const auto& c = lane == Lane::Interactive ? config.interactive : lane == Lane::Batch ? config.batch : config.training;
+    lanes_.push_back(std::make_unique<LaneState>(lane, c));
+  }
 }
 
 JobService::~JobService() { stop(std::chrono::milliseconds(0)); }
 
-void JobService::register_kind(const std::string& kind, Handler handler, Validator validator) {
-  if (kind.empty() || !handler) throw Error(ErrorKind::Internal, "job kind needs a name and a handler");
+void JobService::register_kind(JobKind kind) {
+  if (kind.name.empty() || !kind.run) throw Error(ErrorKind::Internal, "job kind needs a name and a handler");
   std::lock_guard lock(mutex_);
-  handlers_[kind] = std::make_shared<const Handler>(std::move(handler));
-  if (validator) validators_[kind] = std::make_shared<const Validator>(std::move(validator));
-  else validators_.erase(kind);
+  auto name = kind.name;
+  kinds_[name] = std::make_shared<const JobKind>(std::move(kind));
 }
 
 bool JobService::has_kind(const std::string& kind) const {
   std::lock_guard lock(mutex_);
-  return handlers_.count(kind) > 0;
+  return kinds_.count(kind) > 0;
+}
+
+std::vector<JobKind> JobService::kinds() const {
+  std::lock_guard lock(mutex_);
+  std::vector<JobKind> out;
+  for (const auto& [name, kind] : kinds_) out.push_back(*kind);
+  std::sort(out.begin(), out.end(), [](const JobKind& a, const JobKind& b) { return a.name < b.name; });
+  return out;
+}
+
+JobService::LaneState& JobService::lane_of(const std::string& kind) {
+  auto it = kinds_.find(kind);
+  return *lanes_[static_cast<std::size_t>(it == kinds_.end() ? Lane::Batch : it->second->lane)];
 }
 
 void JobService::start() {
@@ -53,8 +91,11 @@ void JobService::start() {
     }
   }
   std::lock_guard lock(mutex_);
-  for (int i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
-  spdlog::info("jobs: {} workers started, {} jobs queued", config_.workers, queue_.size());
+  for (auto& lane : lanes_) {
+    for (int i = 0; i < lane->config.workers; ++i) lane->workers.emplace_back([this, l = lane.get()] { worker_loop(*l); });
+    spdlog::info("jobs: {} lane: {} workers started, {} jobs queued", to_string(lane->lane), lane->config.workers,
+                 lane->queue.size());
+  }
 }
 
 void JobService::recover_tenant(const std::string& tenant_id) {
@@ -63,8 +104,10 @@ void JobService::recover_tenant(const std::string& tenant_id) {
     if (job.state == JobState::Running) {
       if (job.attempts >= config_.max_attempts) {
         Outcome outcome;
-        outcome.error = "interrupted " + std::to_string(job.attempts) + " times (attempt limit reached)";
-        spdlog::warn("jobs: job {} ({}) {}", job.id, job.kind, outcome.error);
+        outcome.error = {to_string(ErrorKind::Unavailable),
+                         "interrupted " + std::to_string(job.attempts) + " times (attempt limit reached)",
+                         nlohmann::json::object()};
+        spdlog::warn("jobs: job {} ({}) {}", job.id, job.kind, outcome.error.message);
         finish_job(db, job, outcome);
         count_finished(job.kind, JobState::Failed);
         publish_state(job);
@@ -75,34 +118,38 @@ void JobService::recover_tenant(const std::string& tenant_id) {
                    job.attempts);
     }
     std::lock_guard lock(mutex_);
-    queue_.push_unbounded(QueuedJob{job.id, tenant_id, job.owner_id, job.kind, job.priority});
+    lane_of(job.kind).queue.push_unbounded(QueuedJob{job.id, tenant_id, job.owner_id, job.kind, job.priority});
   }
 }
 
 Job JobService::submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind,
                        int priority, nlohmann::json payload) {
   const OwnerKey owner{tenant_id, owner_id};
-  std::shared_ptr<const Validator> validator;
+  std::shared_ptr<const JobKind> spec;
   {
     std::lock_guard lock(mutex_);
-    if (!handlers_.count(kind)) throw Error(ErrorKind::BadRequest, "unknown job kind", {{"kind", "unknown job kind"}});
-    if (auto v = validators_.find(kind); v != validators_.end()) validator = v->second;
+    auto it = kinds_.find(kind);
+    if (it == kinds_.end()) throw Error(ErrorKind::BadRequest, "unknown job kind", {{"kind", "unknown job kind"}});
+    spec = it->second;
   }
-  if (validator) (*validator)(payload);  // a bad payload is refused here, never a job that fails later
+  if (spec->validate) spec->validate(payload);  // a bad payload is refused here, never a job that fails later
+  LaneState& lane = *lanes_[static_cast<std::size_t>(spec->lane)];
   {
     std::lock_guard lock(mutex_);
     if (!accepting_) throw Error(ErrorKind::Unavailable, "job service is shutting down").with_retry_after(kQueueFullRetryAfterS);
-    if (queue_.size() + reserved_ >= queue_.capacity())
-      throw Error(ErrorKind::Unavailable, "job queue is full").with_retry_after(kQueueFullRetryAfterS);
-    auto reserved_it = reserved_by_owner_.find(owner);
-    const std::size_t owner_queued =
-        queue_.count_for(tenant_id, owner_id) + (reserved_it == reserved_by_owner_.end() ? 0 : reserved_it->second);
-    if (owner_queued >= static_cast<std::size_t>(config_.max_queued_per_account))
-      throw Error(ErrorKind::TooManyRequests,
-                  "too many queued jobs for this account (limit " + std::to_string(config_.max_queued_per_account) + ")")
+    if (lane.queue.size() + lane.reserved >= lane.queue.capacity())
+      throw Error(ErrorKind::Unavailable, std::string("the ") + to_string(lane.lane) + " job queue is full")
+          .with_retry_after(kQueueFullRetryAfterS);
+    auto reserved_it = lane.reserved_by_owner.find(owner);
+    const std::size_t owner_queued = lane.queue.count_for(tenant_id, owner_id) +
+                                     (reserved_it == lane.reserved_by_owner.end() ? 0 : reserved_it->second);
+    if (owner_queued >= static_cast<std::size_t>(lane.config.max_queued_per_account))
+      throw Error(ErrorKind::TooManyRequests, "too many queued " + std::string(to_string(lane.lane)) +
+                                                  " jobs for this account (limit " +
+                                                  std::to_string(lane.config.max_queued_per_account) + ")")
           .with_retry_after(kAccountCapRetryAfterS);
-    ++reserved_;
-    ++reserved_by_owner_[owner];
+    ++lane.reserved;
+    ++lane.reserved_by_owner[owner];
   }
 
   Job job;
@@ -118,24 +165,24 @@ Job JobService::submit(const std::string& tenant_id, const std::string& owner_id
     repo::insert(dbs_.get(tenant_id), job);
   } catch (...) {
     std::lock_guard lock(mutex_);
-    release_reservation(owner);
+    release_reservation(lane, owner);
     throw;
   }
   publish_state(job);  // before any worker can publish "running"
   {
     std::lock_guard lock(mutex_);
-    release_reservation(owner);
+    release_reservation(lane, owner);
     // Stopped meanwhile: the row stays queued and the next start() runs it.
-    if (accepting_) queue_.push_unbounded(QueuedJob{job.id, tenant_id, owner_id, kind, priority});
+    if (accepting_) lane.queue.push_unbounded(QueuedJob{job.id, tenant_id, owner_id, kind, priority});
   }
-  work_cv_.notify_one();
+  lane.work_cv.notify_one();
   return job;
 }
 
-void JobService::release_reservation(const OwnerKey& owner) {
-  --reserved_;
-  auto it = reserved_by_owner_.find(owner);
-  if (it != reserved_by_owner_.end() && --it->second == 0) reserved_by_owner_.erase(it);
+void JobService::release_reservation(LaneState& lane, const OwnerKey& owner) {
+  --lane.reserved;
+  auto it = lane.reserved_by_owner.find(owner);
+  if (it != lane.reserved_by_owner.end() && --it->second == 0) lane.reserved_by_owner.erase(it);
 }
 
 Job JobService::get(const std::string& tenant_id, const std::string& job_id) {
@@ -154,7 +201,8 @@ Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) 
   Job job = get(tenant_id, job_id);  // NotFound for another tenant's id too
   {
     std::unique_lock lock(mutex_);
-    if (queue_.remove(job_id)) {
+    LaneState& lane = lane_of(job.kind);
+    if (lane.queue.remove(job_id)) {
       lock.unlock();
       Outcome outcome;
       outcome.state = JobState::Cancelled;
@@ -163,9 +211,9 @@ Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) 
       } catch (...) {  // the row is still queued: so is the job (at the back of its owner's line)
         {
           std::lock_guard relock(mutex_);
-          if (accepting_) queue_.push_unbounded(QueuedJob{job.id, tenant_id, job.owner_id, job.kind, job.priority});
+          if (accepting_) lane.queue.push_unbounded(QueuedJob{job.id, tenant_id, job.owner_id, job.kind, job.priority});
         }
-        work_cv_.notify_one();
+        lane.work_cv.notify_one();
         throw;
       }
       count_finished(job.kind, JobState::Cancelled);
@@ -204,41 +252,50 @@ void JobService::stop(std::chrono::milliseconds grace) {
     if (stopped_) return;
     accepting_ = false;
     stopping_ = true;
-    work_cv_.notify_all();
+    for (auto& lane : lanes_) lane->work_cv.notify_all();
     idle_cv_.wait_for(lock, grace, [this] { return running_.empty(); });
     for (auto& [id, running] : running_) running.control->request_shutdown();
     outlasted = running_.size();
   }
   if (outlasted > 0) spdlog::warn("jobs: {} job(s) still running after the grace period; they will be requeued", outlasted);
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
+  std::size_t queued = 0;
+  for (auto& lane : lanes_) {
+    for (auto& worker : lane->workers) worker.join();
+    lane->workers.clear();
+  }
   std::lock_guard lock(mutex_);
+  for (auto& lane : lanes_) queued += lane->queue.size();
   stopped_ = true;
-  spdlog::info("jobs: stopped ({} queued jobs stay queued)", queue_.size());
+  spdlog::info("jobs: stopped ({} queued jobs stay queued)", queued);
 }
 
 Stats JobService::stats() const {
   std::lock_guard lock(mutex_);
   Stats s;
-  s.queue_depth = queue_.size();
-  s.busy_workers = static_cast<int>(running_.size());
-  s.workers = config_.workers;
   s.jobs = finished_counts_;
-  for (const auto& [kind, n] : queue_.count_by_kind()) s.jobs[kind]["queued"] += static_cast<std::int64_t>(n);
+  for (const auto& lane : lanes_) {
+    LaneStats l{lane->lane, lane->queue.size(), 0, lane->config.workers};
+    for (const auto& [id, running] : running_) l.busy_workers += running.lane == lane->lane;
+    s.queue_depth += l.queue_depth;
+    s.busy_workers += l.busy_workers;
+    s.workers += l.workers;
+    s.lanes.push_back(l);
+    for (const auto& [kind, n] : lane->queue.count_by_kind()) s.jobs[kind]["queued"] += static_cast<std::int64_t>(n);
+  }
   for (const auto& [id, running] : running_) s.jobs[running.kind]["running"] += 1;
   return s;
 }
 
-void JobService::worker_loop() {
+void JobService::worker_loop(LaneState& lane) {
   for (;;) {
     QueuedJob queued;
     std::shared_ptr<JobControl> control = std::make_shared<JobControl>();
     {
       std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      lane.work_cv.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
       if (stopping_) return;  // queued jobs stay queued in the database
-      queued = std::move(*queue_.pop());
-      running_.emplace(queued.id, RunningJob{queued.kind, control});
+      queued = std::move(*lane.queue.pop());
+      running_.emplace(queued.id, RunningJob{queued.kind, lane.lane, control});
     }
     try {
       run_job(queued, control);
@@ -270,14 +327,14 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
   job.started_at = job.updated_at = now;
   publish_state(job);
 
-  std::shared_ptr<const Handler> handler;
+  std::shared_ptr<const JobKind> kind;
   {
     std::lock_guard lock(mutex_);
-    auto it = handlers_.find(queued.kind);
-    if (it != handlers_.end()) handler = it->second;
+    auto it = kinds_.find(queued.kind);
+    if (it != kinds_.end()) kind = it->second;
   }
   JobContext ctx(job, &db, &bus_, control);
-  Outcome outcome = call_handler(handler.get(), ctx, queued);
+  Outcome outcome = call_handler(kind.get(), ctx, queued);
   ctx.flush_progress();
   job.progress = ctx.job().progress;
   job.stage = ctx.job().stage;
@@ -302,32 +359,40 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
   publish_state(job);
 }
 
-JobService::Outcome JobService::call_handler(const Handler* handler, JobContext& ctx, const QueuedJob& queued) {
+JobService::Outcome JobService::call_handler(const JobKind* kind, JobContext& ctx, const QueuedJob& queued) {
   Outcome outcome;
-  if (!handler) {
-    outcome.error = "no handler for job kind '" + queued.kind + "'";
+  const store::JobError internal{to_string(ErrorKind::Internal), "internal error", nlohmann::json::object()};
+  if (!kind) {
+    outcome.error = {to_string(ErrorKind::Internal), "no handler for job kind '" + queued.kind + "'",
+                     nlohmann::json::object()};
   } else {
     try {
-      outcome.result = (*handler)(ctx);
+      outcome.result = kind->run(ctx);
       outcome.state = JobState::Succeeded;
     } catch (const Error& e) {
-      outcome.error = e.what();
+      // An internal Error's message may hold details for the log only, as for HTTP answers.
+      if (e.kind() == ErrorKind::Internal) {
+        spdlog::error("jobs: job {} ({}) failed: {}", queued.id, queued.kind, e.what());
+        outcome.error = internal;
+      } else {
+        outcome.error = {to_string(e.kind()), e.what(), nlohmann::json(e.fields())};
+      }
     } catch (const std::exception& e) {
       spdlog::error("jobs: job {} ({}) threw: {}", queued.id, queued.kind, e.what());
-      outcome.error = "internal error";
+      outcome.error = internal;
     } catch (...) {
       spdlog::error("jobs: job {} ({}) threw a non-standard exception", queued.id, queued.kind);
-      outcome.error = "internal error";
+      outcome.error = internal;
     }
   }
   // A cancelled job's own outcome is discarded: the user's cancel wins, then shutdown (requeue).
   if (ctx.control().cancel_requested) {
-    outcome = Outcome{JobState::Cancelled, nullptr, "", false};
+    outcome = Outcome{JobState::Cancelled, nullptr, {}, false};
   } else if (ctx.control().shutdown) {
-    outcome = Outcome{JobState::Queued, nullptr, "", true};
+    outcome = Outcome{JobState::Queued, nullptr, {}, true};
   }
   if (outcome.state == JobState::Failed)
-    spdlog::warn("jobs: job {} ({}) failed: {}", queued.id, queued.kind, outcome.error);
+    spdlog::warn("jobs: job {} ({}) failed: {}", queued.id, queued.kind, outcome.error.message);
   return outcome;
 }
 

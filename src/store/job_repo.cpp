@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char* kColumns =
     "SELECT id, tenant_id, owner_id, kind, priority, state, progress, stage, attempts, error, payload, result,"
-    " created_at, updated_at, started_at, finished_at FROM jobs ";
+    " created_at, updated_at, started_at, finished_at, error_kind, error_fields FROM jobs ";
 
 nlohmann::json parse_json(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -47,7 +47,10 @@ JobRecord row(const Stmt& s) {
   j.progress = s.column_double(6);
   j.stage = s.column_text(7);
   j.attempts = s.column_int(8);
-  j.error = s.column_text(9);
+  j.error.message = s.column_text(9);
+  j.error.kind = s.column_text(16);
+  j.error.fields = parse_json(s.column_text(17));
+  if (!j.error.fields.is_object()) j.error.fields = nlohmann::json::object();
   j.payload = parse_json(s.column_text(10));
   j.result = parse_json(s.column_text(11));
   j.created_at = s.column_int64(12);
@@ -74,10 +77,11 @@ void insert(Database& database, const JobRecord& j) {
     try {
       db.run(
           "INSERT INTO jobs (id, tenant_id, owner_id, kind, priority, state, progress, stage, attempts, error,"
-          " payload, result, created_at, updated_at, started_at, finished_at)"
-          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          " payload, result, created_at, updated_at, started_at, finished_at, error_kind, error_fields)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           j.id, j.tenant_id, j.owner_id, j.kind, j.priority, to_string(j.state), j.progress, j.stage, j.attempts,
-          j.error, j.payload.dump(), j.result.dump(), j.created_at, j.updated_at, j.started_at, j.finished_at);
+          j.error.message, j.payload.dump(), j.result.dump(), j.created_at, j.updated_at, j.started_at,
+          j.finished_at, j.error.kind, j.error.fields.dump());
     } catch (const DbError& e) {
       if (e.is_unique_violation()) throw Error(ErrorKind::Conflict, "job " + j.id + " already exists");
       throw;
@@ -136,7 +140,7 @@ void update_progress(Database& database, const std::string& id, double progress,
 }
 
 void finish(Database& database, const std::string& id, JobState final_state, const nlohmann::json& result,
-            const std::string& error, std::int64_t now) {
+            const JobError& error, std::int64_t now) {
   if (final_state == JobState::Queued || final_state == JobState::Running) {
     throw Error(ErrorKind::BadRequest, std::string("job state ") + to_string(final_state) + " is not final",
                 {{"state", "must be succeeded, failed or cancelled"}});
@@ -144,9 +148,10 @@ void finish(Database& database, const std::string& id, JobState final_state, con
   const bool succeeded = final_state == JobState::Succeeded;
   database.write([&](Db& db) {
     db.run(
-        "UPDATE jobs SET state = ?, result = ?, error = ?, finished_at = ?, updated_at = ?,"
-        " progress = CASE WHEN ? THEN 1.0 ELSE progress END WHERE id = ?",
-        to_string(final_state), result.dump(), error, now, now, succeeded, id);
+        "UPDATE jobs SET state = ?, result = ?, error = ?, error_kind = ?, error_fields = ?, finished_at = ?,"
+        " updated_at = ?, progress = CASE WHEN ? THEN 1.0 ELSE progress END WHERE id = ?",
+        to_string(final_state), result.dump(), error.message, error.kind, error.fields.dump(), now, now, succeeded,
+        id);
     expect_changed(db, id);
   });
 }

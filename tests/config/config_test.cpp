@@ -83,7 +83,7 @@ TEST_CASE("to_toml round-trips through load") {
 }
 
 TEST_CASE("precedence: defaults < file < environment < flags") {
-  TempFile f("[server]\nport = 9001\nio_threads = 3\nhost = \"10.0.0.1\"\n[jobs]\nworkers = 5\n");
+  TempFile f("[server]\nport = 9001\nio_threads = 3\nhost = \"10.0.0.1\"\n[jobs]\nbatch_workers = 5\n");
   auto o = from_file(f.path);
   o.env = {{"CADENZA_SERVER_PORT", "9002"}, {"CADENZA_SERVER_IO_THREADS", "4"}, {"PATH", "/usr/bin"},
            {"CADENZA_LOG_ACCESS_LOG", "off"}};
@@ -92,7 +92,7 @@ TEST_CASE("precedence: defaults < file < environment < flags") {
   CHECK(c.server.port == 9003);           // flag beats env and file
   CHECK(c.server.io_threads == 4);        // env beats file
   CHECK(c.server.host == "10.0.0.1");     // file beats default
-  CHECK(c.jobs.workers == 5);             // file
+  CHECK(c.jobs.batch.workers == 5);       // file
   CHECK(c.log.access_log == false);       // env bool
   CHECK(c.jobs.max_attempts == 3);        // default
   CHECK(c.storage.data_dir == "./data");  // default
@@ -153,13 +153,13 @@ TEST_CASE("wrong type names the key") {
 
   LoadOptions o;
   o.config_path = kShipped;
-  o.env = {{"CADENZA_JOBS_WORKERS", "four"}};
+  o.env = {{"CADENZA_JOBS_BATCH_WORKERS", "four"}};
   auto env_error = load_error(o);
-  CHECK(env_error.fields().at("jobs.workers") == "must be an integer");
-  CHECK(std::string(env_error.what()).find("CADENZA_JOBS_WORKERS") != std::string::npos);
+  CHECK(env_error.fields().at("jobs.batch_workers") == "must be an integer");
+  CHECK(std::string(env_error.what()).find("CADENZA_JOBS_BATCH_WORKERS") != std::string::npos);
 
-  o.env = {{"CADENZA_JOBS_WORKERS", "3x"}};
-  CHECK(load_error(o).fields().at("jobs.workers") == "must be an integer");
+  o.env = {{"CADENZA_JOBS_BATCH_WORKERS", "3x"}};
+  CHECK(load_error(o).fields().at("jobs.batch_workers") == "must be an integer");
   o.env = {{"CADENZA_LOG_ACCESS_LOG", "maybe"}};
   CHECK(load_error(o).fields().at("log.access_log") == "must be true or false");
 }
@@ -172,8 +172,8 @@ TEST_CASE("out-of-range values name the key and the range") {
   CHECK(std::string(e.what()) == "config: server.port: must be 0..65535 (command line)");
   CHECK(e.fields().at("server.port") == "must be 0..65535");
 
-  o.flags = {{"jobs.workers", "0"}};
-  CHECK(load_error(o).fields().at("jobs.workers") == "must be 1..256");
+  o.flags = {{"jobs.batch_workers", "0"}};
+  CHECK(load_error(o).fields().at("jobs.batch_workers") == "must be 1..256");
   o.flags = {{"server.port", "99999999999999999999999"}};
   CHECK(load_error(o).fields().at("server.port") == "must be 0..65535");
 

@@ -38,6 +38,11 @@ TEST_CASE("health, version, openapi, metrics, 404 and 405") {
   for (const char* path : {"/api/health", "/api/profiles", "/api/auth/login", "/api/jobs", "/api/jobs/{id}", "/api/ws",
                            "/api/files", "/api/blobs/{tenant}/{sha}", "/metrics"})
     CHECK_MESSAGE(doc["paths"].contains(path), path);
+  // The job kinds declare what POST /api/jobs takes: the document is built from their registrations.
+  auto& schemas = doc["components"]["schemas"];
+  CHECK(schemas["NewJob"]["properties"]["kind"]["enum"] == json::array({"demo"}));
+  CHECK(schemas["DemoJobPayload"]["properties"]["steps"]["maximum"] == 10000);
+  CHECK(schemas["NewJob"]["properties"]["payload"]["oneOf"][0]["$ref"] == "#/components/schemas/DemoJobPayload");
   auto nf = s.get("/api/nothing-here");
   CHECK(nf.status == 404);
   CHECK(nf.json().contains("message"));
@@ -183,7 +188,9 @@ TEST_CASE("cancel a queued and a running job; failures keep their reason") {
   REQUIRE(r.status == 202);
   auto failed = wait_job(s, r.json()["job"]["id"], token, state_is("failed"));
   CHECK(failed["state"] == "failed");
-  CHECK(failed["error"].get<std::string>().find("failed at step 1") != std::string::npos);
+  CHECK(failed["error"]["message"].get<std::string>().find("failed at step 1") != std::string::npos);
+  CHECK(failed["error"]["kind"] == "unprocessable");
+  CHECK(failed["error"]["fields"].is_object());
 
   auto bad = s.post("/api/jobs", {{"kind", "nope"}, {"priority", 42}}, token);
   CHECK(bad.status == 400);
@@ -196,8 +203,8 @@ TEST_CASE("cancel a queued and a running job; failures keep their reason") {
 
 TEST_CASE("full queue answers 503 with Retry-After, the per-account cap 429") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--workers", "1", "--set", "jobs.queue_capacity=3", "--set",
-                               "jobs.max_queued_per_account=2"});
+  ServerProcess s(dir.path(), {"--workers", "1", "--set", "jobs.batch_queue_capacity=3", "--set",
+                               "jobs.batch_max_queued_per_account=2"});
   auto [a_id, a] = s.signup_login("frank");
   auto [b_id, b] = s.signup_login("grace");
   auto [c_id, c] = s.signup_login("heidi");

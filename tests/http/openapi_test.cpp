@@ -16,6 +16,7 @@
 
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/openapi.hpp"
+#include "cadenza/jobs/kinds.hpp"
 #include "test_server.hpp"
 
 using namespace cadenza;
@@ -41,6 +42,7 @@ RouteSet router_routes() {
   store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
   jobs::EventBus events;
   jobs::JobService job_service(tenants, events, cfg.jobs);
+  jobs::register_job_kinds(job_service);
   http::App app{cfg, control, tenants, blobs, events, job_service,
                 http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
   http::add_routes(app);

@@ -47,7 +47,7 @@ TEST_CASE("restart recovery: interrupted jobs are requeued until the attempt lim
   for (auto* job : {&retry, &exhausted, &waiting}) store::job_repo::insert(db, *job);
 
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   service.start();
   REQUIRE(env.recorder.wait_state(retry.id, JobState::Succeeded));
   REQUIRE(env.recorder.wait_state(waiting.id, JobState::Succeeded));
@@ -60,7 +60,7 @@ TEST_CASE("restart recovery: interrupted jobs are requeued until the attempt lim
   CHECK(service.get(env.tenant, waiting.id).attempts == 1);
   auto failed = service.get(env.tenant, exhausted.id);
   CHECK(failed.state == JobState::Failed);
-  CHECK(failed.error == "interrupted 3 times (attempt limit reached)");
+  CHECK(failed.error.message == "interrupted 3 times (attempt limit reached)");
   CHECK(failed.attempts == 3);
   CHECK(service.stats().jobs["echo"]["failed"] == 1);
 }
@@ -70,10 +70,10 @@ TEST_CASE("restart recovery: a kind without a handler fails instead of hanging")
   auto orphan = left_behind(env, JobState::Queued, 0, "retired-kind");
   store::job_repo::insert(env.dbs->get(env.tenant), orphan);
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   service.start();
   REQUIRE(env.recorder.wait_state(orphan.id, JobState::Failed));
-  CHECK(service.get(env.tenant, orphan.id).error.find("retired-kind") != std::string::npos);
+  CHECK(service.get(env.tenant, orphan.id).error.message.find("retired-kind") != std::string::npos);
 }
 
 TEST_CASE("stop(grace) requeues a handler that outlasts the grace period; the next start resumes it") {
@@ -82,12 +82,12 @@ TEST_CASE("stop(grace) requeues a handler that outlasts the grace period; the ne
   std::atomic<bool> noticed{false};
   {
     JobService first(*env.dbs, env.bus, env.jobs);
-    first.register_kind("long", [&](JobContext& ctx) {
+    first.register_kind({.name = "long", .run = [&](JobContext& ctx) {
       ctx.progress(0.1, "working");
       while (!ctx.cancelled()) std::this_thread::sleep_for(2ms);
       noticed = true;
       return nlohmann::json{{"done", false}};
-    });
+    }});
     first.start();
     auto queued_behind = first.submit(env.tenant, env.bob, "long", -5, {});
     id = first.submit(env.tenant, env.alice, "long", 0, {}).id;
@@ -108,10 +108,10 @@ TEST_CASE("stop(grace) requeues a handler that outlasts the grace period; the ne
     first.stop(50ms);  // idempotent
   }
   JobService second(*env.dbs, env.bus, env.jobs);
-  second.register_kind("long", [](JobContext& ctx) {
+  second.register_kind({.name = "long", .run = [](JobContext& ctx) {
     ctx.progress(1, "finished quickly");
     return nlohmann::json{{"done", true}};
-  });
+  }});
   second.start();
   REQUIRE(env.recorder.wait_state(id, JobState::Succeeded));
   auto row = second.get(env.tenant, id);
@@ -121,12 +121,12 @@ TEST_CASE("stop(grace) requeues a handler that outlasts the grace period; the ne
 
 TEST_CASE("stop(grace) lets a handler that ends in time finish; queued jobs stay queued") {
   Env env;
-  env.jobs.workers = 1;
+  env.jobs.batch.workers = 1;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("short", [](JobContext&) {
+  service.register_kind({.name = "short", .run = [](JobContext&) {
     std::this_thread::sleep_for(150ms);
     return nlohmann::json{{"ok", true}};
-  });
+  }});
   service.start();
   auto running = service.submit(env.tenant, env.alice, "short", 0, {});
   REQUIRE(env.recorder.wait_state(running.id, JobState::Running));

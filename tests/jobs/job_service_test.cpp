@@ -25,7 +25,7 @@ nlohmann::json echo(JobContext& ctx) { return nlohmann::json{{"echo", ctx.payloa
 TEST_CASE("job service: unknown kind is a bad request naming the field") {
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   CHECK(service.has_kind("echo"));
   CHECK_FALSE(service.has_kind("nope"));
   Error::Fields fields;
@@ -38,12 +38,12 @@ TEST_CASE("job service: unknown kind is a bad request naming the field") {
 TEST_CASE("job service: progress events, then succeeded with the result persisted") {
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("steps", [](JobContext& ctx) {
+  service.register_kind({.name = "steps", .run = [](JobContext& ctx) {
     ctx.progress(0.25, "decode");
     ctx.progress(0.5, "transcribe");
     ctx.progress(0.75, "engrave");
     return nlohmann::json{{"notes", 42}, {"input", ctx.payload().value("file", "")}};
-  });
+  }});
   service.start();
   auto job = service.submit(env.tenant, env.alice, "steps", 0, {{"file", "a.wav"}});
   CHECK(job.state == JobState::Queued);
@@ -73,13 +73,13 @@ TEST_CASE("job service: progress events, then succeeded with the result persiste
 
 TEST_CASE("job service: a failing handler fails the job and the worker goes on") {
   Env env;
-  env.jobs.workers = 1;
+  env.jobs.batch.workers = 1;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("bad-input", [](JobContext&) -> nlohmann::json {
+  service.register_kind({.name = "bad-input", .run = [](JobContext&) -> nlohmann::json {
     throw Error(ErrorKind::Unprocessable, "audio file has no frames");
-  });
-  service.register_kind("crash", [](JobContext&) -> nlohmann::json { throw std::runtime_error("secret detail"); });
-  service.register_kind("echo", echo);
+  }});
+  service.register_kind({.name = "crash", .run = [](JobContext&) -> nlohmann::json { throw std::runtime_error("secret detail"); }});
+  service.register_kind({.name = "echo", .run = echo});
   service.start();
   auto a = service.submit(env.tenant, env.alice, "bad-input", 0, {});
   auto b = service.submit(env.tenant, env.alice, "crash", 0, {});
@@ -87,16 +87,18 @@ TEST_CASE("job service: a failing handler fails the job and the worker goes on")
   REQUIRE(env.recorder.wait_state(c.id, JobState::Succeeded));
   REQUIRE(env.recorder.wait_state(a.id, JobState::Failed));
   REQUIRE(env.recorder.wait_state(b.id, JobState::Failed));
-  CHECK(service.get(env.tenant, a.id).error == "audio file has no frames");
-  CHECK(service.get(env.tenant, b.id).error == "internal error");
+  CHECK(service.get(env.tenant, a.id).error.message == "audio file has no frames");
+  CHECK(service.get(env.tenant, a.id).error.kind == "unprocessable");
+  CHECK(service.get(env.tenant, b.id).error.message == "internal error");
+  CHECK(service.get(env.tenant, b.id).error.kind == "internal");
   CHECK(service.get(env.tenant, c.id).result["echo"]["x"] == 1);
 }
 
 TEST_CASE("job service: a full queue answers Unavailable with Retry-After") {
   Env env;
-  env.jobs.queue_capacity = 2;
+  env.jobs.batch.queue_capacity = 2;
   JobService service(*env.dbs, env.bus, env.jobs);  // not started: jobs stay queued
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   service.submit(env.tenant, env.alice, "echo", 0, {});
   service.submit(env.tenant, env.bob, "echo", 0, {});
   int retry_after = 0;
@@ -108,9 +110,9 @@ TEST_CASE("job service: a full queue answers Unavailable with Retry-After") {
 
 TEST_CASE("job service: the per-account cap answers TooManyRequests") {
   Env env;
-  env.jobs.max_queued_per_account = 2;
+  env.jobs.batch.max_queued_per_account = 2;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   service.submit(env.tenant, env.alice, "echo", 0, {});
   auto second = service.submit(env.tenant, env.alice, "echo", 0, {});
   int retry_after = 0;
@@ -125,7 +127,7 @@ TEST_CASE("job service: the per-account cap answers TooManyRequests") {
 TEST_CASE("job service: cancel a queued job") {
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   auto job = service.submit(env.tenant, env.alice, "echo", 0, {});
   CHECK(service.stats().queue_depth == 1);
   auto cancelled = service.cancel(env.tenant, job.id);
@@ -146,11 +148,11 @@ TEST_CASE("job service: cancel a running job") {
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
   std::atomic<bool> saw_cancel{false};
-  service.register_kind("loop", [&](JobContext& ctx) {
+  service.register_kind({.name = "loop", .run = [&](JobContext& ctx) {
     while (!ctx.cancelled()) std::this_thread::sleep_for(2ms);
     saw_cancel = true;
     return nlohmann::json{{"partial", true}};
-  });
+  }});
   service.start();
   auto job = service.submit(env.tenant, env.alice, "loop", 0, {});
   REQUIRE(env.recorder.wait_state(job.id, JobState::Running));
@@ -166,15 +168,15 @@ TEST_CASE("job service: cancel a running job") {
 
 TEST_CASE("job service: one worker runs by priority, then round-robin across owners") {
   Env env;
-  env.jobs.workers = 1;
+  env.jobs.batch.workers = 1;
   JobService service(*env.dbs, env.bus, env.jobs);
   std::mutex mutex;
   std::vector<std::string> order;
-  service.register_kind("tag", [&](JobContext& ctx) {
+  service.register_kind({.name = "tag", .run = [&](JobContext& ctx) {
     std::lock_guard lock(mutex);
     order.push_back(ctx.payload()["tag"].get<std::string>());
     return nlohmann::json::object();
-  });
+  }});
   // Submitted before start(): all queued when the single worker begins.
   for (int i = 0; i < 5; ++i) service.submit(env.tenant, env.alice, "tag", 0, {{"tag", "a" + std::to_string(i)}});
   service.submit(env.tenant, env.bob, "tag", 0, {{"tag", "b0"}});
@@ -188,17 +190,20 @@ TEST_CASE("job service: one worker runs by priority, then round-robin across own
 
 TEST_CASE("job service: stats") {
   Env env;
-  env.jobs.workers = 3;
+  env.jobs.batch.workers = 3;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
-  service.register_kind("fail", [](JobContext&) -> nlohmann::json { throw Error(ErrorKind::Unprocessable, "no"); });
+  service.register_kind({.name = "echo", .run = echo});
+  service.register_kind({.name = "fail", .run = [](JobContext&) -> nlohmann::json { throw Error(ErrorKind::Unprocessable, "no"); }});
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(service.submit(env.tenant, env.alice, "echo", 0, {}).id);
   ids.push_back(service.submit(env.tenant, env.bob, "fail", 0, {}).id);
   auto before = service.stats();
   CHECK(before.queue_depth == 4);
   CHECK(before.busy_workers == 0);
-  CHECK(before.workers == 3);
+  CHECK(before.workers == 3 + env.jobs.interactive.workers + env.jobs.training.workers);  // all lanes
+  REQUIRE(before.lanes.size() == 3);
+  CHECK(before.lanes[static_cast<std::size_t>(jobs::Lane::Batch)].workers == 3);
+  CHECK(before.lanes[static_cast<std::size_t>(jobs::Lane::Batch)].queue_depth == 4);
   CHECK(before.jobs["echo"]["queued"] == 3);
   CHECK(before.jobs["fail"]["queued"] == 1);
   service.start();
@@ -214,7 +219,7 @@ TEST_CASE("job service: stats") {
 TEST_CASE("job service: list filters by owner and state") {
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
-  service.register_kind("echo", echo);
+  service.register_kind({.name = "echo", .run = echo});
   auto a = service.submit(env.tenant, env.alice, "echo", 0, {});
   service.submit(env.tenant, env.alice, "echo", 0, {});
   service.submit(env.tenant, env.bob, "echo", 0, {});
@@ -228,15 +233,15 @@ TEST_CASE("job service: list filters by owner and state") {
 
 TEST_CASE("job service: concurrent submits and cancels all end in a final state") {
   Env env;
-  env.jobs.workers = 3;
-  env.jobs.queue_capacity = 1000;
+  env.jobs.batch.workers = 3;
+  env.jobs.batch.queue_capacity = 1000;
   JobService service(*env.dbs, env.bus, env.jobs);
   std::atomic<int> ran{0};
-  service.register_kind("count", [&](JobContext& ctx) {
+  service.register_kind({.name = "count", .run = [&](JobContext& ctx) {
     ctx.progress(0.5, "half");
     ++ran;
     return nlohmann::json{{"i", ctx.payload()["i"]}};
-  });
+  }});
   service.start();
   constexpr int kThreads = 4, kEach = 20;
   std::vector<std::thread> threads;
@@ -283,16 +288,13 @@ TEST_CASE("job service: a validator refuses a payload at submit; sleep_for wakes
   Env env;
   JobService service(*env.dbs, env.bus, env.jobs);
   std::atomic<bool> started{false};
-  service.register_kind(
-      "nap",
-      [&](JobContext& ctx) -> nlohmann::json {
+  service.register_kind({.name = "nap", .run = [&](JobContext& ctx) -> nlohmann::json {
         started = true;
         bool finished = ctx.sleep_for(std::chrono::minutes(10));
         return {{"finished", finished}};
-      },
-      [](const nlohmann::json& p) {
+      }, .validate = [](const nlohmann::json& p) {
         if (p.contains("bad")) throw Error(ErrorKind::BadRequest, "Validation failed", {{"payload.bad", "no"}});
-      });
+      }});
   service.start();
   try {
     service.submit(env.tenant, "owner", "nap", 5, {{"bad", true}});
@@ -313,4 +315,47 @@ TEST_CASE("job service: a validator refuses a payload at submit; sleep_for wakes
   }
   CHECK(state == JobState::Cancelled);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500));
+}
+
+TEST_CASE("job service: lanes keep classes of work apart; each lane has its own caps") {
+  Env env;
+  env.jobs.training = {1, 2, 1};
+  env.jobs.interactive = {1, 10, 10};
+  JobService service(*env.dbs, env.bus, env.jobs);
+  std::atomic<int> training_running{0};
+  service.register_kind({.name = "train", .lane = jobs::Lane::Training, .run = [&](JobContext& ctx) -> nlohmann::json {
+                           ++training_running;
+                           ctx.sleep_for(std::chrono::seconds(20));  // holds the lane's only worker until cancelled
+                           return nullptr;
+                         }});
+  service.register_kind({.name = "stream", .lane = jobs::Lane::Interactive, .run = echo});
+  service.register_kind({.name = "convert", .lane = jobs::Lane::Batch, .run = echo});
+  service.start();
+  auto t1 = service.submit(env.tenant, env.alice, "train", 5, {});
+  while (training_running == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto t2 = service.submit(env.tenant, env.alice, "train", 5, {});  // waits behind t1, in its own lane
+  // The training lane's per-account cap (1 queued) is its own: the other lanes still take alice's jobs.
+  CHECK_THROWS_AS(service.submit(env.tenant, env.alice, "train", 5, {}), Error);
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = service.submit(env.tenant, env.alice, "stream", 5, {{"n", 1}});
+  auto c = service.submit(env.tenant, env.alice, "convert", 5, {{"n", 2}});
+  for (const auto& id : {s.id, c.id}) {
+    auto state = JobState::Queued;
+    while (state != JobState::Succeeded && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      state = service.get(env.tenant, id).state;
+    }
+    CHECK(state == JobState::Succeeded);
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));  // not 20 s behind the training run
+  auto stats = service.stats();
+  REQUIRE(stats.lanes.size() == 3);
+  for (const auto& l : stats.lanes) {
+    CAPTURE(jobs::to_string(l.lane));
+    CHECK(l.busy_workers == (l.lane == jobs::Lane::Training ? 1 : 0));
+    CHECK(l.queue_depth == (l.lane == jobs::Lane::Training ? 1u : 0u));
+  }
+  CHECK(service.get(env.tenant, t2.id).state == JobState::Queued);
+  service.cancel(env.tenant, t1.id);
+  service.cancel(env.tenant, t2.id);
 }

@@ -75,9 +75,7 @@ struct Env {
   Env() {
     storage.data_dir = dir.path.string();
     dbs = std::make_unique<cadenza::store::TenantDbs>(storage);
-    jobs.workers = 2;
-    jobs.queue_capacity = 100;
-    jobs.max_queued_per_account = 50;
+    jobs.batch = {2, 100, 50};
     jobs.max_attempts = 3;
   }
   TempDir dir;

@@ -115,7 +115,7 @@ TEST_CASE("job_repo: insert, find, state transitions") {
   CHECK(f.attempts == 1);
 
   job_repo::mark_running(db, j.id, 4000);
-  job_repo::finish(db, j.id, JobState::Succeeded, {{"midi", "abc"}}, "", 5000);
+  job_repo::finish(db, j.id, JobState::Succeeded, {{"midi", "abc"}}, {}, 5000);
   f = *job_repo::find(db, j.id);
   CHECK(f.state == JobState::Succeeded);
   CHECK(f.attempts == 2);
@@ -125,12 +125,14 @@ TEST_CASE("job_repo: insert, find, state transitions") {
 
   auto k = job(t, "alice", 1100);
   job_repo::insert(db, k);
-  job_repo::finish(db, k.id, JobState::Failed, nullptr, "decoder exploded", 1200);
+  job_repo::finish(db, k.id, JobState::Failed, nullptr, {"unprocessable", "decoder exploded", {{"audio", "bad"}}}, 1200);
   f = *job_repo::find(db, k.id);
   CHECK(f.state == JobState::Failed);
-  CHECK(f.error == "decoder exploded");
+  CHECK(f.error.message == "decoder exploded");
+  CHECK(f.error.kind == "unprocessable");
+  CHECK(f.error.fields == nlohmann::json{{"audio", "bad"}});
 
-  CHECK_THROWS_AS(job_repo::finish(db, k.id, JobState::Running, nullptr, "", 1), Error);
+  CHECK_THROWS_AS(job_repo::finish(db, k.id, JobState::Running, nullptr, {}, 1), Error);
   CHECK_THROWS_AS(job_repo::mark_running(db, new_uuid(), 1), Error);
   CHECK_THROWS_AS(job_repo::update_progress(db, new_uuid(), 0.1, "", 1), Error);
 }
@@ -146,9 +148,9 @@ TEST_CASE("job_repo: list, unfinished, count_queued, count_by_state") {
     job_repo::insert(db, jobs.back());
   }
   job_repo::mark_running(db, jobs[0].id, 200);                                  // alice running
-  job_repo::finish(db, jobs[1].id, JobState::Cancelled, nullptr, "", 201);    // bob cancelled
+  job_repo::finish(db, jobs[1].id, JobState::Cancelled, nullptr, {}, 201);    // bob cancelled
   job_repo::mark_running(db, jobs[2].id, 202);
-  job_repo::finish(db, jobs[2].id, JobState::Succeeded, nullptr, "", 203);    // alice done
+  job_repo::finish(db, jobs[2].id, JobState::Succeeded, nullptr, {}, 203);    // alice done
   // queued: alice 4, bob 3, bob 5
 
   CHECK(job_repo::count_queued(db, "alice") == 1);

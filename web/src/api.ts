@@ -2,6 +2,13 @@
 
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
+// Why a job failed: the error's kind (e.g. "bad_request", "internal"), message and per-field reasons.
+export interface JobError {
+  kind: string;
+  message: string;
+  fields: Record<string, string>;
+}
+
 export interface Job {
   id: string;
   kind: string;
@@ -10,7 +17,7 @@ export interface Job {
   progress: number;
   stage: string | null;
   attempts: number;
-  error: string | null;
+  error: JobError | null;
   payload: unknown;
   result: unknown;
   ownerId: string | null;

@@ -281,7 +281,7 @@ function jobRow(job: Job): HTMLElement {
           job.finishedAt ? `finished ${formatTime(job.finishedAt)}` : null,
         ].filter(Boolean).join(" · ")),
       bar,
-      job.error ? h("div.job-error", {}, job.error) : null),
+      job.error ? h("div.job-error", {}, job.error.message) : null),
     h("div.job-actions", {}, cancel));
 }
 

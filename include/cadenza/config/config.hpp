@@ -30,10 +30,18 @@ struct AuthConfig {
   int token_ttl_s = 86400;
 };
 
+// One lane of job workers (jobs::Lane): its own threads, queue and per-account cap, so work of one class
+// never waits behind another's.
+struct LaneConfig {
+  int workers = 1;
+  int queue_capacity = 100;
+  int max_queued_per_account = 10;
+};
+
 struct JobsConfig {
-  int workers = 2;
-  int queue_capacity = 1000;
-  int max_queued_per_account = 100;
+  LaneConfig interactive{2, 100, 10};  // generation streams: someone is listening
+  LaneConfig batch{2, 1000, 100};      // conversions and other work a user waits minutes for
+  LaneConfig training{1, 20, 2};       // model training: long, never in the way of the others
   int max_attempts = 3;
 };
 

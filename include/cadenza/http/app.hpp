@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <set>
 #include <string>
 
 #include "cadenza/config/config.hpp"
@@ -35,7 +34,6 @@ struct App {
   LoginThrottle login_throttle;
   ResponseCache cache{config.cache};  // GET responses under /api/profiles/{id}, principals, generations
   Router router;
-  std::set<std::string> generic_job_kinds;  // kinds a client may submit through POST /api/jobs
   // Closes the open sessions (WebSockets) of an account that lost its access; set by the running Server.
   std::function<void(const std::string& account_id)> revoke_sessions;
   std::atomic<bool> ready{false};

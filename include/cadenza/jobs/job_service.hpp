@@ -1,11 +1,13 @@
 #pragma once
 // JobService: durable jobs over the tenant databases, run by an in-process worker pool.
 //
-//   submit -> row written (queued) -> "job.state" published -> JobQueue -> worker: mark_running,
-//   handler(JobContext&) -> finish (succeeded | failed | cancelled) -> "job.state" published.
+//   submit -> payload validated -> row written (queued) -> "job.state" published -> the kind's lane's
+//   JobQueue -> one of that lane's workers: mark_running, run(JobContext&) -> finish (succeeded | failed |
+//   cancelled) -> "job.state" published.
 //
-// Kinds register a Handler before start(). A handler returns the result JSON; throwing fails the job
-// (a cadenza::Error keeps its message, anything else becomes "internal error" and is logged). When
+// Kinds register before start() (job_kind.hpp). A handler returns the result JSON; throwing fails the job
+// (a cadenza::Error keeps its kind, message and fields; anything else becomes "internal error" and is
+// logged). When
 // cancelled() is true at the moment a handler returns or throws, its outcome is discarded: a user
 // cancel records `cancelled`, a shutdown past its grace period requeues the job for the next start.
 //
@@ -30,6 +32,7 @@
 #include "cadenza/config/config.hpp"
 #include "cadenza/jobs/event_bus.hpp"
 #include "cadenza/jobs/job_context.hpp"
+#include "cadenza/jobs/job_kind.hpp"
 #include "cadenza/jobs/job_queue.hpp"
 #include "cadenza/store/job_repo.hpp"
 
@@ -41,13 +44,18 @@ namespace cadenza::jobs {
 
 using Job = store::JobRecord;
 using JobState = store::JobState;
-using Handler = std::function<nlohmann::json(JobContext&)>;
-using Validator = std::function<void(const nlohmann::json& payload)>;
-
-struct Stats {
+struct LaneStats {
+  Lane lane = Lane::Batch;
   std::size_t queue_depth = 0;
   int busy_workers = 0;
   int workers = 0;
+};
+
+struct Stats {
+  std::size_t queue_depth = 0;  // totals over the lanes
+  int busy_workers = 0;
+  int workers = 0;
+  std::vector<LaneStats> lanes;
   // kind -> state -> count: queued and running as of now; succeeded/failed/cancelled since start().
   std::map<std::string, std::map<std::string, std::int64_t>> jobs;
 };
@@ -63,10 +71,11 @@ class JobService {
   JobService(const JobService&) = delete;
   JobService& operator=(const JobService&) = delete;
 
-  // Registers (or replaces) the handler of one job kind, and the validator submit() runs on its payload
-  // (throwing Error(BadRequest) with a field per problem, named "payload.<field>"). Call before start().
-  void register_kind(const std::string& kind, Handler handler, Validator validator = {});
+  // Registers (or replaces) one job kind (see job_kind.hpp). Call before start().
+  void register_kind(JobKind kind);
   bool has_kind(const std::string& kind) const;
+  // Every registered kind, by name: what POST /api/jobs accepts and the OpenAPI document describes.
+  std::vector<JobKind> kinds() const;
 
   // Recovers unfinished jobs of every existing tenant database, then starts the workers. Once only.
   void start();
@@ -95,40 +104,49 @@ class JobService {
   using OwnerKey = std::pair<std::string, std::string>;
   struct RunningJob {
     std::string kind;
+    Lane lane;
     std::shared_ptr<JobControl> control;
   };
   struct Outcome {
     JobState state = JobState::Failed;
     nlohmann::json result;
-    std::string error;
+    store::JobError error;
     bool requeue = false;
+  };
+  // One lane: its queue, its workers, and the submits between their checks and their enqueue.
+  struct LaneState {
+    explicit LaneState(Lane l, const config::LaneConfig& c);
+    Lane lane;
+    config::LaneConfig config;
+    JobQueue queue;
+    std::condition_variable work_cv;  // a job was queued, or stopping
+    std::vector<std::thread> workers;
+    std::size_t reserved = 0;
+    std::map<OwnerKey, std::size_t> reserved_by_owner;
   };
 
   void recover_tenant(const std::string& tenant_id);
-  void worker_loop();
+  void worker_loop(LaneState& lane);
   void run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control);
-  Outcome call_handler(const Handler* handler, JobContext& ctx, const QueuedJob& queued);
+  Outcome call_handler(const JobKind* kind, JobContext& ctx, const QueuedJob& queued);
+  LaneState& lane_of(const std::string& kind);  // the kind's lane (batch for an unknown kind); under mutex_
   // Writes the final state and updates job to match; throws what the database throws.
   void record_finish(store::Database& db, Job& job, const Outcome& outcome);
   // record_finish, logging a database failure instead of throwing (workers, recovery).
   void finish_job(store::Database& db, Job& job, const Outcome& outcome);
   void publish_state(const Job& job);
   void count_finished(const std::string& kind, JobState state);
-  void release_reservation(const OwnerKey& owner);
+  void release_reservation(LaneState& lane, const OwnerKey& owner);
 
   store::TenantDbs& dbs_;
   EventBus& bus_;
   config::JobsConfig config_;
 
   mutable std::mutex mutex_;
-  std::condition_variable work_cv_;  // a job was queued, or stopping
   std::condition_variable idle_cv_;  // a running job ended
-  JobQueue queue_;
-  std::unordered_map<std::string, std::shared_ptr<const Handler>> handlers_;
-  std::unordered_map<std::string, std::shared_ptr<const Validator>> validators_;
+  std::vector<std::unique_ptr<LaneState>> lanes_;  // indexed by Lane
+  std::unordered_map<std::string, std::shared_ptr<const JobKind>> kinds_;
   std::unordered_map<std::string, RunningJob> running_;
-  std::size_t reserved_ = 0;  // submits between their checks and their enqueue
-  std::map<OwnerKey, std::size_t> reserved_by_owner_;
   std::map<std::string, std::map<std::string, std::int64_t>> finished_counts_;
   bool started_ = false;
   bool accepting_ = true;
@@ -136,7 +154,6 @@ class JobService {
   bool stopped_ = false;
 
   std::mutex stop_mutex_;
-  std::vector<std::thread> workers_;
 };
 
 }  // namespace cadenza::jobs

@@ -19,6 +19,15 @@ enum class JobState { Queued, Running, Succeeded, Failed, Cancelled };
 const char* to_string(JobState state);
 std::optional<JobState> parse_job_state(std::string_view text);
 
+// Why a job failed: the kind of the Error its handler threw ("bad_request", "unprocessable", "internal", ...,
+// core/error.hpp), its message, and the fields it named ({"payload.steps": "why"}). Empty message = none.
+struct JobError {
+  std::string kind;
+  std::string message;
+  nlohmann::json fields = nlohmann::json::object();
+  bool empty() const { return message.empty(); }
+};
+
 struct JobRecord {
   std::string id, tenant_id, owner_id, kind;
   int priority = 0;
@@ -26,7 +35,7 @@ struct JobRecord {
   double progress = 0;
   std::string stage;
   int attempts = 0;
-  std::string error;
+  JobError error;
   nlohmann::json payload = nlohmann::json::object(), result;
   std::int64_t created_at = 0, updated_at = 0, started_at = 0, finished_at = 0;  // epoch ms, 0 = not yet
 };
@@ -48,7 +57,7 @@ void update_progress(Database& db, const std::string& id, double progress, const
 // final_state is Succeeded, Failed or Cancelled (else Error(BadRequest)); sets finished_at=now, and
 // progress=1 for Succeeded.
 void finish(Database& db, const std::string& id, JobState final_state, const nlohmann::json& result,
-            const std::string& error, std::int64_t now);
+            const JobError& error, std::int64_t now);
 // Back to queued (interrupted): progress 0, stage "", started_at 0; attempts are kept.
 void requeue(Database& db, const std::string& id, std::int64_t now);
 // Queued jobs of one owner ("" = all owners).

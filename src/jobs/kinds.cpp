@@ -1,4 +1,4 @@
-#include "cadenza/jobs/demo_kind.hpp"
+#include "cadenza/jobs/kinds.hpp"
 
 #include <fmt/format.h>
 
@@ -48,20 +48,34 @@ DemoPayload read_payload(const nlohmann::json& p) {
 
 }  // namespace
 
-void register_demo_kind(JobService& service) {
-  service.register_kind(
-      "demo",
-      [](JobContext& ctx) -> nlohmann::json {
-        auto p = read_payload(ctx.payload());
-        for (int i = 0; i < p.steps; ++i) {
-          if (ctx.cancelled()) return {{"completedSteps", i}};
-          if (i == p.fail_at) throw Error(ErrorKind::Unprocessable, fmt::format("demo job failed at step {} as asked", i));
-          if (!ctx.sleep_for(std::chrono::milliseconds(p.step_ms))) return {{"completedSteps", i}};
-          ctx.progress(static_cast<double>(i + 1) / p.steps, fmt::format("step {}/{}", i + 1, p.steps));
-        }
-        return {{"completedSteps", p.steps}};
-      },
-      [](const nlohmann::json& payload) { read_payload(payload); });
+JobKind demo_kind() {
+  JobKind k;
+  k.name = "demo";
+  k.lane = Lane::Batch;
+  k.submittable = true;
+  k.summary = "Takes `steps` steps of `stepMs` ms, reporting progress after each; fails at step `failAt` if given";
+  k.run = [](JobContext& ctx) -> nlohmann::json {
+    auto p = read_payload(ctx.payload());
+    for (int i = 0; i < p.steps; ++i) {
+      if (ctx.cancelled()) return {{"completedSteps", i}};
+      if (i == p.fail_at) throw Error(ErrorKind::Unprocessable, fmt::format("demo job failed at step {} as asked", i));
+      if (!ctx.sleep_for(std::chrono::milliseconds(p.step_ms))) return {{"completedSteps", i}};
+      ctx.progress(static_cast<double>(i + 1) / p.steps, fmt::format("step {}/{}", i + 1, p.steps));
+    }
+    return {{"completedSteps", p.steps}};
+  };
+  k.validate = [](const nlohmann::json& payload) { read_payload(payload); };
+  k.payload_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", kDemoMaxSteps}, {"default", 10}}},
+        {"stepMs", {{"type", "integer"}, {"minimum", 0}, {"maximum", kDemoMaxStepMs}, {"default", 100}}},
+        {"failAt", {{"type", "integer"}, {"minimum", -1}, {"maximum", kDemoMaxSteps}, {"default", -1}}}}},
+      {"description", fmt::format("steps x stepMs at most {} ms", kDemoMaxTotalMs)}};
+  k.result_schema = {{"type", "object"}, {"properties", {{"completedSteps", {{"type", "integer"}}}}}};
+  return k;
 }
+
+void register_job_kinds(JobService& service) { service.register_kind(demo_kind()); }
 
 }  // namespace cadenza::jobs

@@ -1,0 +1,46 @@
+#pragma once
+// JobKind: everything about one kind of job, registered once with JobService::register_kind.
+//
+//   name      "demo", "convert", ...: the `kind` of a job row
+//   lane      which workers run it (below)
+//   run       the handler: JobContext& -> result JSON; throwing fails the job, keeping the Error's kind,
+//             message and fields
+//   validate  checks a payload at submit (throw Error(BadRequest) naming each bad field as
+//             "payload.<field>"), so a bad payload is a 400 then, never a job that fails later
+//   submittable  whether clients may submit it through POST /api/jobs (kinds that pillars start through
+//             their own routes are not)
+//   payload_schema / result_schema  JSON Schemas for the OpenAPI document
+#include <array>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cadenza::jobs {
+
+class JobContext;
+
+// Classes of work, each with its own workers, queue and per-account cap (config jobs.<lane>_*), so that a
+// training run holding a worker for minutes never delays a generation stream or a conversion. Priority and
+// round-robin across owners apply inside a lane.
+enum class Lane { Interactive, Batch, Training };
+inline constexpr std::array<Lane, 3> kLanes = {Lane::Interactive, Lane::Batch, Lane::Training};
+const char* to_string(Lane lane);
+std::optional<Lane> parse_lane(std::string_view name);
+
+using Handler = std::function<nlohmann::json(JobContext&)>;
+using Validator = std::function<void(const nlohmann::json& payload)>;
+
+struct JobKind {
+  std::string name;
+  Lane lane = Lane::Batch;
+  Handler run;
+  Validator validate;
+  bool submittable = false;
+  std::string summary;
+  nlohmann::json payload_schema = nlohmann::json::object();
+  nlohmann::json result_schema = nlohmann::json::object();
+};
+
+}  // namespace cadenza::jobs
