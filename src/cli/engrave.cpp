@@ -1,12 +1,12 @@
 // cadenza engrave INPUT.mid [--arrangement piano] -o DIR : MIDI file -> score.musicxml, score.mid, score.pdf
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include <unistd.h>
 
+#include "cadenza/core/atomic_file.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/notation/engrave.hpp"
 #include "cadenza/notation/lilypond_writer.hpp"
@@ -29,12 +29,6 @@ struct EngraveArgs {
   int pdf_timeout = 120;
 };
 
-void write_file(const std::filesystem::path& path, const void* data, size_t size) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  if (!out) throw Error{ErrorKind::Internal, "cannot write " + path.string()};
-}
-
 void run(const EngraveArgs& args) {
   namespace fs = std::filesystem;
   namespace nt = cadenza::notation;
@@ -53,15 +47,15 @@ void run(const EngraveArgs& args) {
   fs::create_directories(args.out_dir);
   const fs::path dir = args.out_dir;
   const auto xml = nt::to_musicxml(score);
-  write_file(dir / "score.musicxml", xml.data(), xml.size());
+  write_file_atomically(dir / "score.musicxml", xml);
   const auto smf = nt::to_midi(score);
-  write_file(dir / "score.mid", smf.data(), smf.size());
+  write_file_atomically(dir / "score.mid", smf);
   std::printf("%s: %s, %d/%d, %zu measures, %zu notes\n", options.title.c_str(), nt::key_name(score.key_at(0)).c_str(),
               score.time.beats, score.time.beat_type, score.measures.size(), score.notes.size());
   std::printf("wrote %s\nwrote %s\n", (dir / "score.musicxml").c_str(), (dir / "score.mid").c_str());
   if (!args.no_pdf) {
     const auto pdf = nt::render_pdf(score, std::chrono::seconds(args.pdf_timeout));
-    write_file(dir / "score.pdf", pdf.data(), pdf.size());
+    write_file_atomically(dir / "score.pdf", pdf);
     std::printf("wrote %s\n", (dir / "score.pdf").c_str());
   }
 }

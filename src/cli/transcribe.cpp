@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "cadenza/audio/load.hpp"
+#include "cadenza/core/atomic_file.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/notation/engrave.hpp"
 #include "cadenza/notation/lilypond_writer.hpp"
@@ -45,12 +45,6 @@ struct TranscribeArgs {
   bool quiet = false;
   bool score = false;
 };
-
-void write_file(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream out{p, std::ios::binary};
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-  if (!out) throw Error{ErrorKind::Internal, "cannot write " + p.string()};
-}
 
 class ProgressBar {
  public:
@@ -106,12 +100,12 @@ int run(const TranscribeArgs& a) {
   std::vector<std::string> written;
   if (want_midi) {
     auto p = std::filesystem::path(a.out_dir) / "notes.mid";
-    write_file(p, transcribe::to_midi(result.notes, o.midi_tempo, o.multiple_pitch_bends));
+    write_file_atomically(p, transcribe::to_midi(result.notes, o.midi_tempo, o.multiple_pitch_bends));
     written.push_back(p.string());
   }
   if (want_json) {
     auto p = std::filesystem::path(a.out_dir) / "notes.json";
-    write_file(p, transcribe::notes_to_json(result.notes) + "\n");
+    write_file_atomically(p, transcribe::notes_to_json(result.notes) + "\n");
     written.push_back(p.string());
   }
   if (a.score) {
@@ -125,11 +119,11 @@ int run(const TranscribeArgs& a) {
     eo.arranger = "Cadenza";
     const auto score = notation::engrave(events, eo);
     const auto dir = std::filesystem::path(a.out_dir);
-    write_file(dir / "score.musicxml", notation::to_musicxml(score));
+    write_file_atomically(dir / "score.musicxml", notation::to_musicxml(score));
     const auto smf = notation::to_midi(score);
-    write_file(dir / "score.mid", std::string(smf.begin(), smf.end()));
+    write_file_atomically(dir / "score.mid", smf);
     const auto pdf = notation::render_pdf(score);
-    write_file(dir / "score.pdf", std::string(pdf.begin(), pdf.end()));
+    write_file_atomically(dir / "score.pdf", pdf);
     for (const char* f : {"score.musicxml", "score.mid", "score.pdf"}) written.push_back((dir / f).string());
   }
   if (!a.quiet) {

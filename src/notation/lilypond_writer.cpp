@@ -11,6 +11,7 @@
 #include <iterator>
 #include <thread>
 
+#include "cadenza/core/atomic_file.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/notation/key_finder.hpp"
 
@@ -143,11 +144,7 @@ std::vector<uint8_t> render_pdf(const Score& score, std::chrono::seconds timeout
       fs::remove_all(dir, ec);
     }
   } cleanup{dir};
-  {
-    std::ofstream ly(dir / "score.ly");
-    ly << to_lilypond(score);
-    if (!ly) throw Error{ErrorKind::Internal, "cannot write the LilyPond source"};
-  }
+  write_file_atomically(dir / "score.ly", to_lilypond(score));
   const std::string log_path = (dir / "lilypond.log").string();
   const std::string out_base = (dir / "score").string();
   const std::string in_path = (dir / "score.ly").string();
