@@ -137,7 +137,7 @@ struct Tempo {
   }
 };
 
-std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rng, double bpm) {
+std::vector<cadenza::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rng, double bpm) {
   std::uniform_real_distribution<double> u(0, 1);
   std::normal_distribution<double> jitter(0, 0.015);
   Tempo tempo{bpm, played ? 0.04 + 0.04 * u(rng) : 0.0, 2 * M_PI * u(rng), 32 + 32 * u(rng)};
@@ -148,7 +148,7 @@ std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rn
     if (it != cache.end()) return it->second;
     return cache[q] = tempo.seconds(q);
   };
-  std::vector<nt::NoteEvent> ev;
+  std::vector<cadenza::NoteEvent> ev;
   for (const auto& n : p.notes) {
     double s = at(n.onset_q), e = at(n.onset_q + n.duration_q);
     int vel = 80;
@@ -158,7 +158,7 @@ std::vector<nt::NoteEvent> perform(const Piece& p, bool played, std::mt19937& rn
       vel = std::clamp(static_cast<int>(std::lround(80 + 15 * (u(rng) * 2 - 1))), 1, 127);
       e = std::max(e, s + 0.04);
     }
-    ev.push_back({n.pitch, s + 1.0, e + 1.0, vel});
+    ev.push_back({n.pitch, s + 1.0, e + 1.0, vel / 127.0});
   }
   return ev;
 }
@@ -167,7 +167,7 @@ bool verbose = false;
 
 // Engraves `events` (a performance of p) and scores it. ref_to_event maps each reference note to
 // the index of the event that plays it (-1: none).
-void score_piece(const Piece& p, bool played, double bpm, const std::vector<nt::NoteEvent>& events,
+void score_piece(const Piece& p, bool played, double bpm, const std::vector<cadenza::NoteEvent>& events,
                  const std::vector<int>& ref_to_event, Tally& t);
 
 void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) {
@@ -178,7 +178,7 @@ void evaluate(const Piece& p, bool played, uint32_t seed, double bpm, Tally& t) 
   score_piece(p, played, bpm, events, ref_to_event, t);
 }
 
-void score_piece(const Piece& p, bool played, double bpm, const std::vector<nt::NoteEvent>& events,
+void score_piece(const Piece& p, bool played, double bpm, const std::vector<cadenza::NoteEvent>& events,
                  const std::vector<int>& ref_to_event, Tally& t) {
   const Tally before = t;
   nt::EngraveOptions opt;
@@ -241,11 +241,11 @@ void put_vlq(std::string& out, uint32_t v) {
 }
 
 // A format 0 MIDI file of the performance: 120 BPM, 480 ticks per quarter (960 ticks a second).
-std::string performance_midi(const std::vector<nt::NoteEvent>& events) {
+std::string performance_midi(const std::vector<cadenza::NoteEvent>& events) {
   struct Ev { int64_t tick; int on; int pitch; int vel; };
   std::vector<Ev> ev;
   for (const auto& e : events) {
-    ev.push_back({std::llround(e.start * 960), 1, e.pitch, e.velocity});
+    ev.push_back({std::llround(e.start * 960), 1, e.pitch, cadenza::midi_velocity(e.velocity)});
     ev.push_back({std::llround(e.end * 960), 0, e.pitch, 0});
   }
   std::sort(ev.begin(), ev.end(), [](const Ev& a, const Ev& b) { return a.tick != b.tick ? a.tick < b.tick : a.on < b.on; });
@@ -284,10 +284,10 @@ bool evaluate_audio(const Piece& p, double bpm, Tally& t) {
   if (std::system(render.c_str()) != 0 || std::system(transcribe.c_str()) != 0) return false;
   std::ifstream in(dir / "notes.json");
   const auto doc = nlohmann::json::parse(in);
-  std::vector<nt::NoteEvent> events;
+  std::vector<cadenza::NoteEvent> events;
   for (const auto& n : doc.at("notes"))
     events.push_back({n.at("pitch").get<int>(), n.at("start").get<double>(), n.at("end").get<double>(),
-                      std::clamp(static_cast<int>(std::lround(127 * n.at("velocity").get<double>())), 1, 127)});
+                      n.at("velocity").get<double>()});
   // Each reference note -> the unused transcribed note of its pitch starting nearest (within 70 ms).
   std::vector<int> ref_to_event(p.notes.size(), -1);
   std::vector<bool> used(events.size(), false);

@@ -153,7 +153,7 @@ struct Score {
 
 double round4(double x) { return std::round(x * 1e4) / 1e4; }
 
-Score evaluate(const std::vector<RefNote>& ref, const std::vector<transcribe::NoteEvent>& est, bool offsets) {
+Score evaluate(const std::vector<RefNote>& ref, const std::vector<NoteEvent>& est, bool offsets) {
   std::vector<std::vector<int>> adj(ref.size());
   for (std::size_t i = 0; i < ref.size(); ++i)
     for (std::size_t j = 0; j < est.size(); ++j) {
@@ -263,7 +263,7 @@ struct Row {
   Score on, onoff;
 };
 
-void add(Row& row, const std::vector<RefNote>& ref, const std::vector<transcribe::NoteEvent>& est) {
+void add(Row& row, const std::vector<RefNote>& ref, const std::vector<NoteEvent>& est) {
   auto a = evaluate(ref, est, false), b = evaluate(ref, est, true);
   row.pieces++;
   row.ref_notes += int(ref.size());

@@ -76,7 +76,7 @@ int run(const TranscribeArgs& a) {
   transcribe::NoteOptions o;
   o.onset_threshold = a.onset;
   o.frame_threshold = a.frame;
-  o.min_note_len_frames = transcribe::NoteOptions::frames_from_ms(a.min_note_ms);
+  o.min_note_ms = a.min_note_ms;
   o.min_freq_hz = a.min_freq;
   o.max_freq_hz = a.max_freq;
   o.melodia_trick = !a.no_melodia;
@@ -110,14 +110,11 @@ int run(const TranscribeArgs& a) {
   }
   if (a.score) {
     // Sheet music: the notes through the notation engine (piano arrangement).
-    std::vector<notation::NoteEvent> events;
-    for (const auto& n : result.notes)
-      events.push_back({n.pitch, n.start, n.end, std::clamp(int(std::lround(127 * n.velocity)), 1, 127)});
     notation::EngraveOptions eo;
     eo.arrangement = notation::Arrangement::Piano;
     eo.title = std::filesystem::path(a.input).stem().string();
     eo.arranger = "Cadenza";
-    const auto score = notation::engrave(events, eo);
+    const auto score = notation::engrave(result.notes, eo);
     const auto dir = std::filesystem::path(a.out_dir);
     write_file_atomically(dir / "score.musicxml", notation::to_musicxml(score));
     const auto smf = notation::to_midi(score);

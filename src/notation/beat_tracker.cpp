@@ -30,7 +30,9 @@ std::vector<Onset> cluster_onsets(const std::vector<NoteEvent>& ev) {
     double sum = 0, vel = 0;
     for (int n : o.notes) {
       sum += ev[n].start;
-      vel += ev[n].velocity / 127.0;
+      // Loudness in MIDI's 127 steps: notes engrave alike whether they come straight from the transcriber
+      // or from the notes.mid it wrote.
+      vel += midi_velocity(ev[n].velocity) / 127.0;
     }
     o.time = sum / o.notes.size();
     o.strength = std::sqrt(static_cast<double>(o.notes.size())) * (0.5 + vel / o.notes.size());
@@ -267,7 +269,7 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
     std::vector<int> classes;
     for (int n : o.notes) {
       const double len = std::max(0.0, position_in(pulses, ev[n].end) - pos);
-      a += (0.4 + 0.6 * ev[n].velocity / 127.0) * (0.5 + std::log2(1.0 + std::min(len, 12.0)));
+      a += (0.4 + 0.6 * midi_velocity(ev[n].velocity) / 127.0) * (0.5 + std::log2(1.0 + std::min(len, 12.0)));
       lowest = std::min(lowest, ev[n].pitch);
       classes.push_back(ev[n].pitch % 12);
     }

@@ -111,7 +111,7 @@ double MidiFile::seconds_at(int64_t tick) const {
 std::vector<NoteEvent> MidiFile::events() const {
   std::vector<NoteEvent> out;
   for (const auto& n : notes)
-    if (n.channel != 9) out.push_back({n.pitch, n.start, n.end, n.velocity});
+    if (n.channel != 9) out.push_back({n.pitch, n.start, n.end, n.velocity / 127.0, {}});
   return out;
 }
 

@@ -104,7 +104,7 @@ std::vector<QuantizedNote> quantize(const std::vector<NoteEvent>& events, const 
       const double bias = std::min(0.2, 0.06 / tatum_seconds) * tdiv / bdiv;
       int64_t end = snap(beat_pos(e.end) + bias, end_parts);
       end = std::max(end, onset + std::min<int64_t>(step, bdiv / end_parts));
-      out.push_back({e.pitch, onset, end - onset, e.velocity, i});
+      out.push_back({e.pitch, onset, end - onset, midi_velocity(e.velocity), i});
       real_end.push_back(e.end);
     }
   }

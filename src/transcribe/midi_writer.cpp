@@ -86,7 +86,7 @@ std::string to_midi(const std::vector<NoteEvent>& notes_in, double tempo_bpm, bo
     }
     const int ch = channels[key];
     if (ev.empty()) ev.push_back({0, 0, std::string{char(0xC0 | ch), char(kProgram)}});
-    const int vel = std::clamp(int(std::nearbyint(127.0 * n.velocity)), 1, 127);
+    const int vel = midi_velocity(n.velocity);
     const int pitch = std::clamp(n.pitch, 0, 127);
     ev.push_back({tick(n.start), 2, bytes3(0x90 | ch, pitch, vel)});
     ev.push_back({std::max(tick(n.end), tick(n.start)), 1, bytes3(0x80 | ch, pitch, 0)});

@@ -22,23 +22,35 @@ int np_round(double v) { return static_cast<int>(std::nearbyint(v)); }
 
 int NoteOptions::frames_from_ms(double ms) { return np_round(ms / 1000.0 * (kSampleRate / kFftHop)); }
 
+void validate(const NoteOptions& o, Validation& v) {
+  if (!(o.onset_threshold >= 0 && o.onset_threshold <= 1)) v.fail("onset_threshold", "must be between 0 and 1");
+  if (!(o.frame_threshold >= 0 && o.frame_threshold <= 1)) v.fail("frame_threshold", "must be between 0 and 1");
+  if (!(o.min_note_ms >= 0 && o.min_note_ms <= 60000)) v.fail("min_note_ms", "must be 0..60000 ms");
+  if (o.energy_tolerance < 1 || o.energy_tolerance > 10000) v.fail("energy_tolerance", "must be 1..10000");
+  if (o.min_freq_hz && !(*o.min_freq_hz > 0)) v.fail("min_freq", "must be a positive frequency in Hz");
+  if (o.max_freq_hz && !(*o.max_freq_hz > 0)) v.fail("max_freq", "must be a positive frequency in Hz");
+}
+
 double model_frame_to_time(std::int64_t frame) {
   const double window_offset = (kFftHop / kSampleRate) * (kAnnotNFrames - (kAudioNSamples / kFftHop)) + 0.0018;
   const double original = double(frame * std::int64_t(kFftHop)) / kSampleRate;
   return original - window_offset * std::floor(double(frame) / kAnnotNFrames);
 }
 
-void set_note_times(std::vector<NoteEvent>& notes) {
-  for (auto& n : notes) {
-    n.start = model_frame_to_time(n.start_frame);
-    n.end = model_frame_to_time(n.end_frame);
-  }
+std::vector<NoteEvent> to_note_events(std::vector<FrameNote> notes) {
+  std::vector<NoteEvent> out;
+  out.reserve(notes.size());
+  for (auto& n : notes)
+    out.push_back({n.pitch, model_frame_to_time(n.start_frame), model_frame_to_time(n.end_frame), n.amplitude,
+                   std::move(n.bends)});
+  return out;
 }
 
-std::vector<NoteEvent> output_to_notes_polyphonic(const std::vector<float>& frames_in,
+std::vector<FrameNote> output_to_notes_polyphonic(const std::vector<float>& frames_in,
                                                   const std::vector<float>& onsets_in, std::int64_t n_frames,
                                                   const NoteOptions& opt) {
-  std::vector<NoteEvent> notes;
+  std::vector<FrameNote> notes;
+  const int min_frames = opt.min_note_frames();
   if (n_frames <= 0) return notes;
   const std::size_t cells = std::size_t(n_frames) * kNoteBins;
   std::vector<float> frames(frames_in.begin(), frames_in.begin() + std::ptrdiff_t(cells));
@@ -89,7 +101,7 @@ std::vector<NoteEvent> output_to_notes_polyphonic(const std::vector<float>& fram
         ++i;
       }
       i -= k;
-      if (i - t <= opt.min_note_len_frames) continue;
+      if (i - t <= min_frames) continue;
       double sum = 0.0;
       for (std::int64_t j = t; j < i; ++j) {
         remaining[at(j, f)] = 0.0;
@@ -97,11 +109,11 @@ std::vector<NoteEvent> output_to_notes_polyphonic(const std::vector<float>& fram
         if (f > 0) remaining[at(j, f - 1)] = 0.0;
         sum += frames[at(j, f)];
       }
-      NoteEvent n;
+      FrameNote n;
       n.start_frame = int(t);
       n.end_frame = int(i);
       n.pitch = f + kMidiOffset;
-      n.velocity = sum / double(i - t);
+      n.amplitude = sum / double(i - t);
       notes.push_back(std::move(n));
     }
   }
@@ -147,20 +159,20 @@ std::vector<NoteEvent> output_to_notes_polyphonic(const std::vector<float>& fram
       --i;
     }
     const std::int64_t i_start = i + 1 + k;
-    if (i_end - i_start <= opt.min_note_len_frames) continue;
+    if (i_end - i_start <= min_frames) continue;
     double sum = 0.0;
     for (std::int64_t j = i_start; j < i_end; ++j) sum += frames[at(j, f)];
-    NoteEvent n;
+    FrameNote n;
     n.start_frame = int(i_start);
     n.end_frame = int(i_end);
     n.pitch = f + kMidiOffset;
-    n.velocity = sum / double(i_end - i_start);
+    n.amplitude = sum / double(i_end - i_start);
     notes.push_back(std::move(n));
   }
   return notes;
 }
 
-void add_pitch_bends(const std::vector<float>& contours, std::int64_t n_frames, std::vector<NoteEvent>& notes,
+void add_pitch_bends(const std::vector<float>& contours, std::int64_t n_frames, std::vector<FrameNote>& notes,
                      int tol) {
   const int window = 2 * tol + 1;
   std::vector<double> gauss(std::size_t(window), 0.0);

@@ -5,19 +5,13 @@
 
 #include "cadenza/audio/load.hpp"
 #include "cadenza/core/error.hpp"
-#include "cadenza/transcribe/note_creation.hpp"
 
 namespace cadenza::transcribe {
 namespace {
 
-void validate(const NoteOptions& o) {
+void check_options(const NoteOptions& o) {
   Validation v;
-  if (!(o.onset_threshold >= 0 && o.onset_threshold <= 1)) v.fail("onset_threshold", "must be between 0 and 1");
-  if (!(o.frame_threshold >= 0 && o.frame_threshold <= 1)) v.fail("frame_threshold", "must be between 0 and 1");
-  if (o.min_note_len_frames < 0 || o.min_note_len_frames > 10000) v.fail("min_note_len_frames", "must be 0..10000");
-  if (o.energy_tolerance < 1 || o.energy_tolerance > 10000) v.fail("energy_tolerance", "must be 1..10000");
-  if (o.min_freq_hz && !(*o.min_freq_hz > 0)) v.fail("min_freq", "must be a positive frequency in Hz");
-  if (o.max_freq_hz && !(*o.max_freq_hz > 0)) v.fail("max_freq", "must be a positive frequency in Hz");
+  validate(o, v);
   if (!(o.midi_tempo > 0 && o.midi_tempo < 1000)) v.fail("midi_tempo", "must be between 0 and 1000 BPM");
   v.throw_if_failed("Invalid transcription options");
 }
@@ -32,19 +26,18 @@ Transcriber::Transcriber(const TranscriberOptions& options)
 Transcriber::~Transcriber() = default;
 
 std::vector<NoteEvent> Transcriber::notes_from_output(const ml::BasicPitchOutput& out, const NoteOptions& options) {
-  validate(options);
+  check_options(options);
   auto notes = output_to_notes_polyphonic(out.frames, out.onsets, out.n_frames, options);
   if (options.include_pitch_bends) add_pitch_bends(out.contours, out.n_frames, notes);
-  set_note_times(notes);
-  std::stable_sort(notes.begin(), notes.end(), [](const NoteEvent& a, const NoteEvent& b) {
+  std::stable_sort(notes.begin(), notes.end(), [](const FrameNote& a, const FrameNote& b) {
     return std::tie(a.start_frame, a.pitch, a.end_frame) < std::tie(b.start_frame, b.pitch, b.end_frame);
   });
-  return notes;
+  return to_note_events(std::move(notes));
 }
 
 Result Transcriber::run(const std::vector<float>& mono22k, const NoteOptions& options, const Progress& progress,
                         const CancelCheck& cancelled) const {
-  validate(options);
+  check_options(options);
   if (mono22k.empty()) throw Error{ErrorKind::Unprocessable, "the audio is empty"};
   if (ml::BasicPitchNet::output_frames(mono22k.size()) < 1)
     throw Error{ErrorKind::Unprocessable, "the audio is too short to transcribe"};

@@ -97,12 +97,12 @@ TEST_CASE("voices in one staff never overlap except as equal chords") {
 
 TEST_CASE("piano arrangement: doublings merged, short notes dropped, hands playable") {
   // Thick chords: two hands' worth of notes plus a doubled pitch and a 30 ms blip.
-  std::vector<NoteEvent> ev;
+  std::vector<cadenza::NoteEvent> ev;
   for (int i = 0; i < 16; ++i) {
     const double t = 0.5 + i * 0.5;
-    for (int p : {36, 43, 48, 52, 55, 60, 64, 67, 72, 76, 79, 84}) ev.push_back({p, t, t + 0.95, 80});
-    ev.push_back({72, t + 0.01, t + 0.4, 70});  // doubling
-    ev.push_back({90, t + 0.2, t + 0.23, 50});  // very short
+    for (int p : {36, 43, 48, 52, 55, 60, 64, 67, 72, 76, 79, 84}) ev.push_back({p, t, t + 0.95, 80 / 127.0});
+    ev.push_back({72, t + 0.01, t + 0.4, 70 / 127.0});  // doubling
+    ev.push_back({90, t + 0.2, t + 0.23, 50 / 127.0});  // very short
   }
   EngraveOptions opt;
   opt.arrangement = Arrangement::Piano;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cadenza/notation/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 
 namespace notation_test {
 
@@ -26,7 +26,7 @@ struct Written {
 
 // Plays written notes at a tempo with optional onset jitter (seconds, normal sd) and tempo drift
 // (relative amplitude of a slow sine), ends shortened by a small articulation gap.
-inline std::vector<cadenza::notation::NoteEvent> perform(const std::vector<Written>& notes, double bpm,
+inline std::vector<cadenza::NoteEvent> perform(const std::vector<Written>& notes, double bpm,
                                                          double jitter = 0.0, double drift = 0.0, unsigned seed = 7) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0.0, jitter > 0 ? jitter : 1e-9);
@@ -39,11 +39,11 @@ inline std::vector<cadenza::notation::NoteEvent> perform(const std::vector<Writt
     }
     return t;
   };
-  std::vector<cadenza::notation::NoteEvent> out;
+  std::vector<cadenza::NoteEvent> out;
   for (const auto& w : notes) {
     const double s = 0.5 + seconds(w.onset_q) + (jitter > 0 ? noise(rng) : 0.0);
     const double e = 0.5 + seconds(w.onset_q + w.duration_q) - 0.03 + (jitter > 0 ? noise(rng) : 0.0);
-    out.push_back({w.pitch, s, std::max(e, s + 0.05), 80});
+    out.push_back({w.pitch, s, std::max(e, s + 0.05), 80 / 127.0});
   }
   return out;
 }

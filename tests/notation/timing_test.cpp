@@ -156,7 +156,7 @@ TEST_CASE("quantize keeps chord notes together and every duration positive") {
 
 TEST_CASE("no notes is an error, a single note is a score") {
   CHECK_THROWS_AS(engrave({}, {}), cadenza::Error);
-  const auto one = engrave({{60, 0.0, 0.5, 90}}, {});
+  const auto one = engrave({{60, 0.0, 0.5, 90 / 127.0}}, {});
   CHECK(one.notes.size() == 1);
   CHECK(one.measures.size() >= 1);
 }

@@ -194,7 +194,7 @@ TEST_CASE("LilyPond: source has the header, both clefs and the key; PDF renders"
 }
 
 TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out") {
-  const auto score = engrave({{60, 0.0, 0.5, 90}, {64, 0.5, 1.0, 90}}, {});
+  const auto score = engrave({{60, 0.0, 0.5, 90 / 127.0}, {64, 0.5, 1.0, 90 / 127.0}}, {});
   try {
     render_pdf(score, std::chrono::seconds(10), "cadenza-no-such-lilypond");
     FAIL("no error");

@@ -16,7 +16,7 @@ int count(const std::string& hay, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("SMF: header, tempo track, notes and pitch bends") {
-  std::vector<NoteEvent> notes{{0.5, 1.0, 60, 0.5, {0, 7}}, {2.0, 2.5, 64, 1.0, {}}};
+  std::vector<cadenza::NoteEvent> notes{{60, 0.5, 1.0, 0.5, {0, 7}}, {64, 2.0, 2.5, 1.0, {}}};
   auto midi = to_midi(notes);
   REQUIRE(midi.size() > 40);
   CHECK(midi.substr(0, 4) == "MThd");
@@ -31,9 +31,9 @@ TEST_CASE("SMF: header, tempo track, notes and pitch bends") {
 }
 
 TEST_CASE("overlapping notes lose their bends unless multiple_pitch_bends") {
-  std::vector<NoteEvent> notes{{0.0, 1.0, 60, 0.5, {1}}, {0.5, 1.5, 67, 0.5, {1}}};
+  std::vector<cadenza::NoteEvent> notes{{60, 0.0, 1.0, 0.5, {1}}, {67, 0.5, 1.5, 0.5, {1}}};
   CHECK(count(to_midi(notes), std::string{"\xE0", 1}) == 0);
-  notes.push_back({2.0, 2.5, 60, 0.5, {1}});
+  notes.push_back({60, 2.0, 2.5, 0.5, {1}});
   auto multi = to_midi(notes, 120, true);
   CHECK(count(multi, "MTrk") == 3);
   CHECK(count(multi, std::string{"\x90\x3C", 2}) == 2);  // both notes 60 on channel 0
@@ -41,7 +41,7 @@ TEST_CASE("overlapping notes lose their bends unless multiple_pitch_bends") {
 }
 
 TEST_CASE("notes.json has the documented shape") {
-  std::vector<NoteEvent> notes{{0.25, 0.75, 69, 0.7, {0, -1}}};
+  std::vector<cadenza::NoteEvent> notes{{69, 0.25, 0.75, 0.7, {0, -1}}};
   auto j = nlohmann::json::parse(notes_to_json(notes));
   REQUIRE(j["notes"].size() == 1);
   CHECK(j["notes"][0]["start"] == 0.25);

@@ -27,7 +27,7 @@ TEST_CASE("an onset peak followed by energy makes one note of the right length")
   CHECK(notes[0].pitch == 60);
   CHECK(notes[0].start_frame == 10);
   CHECK(notes[0].end_frame == 40);
-  CHECK(notes[0].velocity == doctest::Approx(0.8));
+  CHECK(notes[0].amplitude == doctest::Approx(0.8));
 }
 
 TEST_CASE("minimum note length, onset threshold and frequency limits") {
@@ -41,7 +41,7 @@ TEST_CASE("minimum note length, onset threshold and frequency limits") {
   auto notes = output_to_notes_polyphonic(g.frames, g.onsets, g.n, o);
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].pitch == 90);
-  o.min_note_len_frames = 5;
+  o.min_note_ms = 58;  // 5 frames
   o.onset_threshold = 0.4;
   o.max_freq_hz = 1000.0;  // MIDI 83.2: drops 90
   notes = output_to_notes_polyphonic(g.frames, g.onsets, g.n, o);
@@ -80,14 +80,14 @@ TEST_CASE("frame times follow basic-pitch's window offset") {
 TEST_CASE("pitch bends point at the contour peak in 1/3 semitones") {
   const std::int64_t n = 20;
   std::vector<float> contours(std::size_t(n) * 264, 0.01f);
-  NoteEvent e;
+  FrameNote e;
   e.pitch = 60;
   e.start_frame = 2;
   e.end_frame = 6;
   const int bin = 3 * (60 - 21);
   for (int t = 2; t < 4; ++t) contours[std::size_t(t) * 264 + bin] = 0.9f;
   for (int t = 4; t < 6; ++t) contours[std::size_t(t) * 264 + bin + 2] = 0.9f;
-  std::vector<NoteEvent> v{e};
+  std::vector<FrameNote> v{e};
   add_pitch_bends(contours, n, v);
   CHECK(v[0].bends == std::vector<int>{0, 0, 2, 2});
 }

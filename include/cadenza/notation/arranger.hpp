@@ -8,7 +8,7 @@
 //         lowest note around the beat, in the bass register) in the left hand.
 #include <vector>
 
-#include "cadenza/notation/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 #include "cadenza/notation/quantizer.hpp"
 #include "cadenza/notation/score.hpp"
 

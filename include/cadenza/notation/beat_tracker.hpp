@@ -10,7 +10,7 @@
 //    metrical weights of each candidate time signature, plus tempo and meter priors.
 #include <vector>
 
-#include "cadenza/notation/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 #include "cadenza/notation/score.hpp"
 
 namespace cadenza::notation {

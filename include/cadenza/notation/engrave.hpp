@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cadenza/notation/beat_tracker.hpp"
-#include "cadenza/notation/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 #include "cadenza/notation/score.hpp"
 
 namespace cadenza::notation {

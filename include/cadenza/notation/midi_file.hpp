@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cadenza/notation/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 #include "cadenza/notation/score.hpp"
 
 namespace cadenza::notation {

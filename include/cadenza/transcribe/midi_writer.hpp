@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cadenza/transcribe/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
 
 namespace cadenza::transcribe {
 

@@ -11,7 +11,8 @@
 
 #include "cadenza/audio/decode.hpp"
 #include "cadenza/ml/basic_pitch.hpp"
-#include "cadenza/transcribe/note_event.hpp"
+#include "cadenza/core/note_event.hpp"
+#include "cadenza/transcribe/note_creation.hpp"
 
 namespace cadenza::transcribe {
 
