@@ -17,7 +17,6 @@
 #include "cadenza/notation/lilypond_writer.hpp"
 #include "cadenza/notation/midi_file.hpp"
 #include "cadenza/notation/musicxml_writer.hpp"
-#include "cadenza/transcribe/midi_writer.hpp"
 #include "cadenza/transcribe/notes_json.hpp"
 #include "cadenza/transcribe/transcriber.hpp"
 #include "cli/commands.hpp"
@@ -100,7 +99,7 @@ int run(const TranscribeArgs& a) {
   std::vector<std::string> written;
   if (want_midi) {
     auto p = std::filesystem::path(a.out_dir) / "notes.mid";
-    write_file_atomically(p, transcribe::to_midi(result.notes, o.midi_tempo, o.multiple_pitch_bends));
+    write_file_atomically(p, notation::to_midi(result.notes, {o.midi_tempo, o.multiple_pitch_bends}));
     written.push_back(p.string());
   }
   if (want_json) {

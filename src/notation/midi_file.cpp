@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <tuple>
 
 #include "cadenza/core/error.hpp"
 
@@ -63,7 +64,7 @@ void put_vlq(std::vector<uint8_t>& out, uint32_t v) {
 
 struct TrackEvent {
   int64_t tick;
-  int order;  // note-offs before note-ons at one tick
+  int order;  // at one tick, lower first (stable otherwise)
   std::vector<uint8_t> data;
 };
 
@@ -84,6 +85,15 @@ std::vector<uint8_t> track_chunk(std::vector<TrackEvent> events) {
   put_be(chunk, static_cast<uint32_t>(body.size()), 4);
   chunk.insert(chunk.end(), body.begin(), body.end());
   return chunk;
+}
+
+// A type 1 file of the given track chunks.
+std::vector<uint8_t> smf(int ppq, const std::vector<std::vector<uint8_t>>& chunks) {
+  std::vector<uint8_t> out = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 1};
+  put_be(out, static_cast<uint32_t>(chunks.size()), 2);
+  put_be(out, static_cast<uint32_t>(ppq), 2);
+  for (const auto& c : chunks) out.insert(out.end(), c.begin(), c.end());
+  return out;
 }
 
 TrackEvent meta(int64_t tick, uint8_t type, const std::string& payload) {
@@ -240,11 +250,66 @@ std::vector<uint8_t> to_midi(const Score& score) {
     }
     chunks.push_back(track_chunk(ev));
   }
-  std::vector<uint8_t> out = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 1};
-  put_be(out, static_cast<uint32_t>(chunks.size()), 2);
-  put_be(out, ppq, 2);
-  for (const auto& c : chunks) out.insert(out.end(), c.begin(), c.end());
-  return out;
+  return smf(ppq, chunks);
+}
+
+std::vector<uint8_t> to_midi(const std::vector<NoteEvent>& notes_in, const NotesMidiOptions& options) {
+  constexpr int ppq = 220;        // pretty_midi's default resolution
+  constexpr uint8_t program = 4;  // Electric Piano 1
+  constexpr int bend_zero = 8192;
+  const double tempo_bpm = options.tempo_bpm > 0 ? options.tempo_bpm : 120.0;
+  const double ticks_per_second = ppq * tempo_bpm / 60.0;
+  auto tick = [&](double s) { return int64_t(std::max(0.0, std::nearbyint(s * ticks_per_second))); };
+
+  // drop_overlapping_pitch_bends: sorted by (start, end, pitch, ...), any two notes overlapping in
+  // time lose their bends.
+  std::vector<NoteEvent> notes = notes_in;
+  std::stable_sort(notes.begin(), notes.end(), [](const NoteEvent& a, const NoteEvent& b) {
+    return std::tie(a.start, a.end, a.pitch, a.velocity) < std::tie(b.start, b.end, b.pitch, b.velocity);
+  });
+  if (!options.multiple_pitch_bends) {
+    std::vector<bool> drop(notes.size(), false);
+    for (size_t i = 0; i + 1 < notes.size(); ++i)
+      for (size_t j = i + 1; j < notes.size(); ++j) {
+        if (notes[j].start >= notes[i].end) break;
+        drop[i] = drop[j] = true;
+      }
+    for (size_t i = 0; i < notes.size(); ++i)
+      if (drop[i]) notes[i].bends.clear();
+  }
+
+  // One instrument (channel 0) or, with multiple_pitch_bends, one per pitch on its own channel. Order at
+  // one tick: bends, note-offs, note-ons.
+  std::map<int, std::vector<TrackEvent>> tracks;
+  std::map<int, uint8_t> channels;  // track key -> MIDI channel (drums' channel 9 skipped)
+  for (const auto& n : notes) {
+    const int key = options.multiple_pitch_bends ? n.pitch : 0;
+    auto& ev = tracks[key];
+    if (!channels.count(key)) {
+      const int next = int(channels.size()) % 15;
+      channels[key] = uint8_t(next >= 9 ? next + 1 : next);
+    }
+    const uint8_t ch = channels[key];
+    if (ev.empty()) ev.push_back({0, 0, {uint8_t(0xc0 | ch), program}});
+    const auto vel = uint8_t(midi_velocity(n.velocity));
+    const auto pitch = uint8_t(std::clamp(n.pitch, 0, 127));
+    ev.push_back({tick(n.start), 2, {uint8_t(0x90 | ch), pitch, vel}});
+    ev.push_back({std::max(tick(n.end), tick(n.start)), 1, {uint8_t(0x80 | ch), pitch, 0}});
+    const size_t nb = n.bends.size();
+    for (size_t i = 0; i < nb; ++i) {
+      const double t = nb == 1 ? n.start : n.start + (n.end - n.start) * double(i) / double(nb - 1);
+      const int bend = std::clamp(int(std::nearbyint(n.bends[i] * 4096.0 / 3.0)), -bend_zero, bend_zero - 1);
+      const int v = bend + bend_zero;
+      ev.push_back({tick(t), 0, {uint8_t(0xe0 | ch), uint8_t(v & 0x7f), uint8_t((v >> 7) & 0x7f)}});
+    }
+  }
+
+  const auto us = uint32_t(std::nearbyint(60e6 / tempo_bpm));
+  std::vector<std::vector<uint8_t>> chunks = {track_chunk({
+      {0, 0, {0xff, 0x51, 0x03, uint8_t(us >> 16), uint8_t(us >> 8), uint8_t(us)}},
+      {0, 0, {0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08}}})};
+  for (auto& [key, ev] : tracks) chunks.push_back(track_chunk(std::move(ev)));
+  return smf(ppq, chunks);
 }
 
 }  // namespace cadenza::notation

@@ -1,6 +1,7 @@
 #pragma once
-// Standard MIDI Files: a reader (format 0 and 1, running status, tempo map) for input, and a
-// writer of a type 1 file for a Score (tempo/meta track, one track per hand).
+// Standard MIDI Files: a reader (format 0 and 1, running status, tempo map) for input, and the one
+// writer of type 1 files, for a Score (tempo/meta track, one track per hand) and for note events as
+// they were played (notes.mid).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,5 +46,16 @@ MidiFile read_midi_file(const std::string& path);  // Error(NotFound) when unrea
 // Type 1 file, 480 ticks per quarter: track 0 tempo map, time and key signatures, title and
 // credits; track 1 right hand (channel 1); track 2 left hand (channel 2).
 std::vector<uint8_t> to_midi(const Score& score);
+
+struct NotesMidiOptions {
+  double tempo_bpm = 120;             // of the tempo track (the notes keep their times in seconds); <= 0: 120
+  bool multiple_pitch_bends = false;  // one track and channel per pitch, so that overlapping notes keep bends
+};
+
+// Note events as basic-pitch's note_events_to_midi (pretty_midi) writes them: type 1, 220 ticks per
+// beat, a tempo track and "Electric Piano 1" (program 4) tracks, velocity midi_velocity(), pitch bends
+// (1/3 semitone units, +-2 semitone wheel range) spread evenly over each note; notes that overlap
+// others lose their bends unless multiple_pitch_bends is set.
+std::vector<uint8_t> to_midi(const std::vector<NoteEvent>& notes, const NotesMidiOptions& options = {});
 
 }  // namespace cadenza::notation
