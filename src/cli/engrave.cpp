@@ -39,10 +39,9 @@ void run(const EngraveArgs& args) {
   options.composer = args.composer;
   options.arranger = args.arranger;
   const bool tty = isatty(fileno(stderr));
-  options.progress = [tty](double f, const std::string& stage) {
-    if (tty) std::fprintf(stderr, "\r[%-20s] %3d%% %-16s", std::string(static_cast<size_t>(f * 20), '#').c_str(), static_cast<int>(f * 100), stage.c_str());
-  };
-  const auto score = nt::engrave(midi.events(), options);
+  const auto score = nt::engrave(midi.events(), options, [tty](double f, std::string_view stage) {
+    if (tty) std::fprintf(stderr, "\r[%-20s] %3d%% %-16.*s", std::string(static_cast<size_t>(f * 20), '#').c_str(), static_cast<int>(f * 100), int(stage.size()), stage.data());
+  });
   if (tty) std::fprintf(stderr, "\n");
   fs::create_directories(args.out_dir);
   const fs::path dir = args.out_dir;
@@ -54,7 +53,7 @@ void run(const EngraveArgs& args) {
               score.time.beats, score.time.beat_type, score.measures.size(), score.notes.size());
   std::printf("wrote %s\nwrote %s\n", (dir / "score.musicxml").c_str(), (dir / "score.mid").c_str());
   if (!args.no_pdf) {
-    const auto pdf = nt::render_pdf(score, std::chrono::seconds(args.pdf_timeout));
+    const auto pdf = nt::render_pdf(score, {std::chrono::seconds(args.pdf_timeout)});
     write_file_atomically(dir / "score.pdf", pdf);
     std::printf("wrote %s\n", (dir / "score.pdf").c_str());
   }

@@ -30,14 +30,15 @@ std::vector<TempoMark> tempo_map(const TimeGrid& grid, const Score& score) {
 
 }  // namespace
 
-Score engrave(const std::vector<NoteEvent>& events, const EngraveOptions& options) {
+Score engrave(const std::vector<NoteEvent>& events, const EngraveOptions& options, const Progress& progress) {
   TimeGrid grid;
-  return engrave(events, options, grid);
+  return engrave(events, options, grid, progress);
 }
 
-Score engrave(const std::vector<NoteEvent>& input, const EngraveOptions& options, TimeGrid& grid) {
+Score engrave(const std::vector<NoteEvent>& input, const EngraveOptions& options, TimeGrid& grid,
+              const Progress& progress) {
   auto report = [&](double f, const char* stage) {
-    if (options.progress) options.progress(f, stage);
+    if (progress) progress(f, stage);
   };
   report(0.0, "preparing");
   const auto events = prepare_events(input, options.arrangement);

@@ -132,7 +132,8 @@ std::string to_lilypond(const Score& score) {
   return out;
 }
 
-std::vector<uint8_t> render_pdf(const Score& score, std::chrono::seconds timeout, const std::string& program) {
+std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, const std::function<void()>& poll) {
+  const std::string& program = options.program;
   namespace fs = std::filesystem;
   std::string tmpl = (fs::temp_directory_path() / "cadenza-ly-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw Error{ErrorKind::Internal, "cannot create a temporary directory for LilyPond"};
@@ -162,19 +163,32 @@ std::vector<uint8_t> render_pdf(const Score& score, std::chrono::seconds timeout
     _exit(127);
   }
   setpgid(pid, pid);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  bool finished = false;
-  while (!finished) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) finished = true;
-    else if (r < 0) throw Error{ErrorKind::Internal, "lost the LilyPond process"};
-    else if (std::chrono::steady_clock::now() > deadline) {
+  // Whatever ends the wait early (the time-out, an exception from poll) kills LilyPond's process group
+  // and reaps it, before the temporary directory goes.
+  struct Child {
+    pid_t pid;
+    bool reaped = false;
+    ~Child() {
+      if (reaped) return;
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      throw Error{ErrorKind::Internal, fmt::format("LilyPond did not finish within {} s", timeout.count())};
-    } else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      waitpid(pid, nullptr, 0);
+    }
+  } child{pid};
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  int status = 0;
+  while (!child.reaped) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) child.reaped = true;
+    else if (r < 0) {
+      child.reaped = true;  // nothing left to kill
+      throw Error{ErrorKind::Internal, "lost the LilyPond process"};
+    } else if (std::chrono::steady_clock::now() > deadline) {
+      throw Error{ErrorKind::Internal, fmt::format("LilyPond did not finish within {} s", options.timeout.count())};
+    } else {
+      if (poll) poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   auto log_tail = [&] {
     std::ifstream in(log_path);

@@ -127,12 +127,10 @@ TEST_CASE("accidentals: naturals cancel within the bar, cautionary accidentals i
 TEST_CASE("progress is reported in order up to done") {
   std::vector<double> seen;
   std::vector<std::string> stages;
-  EngraveOptions opt;
-  opt.progress = [&](double f, const std::string& stage) {
+  engrave(perform(melody({{0, 1}, {1, 1}}, 2.0, 8, {60, 64, 67, 72}), 100), {}, [&](double f, std::string_view stage) {
     seen.push_back(f);
-    stages.push_back(stage);
-  };
-  engrave(perform(melody({{0, 1}, {1, 1}}, 2.0, 8, {60, 64, 67, 72}), 100), opt);
+    stages.emplace_back(stage);
+  });
   REQUIRE(seen.size() >= 3);
   CHECK(std::is_sorted(seen.begin(), seen.end()));
   CHECK(seen.back() == 1.0);

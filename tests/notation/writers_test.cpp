@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
 
 #include "cadenza/core/error.hpp"
@@ -188,7 +189,7 @@ TEST_CASE("LilyPond: source has the header, both clefs and the key; PDF renders"
   CHECK(ly.find("arranger = \"Test Arranger\"") != std::string::npos);
   CHECK(ly.find("\\clef bass") != std::string::npos);
   CHECK(ly.find("\\partial") != std::string::npos);
-  const auto pdf = render_pdf(score, std::chrono::seconds(120));
+  const auto pdf = render_pdf(score);
   REQUIRE(pdf.size() > 1000);
   CHECK(std::string(pdf.begin(), pdf.begin() + 5) == "%PDF-");
 }
@@ -196,7 +197,7 @@ TEST_CASE("LilyPond: source has the header, both clefs and the key; PDF renders"
 TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out") {
   const auto score = engrave({{60, 0.0, 0.5, 90 / 127.0}, {64, 0.5, 1.0, 90 / 127.0}}, {});
   try {
-    render_pdf(score, std::chrono::seconds(10), "cadenza-no-such-lilypond");
+    render_pdf(score, {std::chrono::seconds(10), "cadenza-no-such-lilypond"});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(e.kind() == cadenza::ErrorKind::Unavailable);
@@ -208,7 +209,7 @@ TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out"
   fs::permissions(slow, fs::perms::owner_all);
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    render_pdf(score, std::chrono::seconds(1), slow.string());
+    render_pdf(score, {std::chrono::seconds(1), slow.string()});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(e.kind() == cadenza::ErrorKind::Internal);
@@ -219,11 +220,33 @@ TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out"
   write_text(failing, "#!/bin/sh\necho 'syntax error in score.ly' >&2\nexit 1\n");
   fs::permissions(failing, fs::perms::owner_all);
   try {
-    render_pdf(score, std::chrono::seconds(10), failing.string());
+    render_pdf(score, {std::chrono::seconds(10), failing.string()});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(std::string(e.what()).find("syntax error") != std::string::npos);
   }
+}
+
+TEST_CASE("PDF rendering: an exception from poll kills LilyPond at once and goes on to the caller") {
+  const auto score = engrave({{60, 0.0, 0.5, 90 / 127.0}, {64, 0.5, 1.0, 90 / 127.0}}, {});
+  TempDir dir;
+  const auto slow = dir.path() / "slow-lilypond";
+  const auto pid_file = dir.path() / "pid";
+  write_text(slow, "#!/bin/sh\necho $$ > '" + pid_file.string() + "'\nsleep 30\n");
+  fs::permissions(slow, fs::perms::owner_all);
+  struct Stop {};
+  const auto t0 = std::chrono::steady_clock::now();
+  int polls = 0;
+  CHECK_THROWS_AS(render_pdf(score, {std::chrono::seconds(60), slow.string()},
+                             [&] {
+                               ++polls;
+                               if (fs::exists(pid_file) && fs::file_size(pid_file) > 0) throw Stop{};
+                             }),
+                  Stop);
+  CHECK(polls >= 1);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  const pid_t pid = std::stoi(read_text(pid_file));
+  CHECK(kill(pid, 0) == -1);  // killed and reaped
 }
 
 TEST_CASE("integration: cadenza engrave writes MusicXML, MIDI and PDF; MuseScore 3 opens the MusicXML") {

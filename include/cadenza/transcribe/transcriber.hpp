@@ -4,20 +4,16 @@
 // is polled between batches of windows and makes run() throw cadenza::ml::Cancelled.
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <string_view>
 #include <vector>
 
 #include "cadenza/audio/decode.hpp"
-#include "cadenza/ml/basic_pitch.hpp"
 #include "cadenza/core/note_event.hpp"
+#include "cadenza/core/progress.hpp"
+#include "cadenza/ml/basic_pitch.hpp"
 #include "cadenza/transcribe/note_creation.hpp"
 
 namespace cadenza::transcribe {
-
-using Progress = std::function<void(double fraction, std::string_view stage)>;
-using CancelCheck = std::function<bool()>;
 
 struct TranscriberOptions {
   std::filesystem::path models_dir = ml::default_models_dir();  // holds node_modules/@spotify/basic-pitch
