@@ -324,7 +324,9 @@ int main(int argc, char** argv) {
     }
   }
   Row gs("GuitarSet (real guitar)");
-  auto result = tr.run_file("../shared/datasets/guitarset-excerpt/00_BN1-129-Eb_comp_mic.wav", options);
+  auto result = tr.run(audio::load_mono("../shared/datasets/guitarset-excerpt/00_BN1-129-Eb_comp_mic.wav",
+                                        transcribe::Transcriber::kSampleRate),
+                       options);
   add(gs, guitarset_notes(), result.notes);
   print_row(gs);
   bench::fs::remove_all(work);

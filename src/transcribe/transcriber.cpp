@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <tuple>
 
-#include "cadenza/audio/load.hpp"
 #include "cadenza/core/error.hpp"
 
 namespace cadenza::transcribe {
@@ -12,7 +11,6 @@ namespace {
 void check_options(const NoteOptions& o) {
   Validation v;
   validate(o, v);
-  if (!(o.midi_tempo > 0 && o.midi_tempo < 1000)) v.fail("midi_tempo", "must be between 0 and 1000 BPM");
   v.throw_if_failed("Invalid transcription options");
 }
 
@@ -54,14 +52,6 @@ Result Transcriber::run(const std::vector<float>& mono22k, const NoteOptions& op
   if (!keep_activations_) r.model = ml::BasicPitchOutput{r.model.n_frames, {}, {}, {}};
   report(1.0, "done");
   return r;
-}
-
-Result Transcriber::run_file(const std::filesystem::path& path, const NoteOptions& options,
-                             const audio::DecodeLimits& limits, const Progress& progress,
-                             const CancelCheck& cancelled) const {
-  if (progress) progress(0.0, "decoding");
-  auto mono = audio::load_mono(path, kSampleRate, limits);
-  return run(mono, options, progress, cancelled);
 }
 
 }  // namespace cadenza::transcribe

@@ -26,8 +26,6 @@ struct NoteOptions {
   std::optional<double> min_freq_hz;  // activations below are ignored
   std::optional<double> max_freq_hz;  // activations above are ignored
   bool include_pitch_bends = true;
-  bool multiple_pitch_bends = false;  // MIDI: one instrument per pitch so overlapping notes keep bends
-  double midi_tempo = 120;
 
   int min_note_frames() const { return frames_from_ms(min_note_ms); }
   // basic-pitch's conversion of a minimum note length in milliseconds to frames.

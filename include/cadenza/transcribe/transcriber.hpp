@@ -7,7 +7,6 @@
 #include <memory>
 #include <vector>
 
-#include "cadenza/audio/decode.hpp"
 #include "cadenza/core/note_event.hpp"
 #include "cadenza/core/progress.hpp"
 #include "cadenza/ml/basic_pitch.hpp"
@@ -42,11 +41,6 @@ class Transcriber {
   // mono22k: mono samples at 22050 Hz.
   Result run(const std::vector<float>& mono22k, const NoteOptions& notes = {}, const Progress& progress = {},
              const CancelCheck& cancelled = {}) const;
-
-  // Decodes (WAV, FLAC, OGG/Vorbis, Opus, MP3), mixes to mono, resamples, then run().
-  Result run_file(const std::filesystem::path& path, const NoteOptions& notes = {},
-                  const audio::DecodeLimits& limits = {}, const Progress& progress = {},
-                  const CancelCheck& cancelled = {}) const;
 
   // Note creation alone, on model outputs (cheap; e.g. to re-run with other thresholds).
   static std::vector<NoteEvent> notes_from_output(const ml::BasicPitchOutput& output, const NoteOptions& options);
