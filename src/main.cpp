@@ -4,13 +4,16 @@
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/log.hpp"
+#include "cadenza/ml/runtime.hpp"
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  cadenza::ml::reexec_with_blas_core(argv);  // OpenBLAS's fast kernels on CPUs it does not recognise
   CLI::App app{"Cadenza: self-hosted music AI server", "cadenza"};
   app.require_subcommand(1);
   app.set_version_flag("--version", CADENZA_VERSION);
   cadenza::init_logging("info");  // stderr; `serve` applies log.level from its config
+  cadenza::ml::init_runtime({});  // before any net runs: one owner of torch's and the BLAS's threads
   int exit_code = 0;
   cadenza::cli::add_serve(app, exit_code);
   cadenza::cli::add_backup(app, exit_code);

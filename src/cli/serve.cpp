@@ -10,6 +10,7 @@
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/server.hpp"
 #include "cadenza/jobs/kinds.hpp"
+#include "cadenza/ml/runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 
@@ -62,6 +63,7 @@ void add_serve(CLI::App& app, int& exit_code) {
       return;
     }
     init_logging(cfg.log.level);
+    spdlog::info("ml: BLAS {}", ml::blas_library());
     exit_code = serve(cfg);
   });
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 #include <exception>
 
 #include "cadenza/core/clock.hpp"
@@ -34,6 +35,8 @@ config::LaneConfig sane(config::LaneConfig c) {
   c.workers = std::max(1, c.workers);
   c.queue_capacity = std::max(1, c.queue_capacity);
   c.max_queued_per_account = std::max(1, c.max_queued_per_account);
+  if (c.threads_per_job <= 0)
+    c.threads_per_job = std::max(1, int(std::thread::hardware_concurrency()) / c.workers);
   return c;
 }
 }  // namespace
@@ -298,7 +301,7 @@ void JobService::worker_loop(LaneState& lane) {
       running_.emplace(queued.id, RunningJob{queued.kind, lane.lane, control});
     }
     try {
-      run_job(queued, control);
+      run_job(queued, control, lane.config.threads_per_job);
     } catch (const std::exception& e) {
       spdlog::error("jobs: worker failed on job {} ({}): {}", queued.id, queued.kind, e.what());
     } catch (...) {
@@ -312,7 +315,7 @@ void JobService::worker_loop(LaneState& lane) {
   }
 }
 
-void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control) {
+void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control, int threads) {
   auto& db = dbs_.get(queued.tenant_id);
   auto row = repo::find(db, queued.id);
   if (!row || row->state != JobState::Queued) {
@@ -334,6 +337,7 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
     if (it != kinds_.end()) kind = it->second;
   }
   JobContext ctx(job, &db, &bus_, control);
+  ctx.set_threads(threads);
   Outcome outcome = call_handler(kind.get(), ctx, queued);
   ctx.flush_progress();
   job.progress = ctx.job().progress;

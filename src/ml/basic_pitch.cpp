@@ -1,5 +1,6 @@
 // The only translation unit of the transcriber that includes libtorch.
 #include "cadenza/ml/basic_pitch.hpp"
+#include "cadenza/ml/runtime.hpp"
 
 #include <torch/torch.h>
 
@@ -356,8 +357,6 @@ BasicPitchNet::BasicPitchNet(const BasicPitchOptions& options) : impl_(std::make
     m.wk4 = WinogradConv::from_tf(w.get("conv2d_4/Conv2D_weights").values, 5, 5, 8, 32, vec(m.b4), 4);
   }
   m.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  // Parallelism is over windows (see infer); torch itself runs each window single-threaded.
-  torch::set_num_threads(1);
 }
 
 BasicPitchNet::~BasicPitchNet() = default;
@@ -390,6 +389,8 @@ BasicPitchOutput BasicPitchNet::infer(const std::vector<float>& mono22k, const s
 
   auto work = [&] {
     try {
+      // Parallelism is over windows: torch runs each chunk on this worker's thread alone.
+      IntraOpThreads one(1);
       c10::InferenceMode guard;
       for (;;) {
         const std::int64_t c = next.fetch_add(1);

@@ -36,6 +36,9 @@ struct LaneConfig {
   int workers = 1;
   int queue_capacity = 100;
   int max_queued_per_account = 10;
+  // Intra-op threads each of its jobs may use in the nets (ml::IntraOpThreads); 0 = the cores divided
+  // by the lane's workers, at least 1.
+  int threads_per_job = 0;
 };
 
 struct JobsConfig {

@@ -72,6 +72,10 @@ class JobContext {
   // Writes the last progress value if the throttle held it back (the worker calls this at the end).
   void flush_progress();
   JobControl& control() { return *control_; }
+  // Intra-op threads this job may use in the nets (its lane's jobs.<lane>_threads_per_job): run each
+  // call into ml inside ml::IntraOpThreads(threads()).
+  int threads() const { return threads_; }
+  void set_threads(int n) { threads_ = n < 1 ? 1 : n; }
 
  private:
   void write_progress_locked(std::int64_t now);
@@ -83,6 +87,7 @@ class JobContext {
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_write_{};
   bool pending_write_ = false;
+  int threads_ = 1;
 };
 
 }  // namespace cadenza::jobs

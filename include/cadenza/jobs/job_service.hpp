@@ -127,7 +127,7 @@ class JobService {
 
   void recover_tenant(const std::string& tenant_id);
   void worker_loop(LaneState& lane);
-  void run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control);
+  void run_job(const QueuedJob& queued, const std::shared_ptr<JobControl>& control, int threads);
   Outcome call_handler(const JobKind* kind, JobContext& ctx, const QueuedJob& queued);
   LaneState& lane_of(const std::string& kind);  // the kind's lane (batch for an unknown kind); under mutex_
   // Writes the final state and updates job to match; throws what the database throws.

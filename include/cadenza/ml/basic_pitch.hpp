@@ -26,8 +26,8 @@ std::filesystem::path default_models_dir();
 struct BasicPitchOptions {
   std::filesystem::path models_dir = default_models_dir();
   // Worker threads per infer() call, each evaluating its own batches of windows; 0 = hardware
-  // concurrency. Torch's own intra-op pool is set to 1 thread (process-wide) so that workers never
-  // spin in OpenMP barriers.
+  // concurrency. Each worker runs torch with one intra-op thread (ml::IntraOpThreads, its own thread
+  // only), so that workers never spin in OpenMP barriers.
   int threads = 0;
   int batch_windows = 4;  // windows evaluated per forward pass
 };
