@@ -359,3 +359,27 @@ TEST_CASE("job service: lanes keep classes of work apart; each lane has its own 
   service.cancel(env.tenant, t1.id);
   service.cancel(env.tenant, t2.id);
 }
+
+TEST_CASE("job service: each job gets its lane's thread budget for the nets") {
+  Env env;
+  env.jobs.batch = {2, 10, 10, 0};       // 0: cores / workers, at least 1
+  env.jobs.training = {1, 10, 10, 3};    // set explicitly
+  JobService service(*env.dbs, env.bus, env.jobs);
+  auto threads = [](JobContext& ctx) -> nlohmann::json { return {{"threads", ctx.threads()}}; };
+  service.register_kind({.name = "convert", .lane = jobs::Lane::Batch, .run = threads});
+  service.register_kind({.name = "train", .lane = jobs::Lane::Training, .run = threads});
+  service.start();
+  auto result_of = [&](const std::string& kind) {
+    auto id = service.submit(env.tenant, env.alice, kind, 0, {}).id;
+    auto t0 = std::chrono::steady_clock::now();
+    auto job = service.get(env.tenant, id);
+    while (job.state != JobState::Succeeded && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      job = service.get(env.tenant, id);
+    }
+    REQUIRE(job.state == JobState::Succeeded);
+    return job.result.at("threads").get<int>();
+  };
+  CHECK(result_of("convert") == std::max(1, int(std::thread::hardware_concurrency()) / 2));
+  CHECK(result_of("train") == 3);
+}
