@@ -8,6 +8,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/log.hpp"
 #include "cadenza/http/app.hpp"
+#include "cadenza/http/application.hpp"
 #include "cadenza/http/server.hpp"
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/ml/runtime.hpp"
@@ -18,17 +19,9 @@ namespace cadenza::cli {
 namespace {
 
 int serve(const config::Config& cfg) {
-  store::ControlStore control(cfg.storage);
-  store::TenantDbs tenants(cfg.storage);
-  store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
-  jobs::EventBus events;
-  jobs::JobService job_service(tenants, events, cfg.jobs);
-  jobs::register_job_kinds(job_service);
-
-  http::App app{cfg, control, tenants, blobs, events, job_service,
-                http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
-  app.started_at_ms = now_ms();
-  http::add_routes(app);
+  http::Application application(cfg);
+  auto& app = application.app();
+  auto& job_service = application.jobs();
 
   http::Server server(app);
   auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));

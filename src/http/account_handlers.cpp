@@ -202,18 +202,21 @@ Response login(App& app, Request& req) {
 void add_account_routes(App& app) {
   auto& r = app.router;
   // Both hash a password with argon2id (tens of ms of CPU): they run on the blocking pool.
-  r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); }, Access::Public, false, true);
+  r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); },
+        {.access = Access::Public, .blocking = true});
   r.add("GET", "/api/profiles", [&app](Request& req) {
     if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list profiles");
     auto list = nlohmann::json::array();
     for (const auto& a : app.control.accounts(req.who().tenant_id)) list.push_back(account_json(a));
     return Response::json(200, {{"profiles", list}});
   });
-  r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); });
-  r.add("PUT", "/api/profiles/{id}", [&app](Request& req) { return replace_profile(app, req); }, Access::Authenticated,
-        false, true);
+  r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); },
+        {.cache = true});
+  r.add("PUT", "/api/profiles/{id}", [&app](Request& req) { return replace_profile(app, req); },
+        {.blocking = true});
   r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) { return delete_profile(app, req); });
-  r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); }, Access::Public, false, true);
+  r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); },
+        {.access = Access::Public, .blocking = true});
 
   r.add("POST", "/api/auth/api-keys", [&app](Request& req) {
     auto j = req.body.empty() ? nlohmann::json::object() : req.json();

@@ -112,13 +112,9 @@ struct Context {
   const Route* route = nullptr;
   std::optional<RateLimitDecision> limit;
   const char* x_cache = nullptr;  // "hit" | "miss" on cacheable routes
-  bool handler_ran = false;
 };
 
 bool is_read(const std::string& method) { return method == "GET" || method == "HEAD"; }
-
-// The listener resources: GETs are cached, writes invalidate profile {id}.
-bool profile_route(const Route& r) { return r.pattern.rfind("/api/profiles/{id}", 0) == 0; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -233,7 +229,7 @@ Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
     }
   }
 
-  if (read && req.principal && profile_route(*m.route)) {
+  if (read && req.principal && m.route->cache) {
     ctx.x_cache = "miss";
     if (app.cache.enabled()) {
       // Per requester: authorization was decided for this requester, and its own generation moves with
@@ -245,24 +241,13 @@ Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
       }
       auto it = req.params.find("id");
       auto stamp = app.cache.stamp(it == req.params.end() ? "" : it->second, req.principal->account_id);
-      ctx.handler_ran = true;
       auto res = m.route->handler(req);
       add_etag(req, res);  // hashed once, kept with the entry
       app.cache.store(key, res, stamp);
       return res;
     }
   }
-  ctx.handler_ran = true;
   return m.route->handler(req);
-}
-
-// After a write (committed or failed): what the requester, and the profile written to, read next is fresh.
-void invalidate(App& app, const Request& req, const Context& ctx) {
-  if (is_read(req.method) || req.method == "OPTIONS" || !ctx.handler_ran) return;
-  if (req.principal) app.cache.bump(req.principal->account_id);
-  if (ctx.route && profile_route(*ctx.route)) {
-    if (auto it = req.params.find("id"); it != req.params.end()) app.cache.bump(it->second);
-  }
 }
 
 void add_cors(App& app, const Request& req, Response& res) {
@@ -295,7 +280,6 @@ Response dispatch(App& app, Request& req) {
     res = error_response(Error(ErrorKind::Internal, "Internal server error"));
   }
   try {
-    invalidate(app, req, ctx);
     add_etag(req, res);
     not_modified(req, res);
     if (ctx.limit) {

@@ -187,10 +187,10 @@ Response download(App& app, Request& req) {
 }  // namespace
 
 void add_file_routes(App& app) {
-  app.router.add("POST", "/api/files", [&app](Request& req) { return upload(app, req); }, Access::Authenticated,
-                 /*upload=*/true);
+  app.router.add("POST", "/api/files", [&app](Request& req) { return upload(app, req); },
+                 {.upload = true});
   app.router.add("GET", "/api/blobs/{tenant}/{sha}", [&app](Request& req) { return download(app, req); },
-                 Access::Public);
+                 {.access = Access::Public});
 }
 
 }  // namespace cadenza::http

@@ -16,10 +16,7 @@ namespace cadenza::http::detail {
 Request to_request(const bhttp::request<bhttp::string_body>& r, const std::string& remote) {
   Request req;
   req.method = std::string(r.method_string());
-  req.target = std::string(r.target());
-  auto q = req.target.find('?');
-  req.path = url_decode(std::string_view(req.target).substr(0, q));
-  if (q != std::string::npos) req.query = parse_query(std::string_view(req.target).substr(q + 1));
+  req.set_target(std::string(r.target()));
   req.headers.reserve(16);
   for (const auto& f : r) {
     std::string name(f.name_string());

@@ -5,6 +5,14 @@
 
 namespace cadenza::http {
 
+void Request::set_target(std::string raw_target) {
+  target = std::move(raw_target);
+  auto q = target.find('?');
+  path = url_decode(std::string_view(target).substr(0, q));
+  query.clear();
+  if (q != std::string::npos) query = parse_query(std::string_view(target).substr(q + 1));
+}
+
 std::optional<std::string_view> Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k == name) return std::string_view(v);

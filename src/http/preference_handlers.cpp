@@ -108,11 +108,11 @@ Response patch(App& app, Request& req) {
 void add_preference_routes(App& app) {
   auto& r = app.router;
   const std::string base = "/api/profiles/{id}/preferences";
-  r.add("GET", base, [&app](Request& req) { return list(app, req); });
+  r.add("GET", base, [&app](Request& req) { return list(app, req); }, {.cache = true});
   r.add("POST", base, [&app](Request& req) { return create(app, req); });
   r.add("GET", base + "/{preferenceId}", [&app](Request& req) {
     return Response::json(200, preference_json(require(app, req, profile_id(app, req))));
-  });
+  }, {.cache = true});
   r.add("PATCH", base + "/{preferenceId}", [&app](Request& req) { return patch(app, req); });
   r.add("DELETE", base + "/{preferenceId}", [&app](Request& req) {
     auto pid = profile_id(app, req);

@@ -34,9 +34,8 @@ bool match_segments(const Route& r, const std::vector<std::string>& segs, std::m
 }
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler handler, Access access, bool upload,
-                 bool blocking) {
-  Route r{std::move(method), std::move(pattern), std::move(handler), access, upload, blocking, {}};
+void Router::add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  Route r{options, std::move(method), std::move(pattern), std::move(handler), {}};
   r.segments = split_path(r.pattern);
   routes_.push_back(std::move(r));
 }

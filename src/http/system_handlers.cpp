@@ -19,11 +19,11 @@ void add_system_routes(App& app) {
                                 {"uptimeSeconds", (now_ms() - app.started_at_ms) / 1000},
                                 {"queueDepth", stats.queue_depth},
                                 {"workers", stats.workers}});
-  }, Access::Public);
+  }, {.access = Access::Public});
 
   app.router.add("GET", "/api/version", [](Request&) {
     return Response::json(200, {{"version", CADENZA_VERSION}, {"commit", CADENZA_COMMIT}});
-  }, Access::Public);
+  }, {.access = Access::Public});
 
   // The document, with what the job kinds declare (job_kind.hpp): the kinds POST /api/jobs accepts and their
   // payload and result schemas. Built once: kinds register before the routes.
@@ -48,7 +48,7 @@ void add_system_routes(App& app) {
   auto body = std::make_shared<const std::string>(doc.dump(1));
   app.router.add("GET", "/api/openapi.json", [body](Request&) {
     return Response::text(200, *body, "application/json");
-  }, Access::Public);
+  }, {.access = Access::Public});
 
   app.router.add("GET", "/metrics", [&app](Request&) {
     std::string out = app.metrics.render();
@@ -73,7 +73,7 @@ void add_system_routes(App& app) {
       for (const auto& [state, n] : states)
         out += fmt::format("cadenza_jobs{{kind=\"{}\",state=\"{}\"}} {}\n", prom_label(kind), state, n);
     return Response::text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
-  }, Access::Public);
+  }, {.access = Access::Public});
 }
 
 }  // namespace cadenza::http

@@ -124,11 +124,11 @@ void add_tune_vector_routes(App& app) {
       items.push_back(tune_vector_json(t));
     auto n = items.size();
     return Response::json(200, {{"tuneVectors", std::move(items)}, {"count", n}});
-  });
+  }, {.cache = true});
   r.add("POST", base, [&app](Request& req) { return create(app, req); });
   r.add("GET", base + "/{tuneVectorId}", [&app](Request& req) {
     return Response::json(200, tune_vector_json(require(app, req, profile_id(app, req))));
-  });
+  }, {.cache = true});
   r.add("PATCH", base + "/{tuneVectorId}", [&app](Request& req) { return patch(app, req); });
   r.add("DELETE", base + "/{tuneVectorId}", [&app](Request& req) {
     auto pid = profile_id(app, req);

@@ -107,7 +107,7 @@ void add_variable_routes(App& app) {
       items.push_back(variable_json(v));
     auto n = items.size();
     return Response::json(200, {{"variables", std::move(items)}, {"count", n}});
-  });
+  }, {.cache = true});
   r.add("POST", base, [&app](Request& req) {
     auto pid = profile_id(app, req);
     auto j = req.json();
@@ -122,7 +122,7 @@ void add_variable_routes(App& app) {
   });
   r.add("GET", base + "/{variableId}", [&app](Request& req) {
     return Response::json(200, variable_json(require(app, req, profile_id(app, req))));
-  });
+  }, {.cache = true});
   r.add("PATCH", base + "/{variableId}", [&app](Request& req) {
     auto pid = profile_id(app, req);
     auto var = require(app, req, pid);
@@ -152,7 +152,7 @@ void add_variable_routes(App& app) {
       items.push_back({{"value", r.value}, {"unit", r.unit}, {"recordedAt", iso8601(r.recorded_at)}});
     auto n = items.size();
     return Response::json(200, {{"readings", std::move(items)}, {"count", n}});
-  });
+  }, {.cache = true});
 }
 
 }  // namespace cadenza::http

@@ -220,6 +220,7 @@ void ControlStore::update_account(const Account& a) {
   validate(v, a.username, a.email, a.role);
   v.throw_if_failed();
   db_->write([&](Db& db) {
+    db.touch(a.id);
     conflict_as_duplicate([&] {
       return db.run(
           "UPDATE accounts SET username = ?, first_name = ?, last_name = ?, email = ?, phone = ?, role = ?,"
@@ -234,6 +235,7 @@ void ControlStore::set_password(const std::string& account_id, const std::string
   if (password.empty()) throw Error(ErrorKind::BadRequest, "invalid password", {{"password", "must not be empty"}});
   auto hash = crypto::hash_password(password);
   db_->write([&](Db& db) {
+    db.touch(account_id);
     db.run("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?", hash, now_ms(), account_id);
     if (db.changes() == 0) throw Error(ErrorKind::NotFound, "account not found");
   });
@@ -241,6 +243,7 @@ void ControlStore::set_password(const std::string& account_id, const std::string
 
 void ControlStore::delete_account(const std::string& account_id) {
   db_->write([&](Db& db) {
+    db.touch(account_id);
     db.run("DELETE FROM accounts WHERE id = ?", account_id);  // API keys go with it (ON DELETE CASCADE)
     if (db.changes() == 0) throw Error(ErrorKind::NotFound, "account not found");
   });
@@ -271,6 +274,7 @@ std::pair<ApiKey, std::string> ControlStore::create_api_key(const std::string& a
   k.created_at = now_ms();
   std::string secret = "cdz_" + k.prefix + "_" + crypto::random_token(24);
   db_->write([&](Db& db) {
+    db.touch(account_id);
     if (!db.scalar_int64("SELECT 1 FROM accounts WHERE id = ?", account_id)) {
       throw Error(ErrorKind::NotFound, "account not found");
     }
@@ -293,6 +297,7 @@ std::vector<ApiKey> ControlStore::api_keys(const std::string& account_id) {
 
 void ControlStore::revoke_api_key(const std::string& account_id, const std::string& key_id) {
   db_->write([&](Db& db) {
+    db.touch(account_id);
     db.run("DELETE FROM api_keys WHERE id = ? AND account_id = ?", key_id, account_id);
     if (db.changes() == 0) throw Error(ErrorKind::NotFound, "API key not found");
   });

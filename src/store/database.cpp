@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "cadenza/store/db.hpp"
 #include "cadenza/store/migrations.hpp"
 
@@ -26,6 +28,20 @@ int Database::schema_version() {
 void Database::begin_immediate() { writer_->run("BEGIN IMMEDIATE"); }
 
 void Database::commit() { writer_->run("COMMIT"); }
+
+void Database::report_touched() {
+  auto touched = writer_->take_touched();
+  if (!listener_) return;
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (const auto& id : touched) {
+    try {
+      listener_(id);
+    } catch (const std::exception& e) {
+      spdlog::error("store: write listener failed for {}: {}", id, e.what());
+    }
+  }
+}
 
 void Database::rollback() {
   try {

@@ -87,6 +87,10 @@ void Db::exec(std::string_view sql) {
 
 int Db::changes() const { return sqlite3_changes(db_); }
 
+void Db::touch(std::string_view profile_id) {
+  if (!profile_id.empty()) touched_.emplace_back(profile_id);
+}
+
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 void Db::check(int rc, std::string_view what) const {

@@ -57,6 +57,7 @@ std::optional<Preference> find(Database& database, const std::string& profile_id
 
 Preference insert(Database& database, Preference p, std::optional<std::int64_t> rank) {
   return database.write([&](Db& db) {
+    db.touch(p.profile_id);
     auto n = kOrder.count(db, p.profile_id);
     if (n >= kMaxPerProfile)
       throw Error(ErrorKind::Conflict, "A profile has at most " + std::to_string(kMaxPerProfile) + " preferences");
@@ -75,6 +76,7 @@ Preference insert(Database& database, Preference p, std::optional<std::int64_t> 
 
 Preference update(Database& database, const Preference& p) {
   return database.write([&](Db& db) {
+    db.touch(p.profile_id);
     auto old = find_in(db, p.profile_id, p.id);
     if (!old) throw Error(ErrorKind::NotFound, "Preference " + p.id + " not found");
     kOrder.check_range("rank", p.rank, kOrder.count(db, p.profile_id) - 1);
@@ -89,6 +91,7 @@ Preference update(Database& database, const Preference& p) {
 
 void remove(Database& database, const std::string& profile_id, const std::string& id) {
   database.write([&](Db& db) {
+    db.touch(profile_id);
     auto old = find_in(db, profile_id, id);
     if (!old) throw Error(ErrorKind::NotFound, "Preference " + id + " not found");
     db.run("DELETE FROM preferences WHERE id = ?", id);

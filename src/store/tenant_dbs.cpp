@@ -34,7 +34,14 @@ Database& TenantDbs::get(const std::string& tenant_id) {
   auto path = std::filesystem::path(storage_.data_dir) / "tenants" / (id + ".db");
   auto db = std::make_unique<Database>(path, Database::Options{storage_.busy_timeout_ms, storage_.read_connections},
                                        tenant_migrations());
+  if (listener_) db->on_profile_write(listener_);
   return *open_.emplace(id, std::move(db)).first->second;
+}
+
+void TenantDbs::on_profile_write(Database::WriteListener listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+  for (auto& [id, db] : open_) db->on_profile_write(listener_);
 }
 
 std::vector<std::string> TenantDbs::existing() {

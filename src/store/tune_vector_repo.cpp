@@ -51,6 +51,7 @@ std::optional<TuneVectorRecord> find(Database& database, const std::string& prof
 
 TuneVectorRecord insert(Database& database, TuneVectorRecord t) {
   return database.write([&](Db& db) {
+    db.touch(t.profile_id);
     auto n = kOrder.count(db, t.profile_id);
     if (n >= kMaxPerProfile)
       throw Error(ErrorKind::Conflict, "A profile has at most " + std::to_string(kMaxPerProfile) + " tune vectors");
@@ -67,6 +68,7 @@ TuneVectorRecord insert(Database& database, TuneVectorRecord t) {
 
 TuneVectorRecord update(Database& database, const TuneVectorRecord& t) {
   return database.write([&](Db& db) {
+    db.touch(t.profile_id);
     auto old = find_in(db, t.profile_id, t.id);
     if (!old) throw Error(ErrorKind::NotFound, "Tune vector " + t.id + " not found");
     kOrder.check_range("position", t.position, kOrder.count(db, t.profile_id) - 1);
@@ -80,6 +82,7 @@ TuneVectorRecord update(Database& database, const TuneVectorRecord& t) {
 
 void remove(Database& database, const std::string& profile_id, const std::string& id) {
   database.write([&](Db& db) {
+    db.touch(profile_id);
     auto old = find_in(db, profile_id, id);
     if (!old) throw Error(ErrorKind::NotFound, "Tune vector " + id + " not found");
     db.run("DELETE FROM tune_vectors WHERE id = ?", id);

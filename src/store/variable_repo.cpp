@@ -53,6 +53,7 @@ std::optional<Variable> find(Database& database, const std::string& profile_id, 
 
 Variable insert(Database& database, const std::string& profile_id, const std::string& name) {
   return database.write([&](Db& db) {
+    db.touch(profile_id);
     if (db.scalar_int64("SELECT 1 FROM variables WHERE profile_id = ? AND name = ?", profile_id, name))
       throw Error(ErrorKind::Conflict, "Variable " + name + " already exists");
     auto id = new_uuid();
@@ -65,6 +66,7 @@ Variable insert(Database& database, const std::string& profile_id, const std::st
 
 Variable set_opted_in(Database& database, const std::string& profile_id, const std::string& id, bool opted_in) {
   return database.write([&](Db& db) {
+    db.touch(profile_id);
     auto v = require(db, profile_id, id);
     if (v.opted_in == opted_in) return v;
     if (!opted_in) db.run("DELETE FROM readings WHERE variable_id = ?", id);
@@ -75,6 +77,7 @@ Variable set_opted_in(Database& database, const std::string& profile_id, const s
 
 void remove(Database& database, const std::string& profile_id, const std::string& id) {
   database.write([&](Db& db) {
+    db.touch(profile_id);
     require(db, profile_id, id);
     db.run("DELETE FROM readings WHERE variable_id = ?", id);
     db.run("DELETE FROM variables WHERE id = ?", id);
@@ -84,6 +87,7 @@ void remove(Database& database, const std::string& profile_id, const std::string
 void add_readings(Database& database, const std::string& profile_id, const std::string& id,
                   const std::vector<Reading>& readings) {
   database.write([&](Db& db) {
+    db.touch(profile_id);
     auto v = require(db, profile_id, id);
     if (!v.opted_in) throw Error(ErrorKind::Forbidden, "Variable " + v.name + " is not opted in");
     auto now = now_ms();
@@ -117,6 +121,7 @@ ProfileDataCounts count_profile_data(Db& db, const std::string& profile_id) {
 }
 
 ProfileDataCounts delete_profile_data(Db& db, const std::string& profile_id) {
+  db.touch(profile_id);
   auto c = count_profile_data(db, profile_id);
   db.run("DELETE FROM readings WHERE variable_id IN (SELECT id FROM variables WHERE profile_id = ?)", profile_id);
   db.run("DELETE FROM variables WHERE profile_id = ?", profile_id);

@@ -14,9 +14,8 @@
 #include <string>
 #include <utility>
 
-#include "cadenza/http/app.hpp"
+#include "cadenza/http/application.hpp"
 #include "cadenza/http/openapi.hpp"
-#include "cadenza/jobs/kinds.hpp"
 #include "test_server.hpp"
 
 using namespace cadenza;
@@ -37,17 +36,9 @@ RouteSet router_routes() {
   test::TempDir dir;
   config::Config cfg;
   cfg.storage.data_dir = dir.path();
-  store::ControlStore control(cfg.storage);
-  store::TenantDbs tenants(cfg.storage);
-  store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
-  jobs::EventBus events;
-  jobs::JobService job_service(tenants, events, cfg.jobs);
-  jobs::register_job_kinds(job_service);
-  http::App app{cfg, control, tenants, blobs, events, job_service,
-                http::Tokens(control.secret("jwt"), cfg.auth.token_ttl_s)};
-  http::add_routes(app);
+  http::Application application(cfg);
   RouteSet out;
-  for (const auto& r : app.router.routes()) out.insert({r.method, r.pattern});
+  for (const auto& r : application.app().router.routes()) out.insert({r.method, r.pattern});
   return out;
 }
 

@@ -35,6 +35,8 @@ struct Request {
   std::map<std::string, std::string> params;  // route parameters, e.g. {id}
   std::optional<Principal> principal;          // set by the auth step for authenticated routes
 
+  // Sets target and, from it, path (percent-decoded) and query (parse_query).
+  void set_target(std::string raw_target);
   // Header value by lower-case name.
   std::optional<std::string_view> header(std::string_view name) const;
   // Query parameter or nullopt.

@@ -16,13 +16,21 @@ enum class Access {
   Authenticated,  // bearer token or API key required (401 otherwise)
 };
 
-struct Route {
+// How a route is served, given where it is registered: r.add("GET", "/x", h, {.access = Access::Public}).
+struct RouteOptions {
+  Access access = Access::Authenticated;
+  bool upload = false;    // body limit is server.upload_limit instead of server.body_limit
+  bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
+  // GET responses are kept in the response cache per requester and served from it until the profile
+  // {id} of the path (or the requester) is written to: the store reports every committed write of a
+  // profile's data, whoever made it (a request, a job), and the cache drops what it read (see App).
+  bool cache = false;
+};
+
+struct Route : RouteOptions {
   std::string method;
   std::string pattern;  // "/api/jobs/{id}"
   Handler handler;
-  Access access = Access::Authenticated;
-  bool upload = false;  // body limit is server.upload_limit instead of server.body_limit
-  bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
   std::vector<std::string> segments;  // pattern split on '/'
 };
 
@@ -33,8 +41,7 @@ struct Match {
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler, Access access = Access::Authenticated,
-           bool upload = false, bool blocking = false);
+  void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
   // Finds the route for method + path and fills req_params.
   Match match(const std::string& method, const std::string& path,
               std::map<std::string, std::string>& params) const;

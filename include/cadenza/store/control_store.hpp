@@ -61,6 +61,9 @@ class ControlStore {
   explicit ControlStore(const config::StorageConfig& storage);
   ~ControlStore();
 
+  // Committed writes of an account (profile fields, password, API keys, deletion) are reported here.
+  void on_account_write(Database::WriteListener listener) { db_->on_profile_write(std::move(listener)); }
+
   // --- tenants
   Tenant default_tenant();
   Tenant create_tenant(const std::string& name);

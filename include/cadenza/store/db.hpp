@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -153,6 +154,11 @@ class Db {
 
   int changes() const;
   std::int64_t last_insert_rowid() const;
+  // Marks a profile's (or account's) data as written by the open transaction: Database::write reports
+  // it to its listener after COMMIT (the response cache's invalidation). Every repository function that
+  // writes rows belonging to a profile calls it, whoever runs it (a request, a job).
+  void touch(std::string_view profile_id);
+  std::vector<std::string> take_touched() { return std::exchange(touched_, {}); }
   sqlite3* handle() const { return db_; }
   const std::filesystem::path& path() const { return path_; }
 
@@ -169,6 +175,7 @@ class Db {
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   std::unordered_multimap<std::string, sqlite3_stmt*> cache_;
+  std::vector<std::string> touched_;
 };
 
 // One database file: one writer connection (serialised by a mutex) and up to read_connections readers.
@@ -197,12 +204,15 @@ class Database {
       if constexpr (std::is_void_v<std::invoke_result_t<F&, Db&>>) {
         f(*writer_);
         commit();
+        report_touched();
       } else {
         auto result = f(*writer_);
         commit();
+        report_touched();
         return result;
       }
     } catch (...) {
+      writer_->take_touched();  // nothing was written
       rollback();
       throw;
     }
@@ -221,10 +231,19 @@ class Database {
   }
 
   const std::filesystem::path& path() const { return path_; }
+  // Called after each committed write() with every profile id it touched (Db::touch), still under the
+  // write lock, so that the next reader of that profile sees a changed generation.
+  using WriteListener = std::function<void(const std::string& profile_id)>;
+  void on_profile_write(WriteListener listener) {
+    std::lock_guard lock(write_mutex_);
+    listener_ = std::move(listener);
+  }
   // Highest applied migration version.
   int schema_version();
 
  private:
+  void report_touched();
+  WriteListener listener_;
   struct OwnerGuard {
     explicit OwnerGuard(std::atomic<std::thread::id>& o) : owner(o) { owner = std::this_thread::get_id(); }
     ~OwnerGuard() { owner = std::thread::id(); }

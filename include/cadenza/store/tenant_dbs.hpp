@@ -24,11 +24,14 @@ class TenantDbs {
   Database& get(const std::string& tenant_id);
   // Tenant ids with a database file on disk, sorted.
   std::vector<std::string> existing();
+  // Every tenant database (open now or later) reports its committed writes of a profile's data here.
+  void on_profile_write(Database::WriteListener listener);
 
  private:
   config::StorageConfig storage_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Database>> open_;
+  Database::WriteListener listener_;
 };
 
 }  // namespace cadenza::store

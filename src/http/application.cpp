@@ -1,0 +1,30 @@
+#include "cadenza/http/application.hpp"
+
+#include "cadenza/core/clock.hpp"
+#include "cadenza/jobs/kinds.hpp"
+
+namespace cadenza::http {
+
+Application::Application(const config::Config& cfg)
+    : control_(std::make_unique<store::ControlStore>(cfg.storage)),
+      tenants_(std::make_unique<store::TenantDbs>(cfg.storage)),
+      blobs_(std::make_unique<store::BlobStore>(cfg.storage, control_->secret("blob-signing"))),
+      events_(std::make_unique<jobs::EventBus>()),
+      jobs_(std::make_unique<jobs::JobService>(*tenants_, *events_, cfg.jobs)) {
+  jobs::register_job_kinds(*jobs_);
+  app_.reset(new App{cfg, *control_, *tenants_, *blobs_, *events_, *jobs_,
+                     Tokens(control_->secret("jwt"), cfg.auth.token_ttl_s)});
+  app_->started_at_ms = now_ms();
+  auto& cache = app_->cache;
+  control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
+  tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
+  add_routes(*app_);
+}
+
+Application::~Application() {
+  // Nothing may report into the cache once it is gone.
+  tenants_->on_profile_write({});
+  control_->on_account_write({});
+}
+
+}  // namespace cadenza::http
