@@ -138,30 +138,22 @@ Response replace_profile(App& app, Request& req) {
 }
 
 // DELETE: refuses (409, listing them) while the profile has preferences, tune vectors or variables, unless
-// ?cascade=true. The tenant transaction wraps the account's deletion, so a failure anywhere leaves everything.
+// ?cascade=true. Its jobs and files go with it either way. store::ProfileDeletion does the deleting (its
+// order and recovery rule: a failure leaves the profile gone for its users and finished later).
 Response delete_profile(App& app, Request& req) {
   auto acc = account_for(app, req);
-  auto cascade_param = req.query_param("cascade").value_or("false");
-  if (cascade_param != "true" && cascade_param != "false")
-    throw Error(ErrorKind::BadRequest, "Validation failed", {{"cascade", "must be true or false"}});
-  bool cascade = cascade_param == "true";
-  auto counts_json = [](const store::ProfileDataCounts& c) {
-    return nlohmann::json{{"preferences", c.preferences}, {"tuneVectors", c.tune_vectors}, {"variables", c.variables}};
+  bool cascade = detail::query_bool(req.query_param("cascade"), "cascade", false);
+  auto counts_json = [](const store::DependentCounts& c) {
+    nlohmann::json out{{"preferences", 0}, {"tuneVectors", 0}, {"variables", 0}};
+    for (const auto& [key, n] : c) out[key] = n;
+    return out;
   };
-  std::optional<Response> refused;
-  store::ProfileDataCounts deleted;
-  app.tenants.get(acc.tenant_id).write([&](store::Db& db) {
-    auto counts = store::count_profile_data(db, acc.id);
-    if (!counts.empty() && !cascade) {
-      refused = Response::json(409, {{"message", "Profile still has preferences, tune vectors or variables; delete them "
-                                                 "or use ?cascade=true"},
-                                     {"dependents", counts_json(counts)}});
-      return;
-    }
-    deleted = store::delete_profile_data(db, acc.id);
-    app.control.delete_account(acc.id);
-  });
-  if (refused) return *refused;
+  app.deletions.resume();
+  if (auto counts = app.deletions.dependents(acc.tenant_id, acc.id); !counts.empty() && !cascade)
+    return Response::json(409, {{"message", "Profile still has preferences, tune vectors or variables; delete them "
+                                            "or use ?cascade=true"},
+                                {"dependents", counts_json(counts)}});
+  auto deleted = app.deletions.delete_profile(acc.id);
   if (app.revoke_sessions) app.revoke_sessions(acc.id);
   return Response::json(200, {{"message", "Profile deleted"}, {"profileId", acc.id}, {"deleted", counts_json(deleted)}});
 }

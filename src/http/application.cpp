@@ -12,13 +12,19 @@ Application::Application(const config::Config& cfg)
       events_(std::make_unique<jobs::EventBus>()),
       jobs_(std::make_unique<jobs::JobService>(*tenants_, *events_, cfg.jobs)) {
   jobs::register_job_kinds(*jobs_);
-  app_.reset(new App{cfg, *control_, *tenants_, *blobs_, *events_, *jobs_,
+  store::ProfileDeletion::Hooks hooks;
+  hooks.stop_jobs = [jobs = jobs_.get()](const std::string& tenant, const std::string& profile) {
+    jobs->stop_owner_jobs(tenant, profile, std::chrono::seconds(30));
+  };
+  deletions_ = std::make_unique<store::ProfileDeletion>(*control_, *tenants_, *blobs_, std::move(hooks));
+  app_.reset(new App{cfg, *control_, *tenants_, *blobs_, *events_, *jobs_, *deletions_,
                      Tokens(control_->secret("jwt"), cfg.auth.token_ttl_s)});
   app_->started_at_ms = now_ms();
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
   add_routes(*app_);
+  deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
 }
 
 Application::~Application() {

@@ -7,8 +7,10 @@
 #include <limits>
 
 #include "cadenza/core/clock.hpp"
+#include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/http/app.hpp"
+#include "cadenza/store/blob_repo.hpp"
 #include "json_fields.hpp"
 
 namespace cadenza::http {
@@ -133,6 +135,8 @@ std::string signed_url(App& app, const std::string& tenant, const std::string& s
 Response upload(App& app, Request& req) {
   const auto& who = req.who();
   if (req.body.empty()) throw Error(ErrorKind::BadRequest, "Validation failed", {{"body", "the file is empty"}});
+  // The owner row first: a blob file is never without the row that keeps it (blob_repo).
+  store::blob_repo::add_owner(app.tenants.get(who.tenant_id), crypto::sha256_hex(req.body), who.account_id);
   auto sha = app.blobs.put(who.tenant_id, req.body);
   auto name = clean_file_name(req.query_param("name").value_or(""));
   return Response::json(201, {{"id", sha},

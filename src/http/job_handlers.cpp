@@ -54,7 +54,7 @@ Response list(App& app, Request& req) {
   }
   auto limit = detail::query_int(req.query_param("limit"), "limit", 50, 1, 500);
   auto offset = detail::query_int(req.query_param("offset"), "offset", 0, 0, 1'000'000'000);
-  bool all = req.query_param("all") == std::optional<std::string>("true");
+  bool all = detail::query_bool(req.query_param("all"), "all", false);
   if (all && !who.is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list every account's jobs");
   auto jobs = app.jobs.list(who.tenant_id, all ? "" : who.account_id, state, static_cast<int>(limit), static_cast<int>(offset));
   auto arr = nlohmann::json::array();

@@ -68,4 +68,12 @@ inline long long query_int(const std::optional<std::string>& raw, const char* na
               {{name, "must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi)}});
 }
 
+// Boolean query parameter: absent = dflt, "true" / "false"; anything else is Error(BadRequest) naming it.
+inline bool query_bool(const std::optional<std::string>& raw, const char* name, bool dflt) {
+  if (!raw) return dflt;
+  if (*raw == "true") return true;
+  if (*raw == "false") return false;
+  throw Error(ErrorKind::BadRequest, "Validation failed", {{name, "must be true or false"}});
+}
+
 }  // namespace cadenza::http::detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 #include <exception>
+#include <limits>
 
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
@@ -197,6 +198,25 @@ Job JobService::get(const std::string& tenant_id, const std::string& job_id) {
 std::vector<Job> JobService::list(const std::string& tenant_id, const std::string& owner_id,
                                   std::optional<JobState> state, int limit, int offset) {
   return repo::list(dbs_.get(tenant_id), owner_id, state, limit, offset);
+}
+
+void JobService::stop_owner_jobs(const std::string& tenant_id, const std::string& owner_id,
+                                 std::chrono::milliseconds timeout) {
+  std::vector<std::string> ids;
+  for (auto state : {JobState::Queued, JobState::Running})
+    for (const auto& job : list(tenant_id, owner_id, state, std::numeric_limits<int>::max(), 0)) ids.push_back(job.id);
+  for (const auto& id : ids) {
+    try {
+      cancel(tenant_id, id);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Conflict && e.kind() != ErrorKind::NotFound) throw;  // it finished meanwhile
+    }
+  }
+  std::unique_lock lock(mutex_);
+  bool stopped = idle_cv_.wait_for(lock, timeout, [&] {
+    return std::none_of(ids.begin(), ids.end(), [&](const std::string& id) { return running_.count(id) > 0; });
+  });
+  if (!stopped) throw Error(ErrorKind::Unavailable, "The profile's jobs are still stopping; try again");
 }
 
 Job JobService::cancel(const std::string& tenant_id, const std::string& job_id) {

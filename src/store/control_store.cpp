@@ -13,6 +13,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
 #include "cadenza/store/migrations.hpp"
+#include "cadenza/store/profile_data.hpp"
 
 namespace cadenza::store {
 namespace {
@@ -73,8 +74,11 @@ ApiKey api_key_row(const Stmt& s) {
                 s.column_text(3), s.column_int64(4), s.column_int64(5)};
 }
 
+// Accounts being deleted (profile_deletions) are gone for every reader at once.
+constexpr const char* kLive = " AND id NOT IN (SELECT account_id FROM profile_deletions)";
+
 std::optional<Account> account_where(Db& db, const std::string& where, const std::string& value) {
-  auto s = db.query(std::string(kAccountColumns) + where, value);
+  auto s = db.query(std::string(kAccountColumns) + where + kLive, value);
   if (!s.step()) return std::nullopt;
   return account_row(s);
 }
@@ -243,9 +247,29 @@ void ControlStore::set_password(const std::string& account_id, const std::string
 
 void ControlStore::delete_account(const std::string& account_id) {
   db_->write([&](Db& db) {
-    db.touch(account_id);
-    db.run("DELETE FROM accounts WHERE id = ?", account_id);  // API keys go with it (ON DELETE CASCADE)
+    delete_owned_rows(db, DbScope::Control, account_id);  // API keys, the pending-deletion row
+    db.run("DELETE FROM accounts WHERE id = ?", account_id);
     if (db.changes() == 0) throw Error(ErrorKind::NotFound, "account not found");
+  });
+}
+
+void ControlStore::mark_for_deletion(const std::string& account_id) {
+  db_->write([&](Db& db) {
+    auto tenant = db.scalar_text("SELECT tenant_id FROM accounts WHERE id = ?" + std::string(kLive), account_id);
+    if (!tenant) throw Error(ErrorKind::NotFound, "account not found");
+    db.touch(account_id);
+    db.run("INSERT OR IGNORE INTO profile_deletions (account_id, tenant_id, started_at) VALUES (?, ?, ?)", account_id,
+           *tenant, now_ms());
+    db.run("DELETE FROM api_keys WHERE account_id = ?", account_id);
+  });
+}
+
+std::vector<PendingDeletion> ControlStore::pending_deletions() {
+  return db_->read([](Db& db) {
+    std::vector<PendingDeletion> out;
+    auto s = db.query("SELECT account_id, tenant_id, started_at FROM profile_deletions ORDER BY started_at, account_id");
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1), s.column_int64(2)});
+    return out;
   });
 }
 
@@ -256,7 +280,7 @@ std::int64_t ControlStore::count_accounts() {
 std::vector<Account> ControlStore::accounts(const std::string& tenant_id) {
   return db_->read([&](Db& db) {
     std::vector<Account> out;
-    auto s = db.query(std::string(kAccountColumns) + "WHERE tenant_id = ? ORDER BY created_at, id", tenant_id);
+    auto s = db.query(std::string(kAccountColumns) + "WHERE tenant_id = ?" + kLive + " ORDER BY created_at, id", tenant_id);
     while (s.step()) out.push_back(account_row(s));
     return out;
   });
@@ -351,6 +375,12 @@ std::string ControlStore::secret(const std::string& name) {
   }
   if (auto existing = read_secret_file(path)) return *existing;
   throw Error(ErrorKind::Internal, "cannot create secret " + path.string() + ": " + ec.message());
+}
+
+// API keys go with their account (ON DELETE CASCADE too); the deletion's own row goes last, with it.
+std::vector<OwnedTable> control_owned_tables() {
+  return {{DbScope::Control, "api_keys", "account_id", "", "", {}},
+          {DbScope::Control, "profile_deletions", "account_id", "", "", {}}};
 }
 
 }  // namespace cadenza::store

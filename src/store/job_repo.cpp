@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cadenza/core/error.hpp"
+#include "cadenza/store/profile_data.hpp"
 
 namespace cadenza::store {
 
@@ -189,4 +190,7 @@ std::map<std::string, std::int64_t> count_by_state(Database& database) {
 }
 
 }  // namespace job_repo
+// A profile's jobs go with it (their events and chunks hang off them).
+std::vector<OwnedTable> job_repo::owned_tables() { return {{DbScope::Tenant, "jobs", "owner_id", "", "", {}}}; }
+
 }  // namespace cadenza::store

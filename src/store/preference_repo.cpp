@@ -3,6 +3,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/store/profile_data.hpp"
 #include "dense_order.hpp"
 
 namespace cadenza::store::preference_repo {
@@ -97,6 +98,11 @@ void remove(Database& database, const std::string& profile_id, const std::string
     db.run("DELETE FROM preferences WHERE id = ?", id);
     kOrder.close_gap(db, profile_id, old->rank);
   });
+}
+
+// Counted: the profile's own preferences (learned ones are not, and go with it too).
+std::vector<OwnedTable> owned_tables() {
+  return {{DbScope::Tenant, "preferences", "profile_id", "preferences", "source = 'user'", {}}};
 }
 
 }  // namespace cadenza::store::preference_repo

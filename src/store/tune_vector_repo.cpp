@@ -3,6 +3,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/store/profile_data.hpp"
 #include "dense_order.hpp"
 
 namespace cadenza::store::tune_vector_repo {
@@ -88,6 +89,10 @@ void remove(Database& database, const std::string& profile_id, const std::string
     db.run("DELETE FROM tune_vectors WHERE id = ?", id);
     kOrder.close_gap(db, profile_id, old->position);
   });
+}
+
+std::vector<OwnedTable> owned_tables() {
+  return {{DbScope::Tenant, "tune_vectors", "profile_id", "tuneVectors", "", {}}};
 }
 
 }  // namespace cadenza::store::tune_vector_repo

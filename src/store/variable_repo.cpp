@@ -3,6 +3,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/store/profile_data.hpp"
 
 namespace cadenza::store {
 namespace variable_repo {
@@ -111,24 +112,10 @@ std::vector<Reading> readings(Database& database, const std::string& id, int lim
 
 }  // namespace variable_repo
 
-ProfileDataCounts count_profile_data(Db& db, const std::string& profile_id) {
-  ProfileDataCounts c;
-  c.preferences =
-      db.scalar_int64("SELECT COUNT(*) FROM preferences WHERE profile_id = ? AND source = 'user'", profile_id).value_or(0);
-  c.tune_vectors = db.scalar_int64("SELECT COUNT(*) FROM tune_vectors WHERE profile_id = ?", profile_id).value_or(0);
-  c.variables = db.scalar_int64("SELECT COUNT(*) FROM variables WHERE profile_id = ?", profile_id).value_or(0);
-  return c;
-}
-
-ProfileDataCounts delete_profile_data(Db& db, const std::string& profile_id) {
-  db.touch(profile_id);
-  auto c = count_profile_data(db, profile_id);
-  db.run("DELETE FROM readings WHERE variable_id IN (SELECT id FROM variables WHERE profile_id = ?)", profile_id);
-  db.run("DELETE FROM variables WHERE profile_id = ?", profile_id);
-  db.run("DELETE FROM tune_vectors WHERE profile_id = ?", profile_id);
-  db.run("DELETE FROM preferences WHERE profile_id = ?", profile_id);
-  db.run("DELETE FROM profile_signals WHERE profile_id = ?", profile_id);
-  return c;
+// Variables with their readings; profile_signals: internal per-profile signals of the recommender.
+std::vector<OwnedTable> variable_repo::owned_tables() {
+  return {{DbScope::Tenant, "variables", "profile_id", "variables", "", {{"readings", "variable_id", "id"}}},
+          {DbScope::Tenant, "profile_signals", "profile_id", "", "", {}}};
 }
 
 }  // namespace cadenza::store

@@ -2,6 +2,7 @@
 
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/preference_repo.hpp"
+#include "cadenza/store/profile_data.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 #include "cadenza/store/tune_vector_repo.hpp"
 #include "cadenza/store/variable_repo.hpp"
@@ -85,9 +86,9 @@ TEST_CASE("at most 100 preferences; learned ones are neither listed, counted nor
   CHECK(preference_repo::list(db, me).size() == 100);
   CHECK(preference_repo::list(db, me).back().rank == 99);
   CHECK(kind_of([&] { preference_repo::insert(db, genre(me, "one more"), std::nullopt); }) == ErrorKind::Conflict);
-  CHECK(db.read([&](Db& d) { return count_profile_data(d, me).preferences; }) == 100);
-  auto deleted = db.write([&](Db& d) { return delete_profile_data(d, me); });
-  CHECK(deleted.preferences == 100);
+  CHECK(db.read([&](Db& d) { return count_dependents(d, DbScope::Tenant, me); }) == DependentCounts{{"preferences", 100}});
+  auto deleted = db.write([&](Db& d) { return delete_owned_rows(d, DbScope::Tenant, me); });
+  CHECK(deleted.at("preferences") == 100);
   CHECK(db.read([&](Db& d) { return *d.scalar_int64("SELECT COUNT(*) FROM preferences"); }) == 0);  // learned too
 }
 

@@ -16,6 +16,7 @@
 #include "cadenza/jobs/job_service.hpp"
 #include "cadenza/store/blob_store.hpp"
 #include "cadenza/store/control_store.hpp"
+#include "cadenza/store/profile_deletion.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 
 namespace cadenza::http {
@@ -27,6 +28,7 @@ struct App {
   store::BlobStore& blobs;
   jobs::EventBus& events;
   jobs::JobService& jobs;
+  store::ProfileDeletion& deletions;  // deleting a profile everywhere (the only way to)
   Tokens tokens;
   Metrics metrics;
   // Built from `config` (ratelimit.*, cache.*) wherever an App is built.

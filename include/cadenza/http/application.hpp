@@ -25,6 +25,7 @@ class Application {
   store::ControlStore& control() { return *control_; }
   store::TenantDbs& tenants() { return *tenants_; }
   jobs::JobService& jobs() { return *jobs_; }
+  store::ProfileDeletion& deletions() { return *deletions_; }
 
  private:
   std::unique_ptr<store::ControlStore> control_;
@@ -32,6 +33,7 @@ class Application {
   std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<jobs::EventBus> events_;
   std::unique_ptr<jobs::JobService> jobs_;
+  std::unique_ptr<store::ProfileDeletion> deletions_;
   std::unique_ptr<App> app_;
 };
 

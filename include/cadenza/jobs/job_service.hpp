@@ -92,6 +92,9 @@ class JobService {
   // Queued: removed and `cancelled` at once. Running: flagged, returned as running; the worker records
   // `cancelled` when the handler returns. Finished: Error(Conflict). Unknown: Error(NotFound).
   Job cancel(const std::string& tenant_id, const std::string& job_id);
+  // Cancels every queued and running job of the owner and waits until none of them runs (deleting the
+  // owner). Error(Unavailable) when one still runs after `timeout`.
+  void stop_owner_jobs(const std::string& tenant_id, const std::string& owner_id, std::chrono::milliseconds timeout);
 
   // Idempotent. Stops accepting, waits up to grace for running handlers, then turns their
   // cancelled() true and requeues their jobs when they return; queued jobs stay queued in the

@@ -55,6 +55,13 @@ struct ApiKey {
   std::int64_t last_used_at = 0;  // 0 = never
 };
 
+// An account whose deletion started and has not finished (store::ProfileDeletion resumes it).
+struct PendingDeletion {
+  std::string account_id;
+  std::string tenant_id;
+  std::int64_t started_at = 0;
+};
+
 class ControlStore {
  public:
   // Creates data_dir, opens and migrates control.db, ensures the default tenant exists.
@@ -82,7 +89,11 @@ class ControlStore {
   // Throws Error(NotFound) for an unknown id, Error(Conflict) on a duplicate username or email.
   void update_account(const Account& account);
   void set_password(const std::string& account_id, const std::string& password);
-  // Deletes the account and its API keys; Error(NotFound) for an unknown id.
+  // Deleting an account goes through store::ProfileDeletion, which calls these two. mark_for_deletion:
+  // the account disappears for every reader at once (find_account, log-in, tokens; its API keys go) and
+  // is listed in pending_deletions() until delete_account removes it with its control rows (last step).
+  void mark_for_deletion(const std::string& account_id);
+  std::vector<PendingDeletion> pending_deletions();
   void delete_account(const std::string& account_id);
   std::int64_t count_accounts();
   std::vector<Account> accounts(const std::string& tenant_id);

@@ -41,16 +41,4 @@ std::vector<Reading> readings(Database& db, const std::string& id, int limit);
 
 }  // namespace variable_repo
 
-// Everything the listener API keeps for one profile, for deleting a profile.
-struct ProfileDataCounts {
-  std::int64_t preferences = 0;  // the profile's own (learned ones are not counted)
-  std::int64_t tune_vectors = 0;
-  std::int64_t variables = 0;
-  bool empty() const { return preferences == 0 && tune_vectors == 0 && variables == 0; }
-};
-ProfileDataCounts count_profile_data(Db& db, const std::string& profile_id);
-// Deletes all of the profile's rows (learned preferences, readings and internal signals included) on db,
-// inside the caller's transaction; returns what was deleted.
-ProfileDataCounts delete_profile_data(Db& db, const std::string& profile_id);
-
 }  // namespace cadenza::store

@@ -1,0 +1,55 @@
+// Deleting a profile over the API takes its jobs and its files with it (in-process harness).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "cadenza/store/profile_data.hpp"
+#include "support/in_process.hpp"
+
+using namespace cadenza;
+
+TEST_CASE("DELETE /api/profiles/{id} removes the profile's jobs and blob files and leaves no row behind") {
+  test::InProcess h;
+  auto alice = h.sign_up("alice");
+  auto bob = h.sign_up("bob");
+  // Files: one only alice stored, one both stored.
+  auto put = [&](const test::InProcess::User& u, const std::string& bytes) {
+    http::Request req;
+    req.method = "POST";
+    req.set_target("/api/files");
+    req.headers = {{"content-type", "application/octet-stream"}, {"authorization", "Bearer " + u.token}};
+    req.body = bytes;
+    req.remote = "127.0.0.1";
+    auto res = http::dispatch(h.app(), req);
+    REQUIRE(res.status == 201);
+    return nlohmann::json::parse(res.body).at("id").get<std::string>();
+  };
+  auto own = put(alice, "alice's recording");
+  auto shared = put(alice, "the same song");
+  REQUIRE(put(bob, "the same song") == shared);
+  auto job = h.call("POST", "/api/jobs", alice.token, {{"kind", "demo"}, {"payload", {{"steps", 3}}}});
+  REQUIRE(job.res.status == 202);
+  auto job_id = job.json().at("job").at("id").get<std::string>();
+  REQUIRE(h.call("POST", "/api/profiles/" + alice.id + "/preferences", alice.token, {{"type", "genre"}, {"value", "jazz"}})
+              .res.status == 201);
+
+  auto tenant = h.app().control.default_tenant().id;
+  REQUIRE(h.app().blobs.path(tenant, own));
+  CHECK(h.call("DELETE", "/api/profiles/" + alice.id + "?cascade=yes", alice.token).res.status == 400);
+  CHECK(h.call("DELETE", "/api/profiles/" + alice.id, alice.token).res.status == 409);  // a preference
+  auto deleted = h.call("DELETE", "/api/profiles/" + alice.id + "?cascade=true", alice.token);
+  REQUIRE(deleted.res.status == 200);
+  CHECK(deleted.json()["deleted"]["preferences"] == 1);
+
+  CHECK(h.call("GET", "/api/profiles/" + alice.id, alice.token).res.status == 401);  // its token is dead
+  CHECK_FALSE(h.app().blobs.path(tenant, own));
+  CHECK(h.app().blobs.path(tenant, shared));  // bob's still
+  CHECK_THROWS(h.app().jobs.get(tenant, job_id));
+  for (const auto& t : store::owned_tables()) {
+    CAPTURE(t.table);
+    auto& db = t.scope == store::DbScope::Tenant ? h.app().tenants.get(tenant) : h.app().control.database();
+    CHECK(db.read([&](store::Db& d) {
+      return *d.scalar_int64("SELECT COUNT(*) FROM " + t.table + " WHERE " + t.column + " = ?", alice.id);
+    }) == 0);
+  }
+}
