@@ -29,7 +29,9 @@ bool is_mpeg_frame(std::string_view head) {
 
 // A file's type from its first bytes: uploads are raw bytes whose declared type nobody checked.
 MediaType sniff(std::string_view head) {
-  auto at = [&](std::size_t offset, std::string_view magic) { return head.substr(offset, magic.size()) == magic; };
+  auto at = [&](std::size_t offset, std::string_view magic) {
+    return offset <= head.size() && head.substr(offset, magic.size()) == magic;  // a file shorter than offset: no
+  };
   if (at(0, "RIFF") && at(8, "WAVE")) return {"audio/wav", "wav"};
   if (at(0, "fLaC")) return {"audio/flac", "flac"};
   if (at(0, "OggS")) return {"audio/ogg", "ogg"};
