@@ -20,6 +20,7 @@ int serve(const config::Config& cfg) {
   store::ControlStore control(cfg.storage);
   store::TenantDbs tenants(cfg.storage);
   store::BlobStore blobs(cfg.storage, control.secret("blob-signing"));
+  if (auto stale = blobs.clean_spool()) spdlog::info("removed {} unfinished uploads left by the previous run", stale);
   jobs::EventBus events;
   jobs::JobService job_service(tenants, events, cfg.jobs);
   jobs::register_job_kinds(job_service);

@@ -132,13 +132,22 @@ std::string signed_url(App& app, const std::string& tenant, const std::string& s
          (name.empty() ? "" : "name=" + url_encode(name) + "&") + app.blobs.signed_query(tenant, sha, expires, name);
 }
 
+// The body (raw, or the part named "file" of a multipart/form-data form) arrives spooled to disk and
+// hashed (see upload_spool.hpp); it moves into the blob store here. The name downloads offer: ?name=, else
+// the form's "name" field, else the file part's filename.
 Response upload(App& app, Request& req) {
   const auto& who = req.who();
-  if (req.body.empty()) throw Error(ErrorKind::BadRequest, "Validation failed", {{"body", "the file is empty"}});
-  auto sha = app.blobs.put(who.tenant_id, req.body);
-  auto name = clean_file_name(req.query_param("name").value_or(""));
+  if (!req.upload) throw Error(ErrorKind::BadRequest, "Validation failed", {{"body", "the file is empty"}});
+  const auto& up = *req.upload;
+  for (const auto& [field, value] : up.fields)
+    if (field != "name") throw Error(ErrorKind::BadRequest, "Validation failed", {{field, "unknown form field"}});
+  if (up.size == 0)
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{up.multipart ? "file" : "body", "the file is empty"}});
+  auto sha = app.blobs.put_spooled(who.tenant_id, up.path, up.sha256);
+  auto field = up.fields.find("name");
+  auto name = clean_file_name(req.query_param("name").value_or(field != up.fields.end() ? field->second : up.filename));
   return Response::json(201, {{"id", sha},
-                              {"size", req.body.size()},
+                              {"size", up.size},
                               {"url", signed_url(app, who.tenant_id, sha, name)},
                               {"expiresInSeconds", app.config.storage.signed_url_ttl_s}});
 }
