@@ -21,7 +21,7 @@ struct Route {
   std::string pattern;  // "/api/jobs/{id}"
   Handler handler;
   Access access = Access::Authenticated;
-  bool upload = false;  // body limit is server.upload_limit instead of server.body_limit
+  bool upload = false;  // body limit server.upload_limit, not server.body_limit; spooled to disk (Request::upload)
   bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
   std::vector<std::string> segments;  // pattern split on '/'
 };
