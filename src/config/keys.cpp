@@ -58,7 +58,7 @@ const Key kKeys[] = {
   {"server.target_limit", [](Config& c) -> Field { return &c.server.target_limit; }, 256, 1 * kMiB,
    "Longest request target (path and query) in bytes (longer: 414)."},
   {"server.read_timeout_s", [](Config& c) -> Field { return &c.server.read_timeout_s; }, 1, 3600,
-   "Seconds allowed to receive one request."},
+   "Seconds allowed to receive one request; for an upload, to receive each piece of its body."},
   {"server.idle_timeout_s", [](Config& c) -> Field { return &c.server.idle_timeout_s; }, 1, kDay,
    "Seconds an idle keep-alive connection stays open."},
   {"server.shutdown_grace_s", [](Config& c) -> Field { return &c.server.shutdown_grace_s; }, 0, 3600,

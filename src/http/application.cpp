@@ -1,5 +1,7 @@
 #include "cadenza/http/application.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
 
@@ -11,6 +13,7 @@ Application::Application(const config::Config& cfg)
       blobs_(std::make_unique<store::BlobStore>(cfg.storage, control_->secret("blob-signing"))),
       events_(std::make_unique<jobs::EventBus>()),
       jobs_(std::make_unique<jobs::JobService>(*tenants_, *events_, cfg.jobs)) {
+  if (auto stale = blobs_->clean_spool()) spdlog::info("removed {} unfinished uploads left by the previous run", stale);
   jobs::register_job_kinds(*jobs_);
   store::ProfileDeletion::Hooks hooks;
   hooks.stop_jobs = [jobs = jobs_.get()](const std::string& tenant, const std::string& profile) {

@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "cadenza/core/clock.hpp"
-#include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/store/blob_repo.hpp"
@@ -31,7 +30,9 @@ bool is_mpeg_frame(std::string_view head) {
 
 // A file's type from its first bytes: uploads are raw bytes whose declared type nobody checked.
 MediaType sniff(std::string_view head) {
-  auto at = [&](std::size_t offset, std::string_view magic) { return head.substr(offset, magic.size()) == magic; };
+  auto at = [&](std::size_t offset, std::string_view magic) {
+    return offset <= head.size() && head.substr(offset, magic.size()) == magic;  // a file shorter than offset: no
+  };
   if (at(0, "RIFF") && at(8, "WAVE")) return {"audio/wav", "wav"};
   if (at(0, "fLaC")) return {"audio/flac", "flac"};
   if (at(0, "OggS")) return {"audio/ogg", "ogg"};
@@ -132,15 +133,24 @@ std::string signed_url(App& app, const std::string& tenant, const std::string& s
          (name.empty() ? "" : "name=" + url_encode(name) + "&") + app.blobs.signed_query(tenant, sha, expires, name);
 }
 
+// The body (raw, or the part named "file" of a multipart/form-data form) arrives spooled to disk and
+// hashed (see upload_spool.hpp); it moves into the blob store here. The name downloads offer: ?name=, else
+// the form's "name" field, else the file part's filename.
 Response upload(App& app, Request& req) {
   const auto& who = req.who();
-  if (req.body.empty()) throw Error(ErrorKind::BadRequest, "Validation failed", {{"body", "the file is empty"}});
+  if (!req.upload) throw Error(ErrorKind::BadRequest, "Validation failed", {{"body", "the file is empty"}});
+  const auto& up = *req.upload;
+  for (const auto& [field, value] : up.fields)
+    if (field != "name") throw Error(ErrorKind::BadRequest, "Validation failed", {{field, "unknown form field"}});
+  if (up.size == 0)
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{up.multipart ? "file" : "body", "the file is empty"}});
   // The owner row first: a blob file is never without the row that keeps it (blob_repo).
-  store::blob_repo::add_owner(app.tenants.get(who.tenant_id), crypto::sha256_hex(req.body), who.account_id);
-  auto sha = app.blobs.put(who.tenant_id, req.body);
-  auto name = clean_file_name(req.query_param("name").value_or(""));
+  store::blob_repo::add_owner(app.tenants.get(who.tenant_id), up.sha256, who.account_id);
+  auto sha = app.blobs.put_spooled(who.tenant_id, up.path, up.sha256);
+  auto field = up.fields.find("name");
+  auto name = clean_file_name(req.query_param("name").value_or(field != up.fields.end() ? field->second : up.filename));
   return Response::json(201, {{"id", sha},
-                              {"size", req.body.size()},
+                              {"size", up.size},
                               {"url", signed_url(app, who.tenant_id, sha, name)},
                               {"expiresInSeconds", app.config.storage.signed_url_ttl_s}});
 }

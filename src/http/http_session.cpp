@@ -14,6 +14,12 @@
 namespace cadenza::http::detail {
 
 Request to_request(const bhttp::request<bhttp::string_body>& r, const std::string& remote) {
+  auto req = to_request(static_cast<const bhttp::request_header<>&>(r), remote);
+  req.body = r.body();
+  return req;
+}
+
+Request to_request(const bhttp::request_header<>& r, const std::string& remote) {
   Request req;
   req.method = std::string(r.method_string());
   req.set_target(std::string(r.target()));
@@ -23,7 +29,6 @@ Request to_request(const bhttp::request<bhttp::string_body>& r, const std::strin
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     req.headers.emplace_back(std::move(name), std::string(f.value()));
   }
-  req.body = r.body();
   req.remote = remote;
   auto rid = req.header("x-request-id");
   if (rid && !rid->empty() && rid->size() <= 64 &&
@@ -198,8 +203,10 @@ void HttpSession::on_header(beast::error_code ec, std::size_t header_size) {
   auto raw = buffered(buffer_).substr(0, header_size);
   parser_->put(net::buffer(raw.data(), raw.size()), ec);
   auto refusal = header_refusal(raw, ec, parser_->get(), static_cast<std::size_t>(app_.config.server.target_limit));
-  buffer_.consume(header_size);
-  if (refusal) return send(error_response(*refusal), true);
+  if (refusal) {
+    buffer_.consume(header_size);
+    return send(error_response(*refusal), true);
+  }
   busy_ = true;
   auto& msg = parser_->get();
   // Body limit by route: uploads get server.upload_limit, everything else server.body_limit.
@@ -209,25 +216,36 @@ void HttpSession::on_header(beast::error_code ec, std::size_t header_size) {
   route_ = m.route;
   auto limit = (m.route && m.route->upload) ? app_.config.server.upload_limit : app_.config.server.body_limit;
   if (parser_->content_length() && *parser_->content_length() > static_cast<std::uint64_t>(limit)) {
+    buffer_.consume(header_size);
     return send(error_response(Error(ErrorKind::PayloadTooLarge,
                                      "Request body exceeds the limit of " + std::to_string(limit) + " bytes")),
                 true);
   }
   parser_->body_limit(static_cast<std::uint64_t>(limit));
-  if (bhttp::token_list{msg[bhttp::field::expect]}.exists("100-continue")) {
-    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, msg.version());
-    response_ = cont;
-    bhttp::async_write(stream_, *cont, [self = shared_from_this()](beast::error_code ec2, std::size_t) {
-      if (ec2) return self->close();
-      self->stream_.expires_after(std::chrono::seconds(self->app_.config.server.read_timeout_s));
-      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
-                        [self](beast::error_code ec3, std::size_t) { self->on_body(ec3); });
-    });
-    return;
+  if (m.route && m.route->upload && !websocket::is_upgrade(msg)) {
+    std::string header(raw);
+    buffer_.consume(header_size);
+    return begin_upload(header, static_cast<std::uint64_t>(limit));  // streamed to disk: http_upload.cpp
   }
-  stream_.expires_after(std::chrono::seconds(app_.config.server.read_timeout_s));
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
+  buffer_.consume(header_size);
+  after_continue([self = shared_from_this()] {
+    self->stream_.expires_after(std::chrono::seconds(self->app_.config.server.read_timeout_s));
+    bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                      [self](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
+  });
+}
+
+// RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for a 100 before it sends the body.
+void HttpSession::after_continue(std::function<void()> read_body) {
+  auto& msg = parser_->get();
+  if (!bhttp::token_list{msg[bhttp::field::expect]}.exists("100-continue")) return read_body();
+  auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, msg.version());
+  response_ = cont;
+  bhttp::async_write(stream_, *cont,
+                     [self = shared_from_this(), read_body = std::move(read_body)](beast::error_code ec, std::size_t) {
+                       if (ec) return self->close();
+                       read_body();
+                     });
 }
 
 void HttpSession::on_body(beast::error_code ec) {

@@ -10,12 +10,14 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 
 #include "cadenza/http/app.hpp"
+#include "upload_spool.hpp"
 
 namespace cadenza::http::detail {
 
@@ -51,6 +53,11 @@ class Registry {
   std::mutex mu_;
   std::uint64_t next_ = 1;
   std::unordered_map<std::uint64_t, std::weak_ptr<Closable>> live_;
+
+ public:
+  // Writes uploads to disk, hashing them, and runs upload handlers: disk work never holds an IO thread.
+  // Declared last, so it is joined (dropping the sessions its tasks hold) while the members above live.
+  net::thread_pool disk_pool{2};
 };
 
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
@@ -64,7 +71,13 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   void read_header();
   void read_header_bytes(std::size_t scanned);  // until buffer_ holds a whole header (or too much)
   void on_header(beast::error_code ec, std::size_t header_size);
+  void after_continue(std::function<void()> read_body);  // sends 100 Continue first when asked to
   void on_body(beast::error_code ec);
+  // Upload routes (http_upload.cpp): the body goes to a spool file in pieces, one at a time.
+  void begin_upload(const std::string& header, std::uint64_t limit);
+  void read_upload_piece(std::size_t filled);
+  void on_upload_piece(beast::error_code ec);
+  void end_upload(std::optional<Response> refusal);  // drops the spool (on the disk pool) and answers
   void handle();
   void send(Response res, bool force_close);
   void on_write(bool close, beast::error_code ec);
@@ -81,6 +94,13 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   bool busy_ = false;      // between a complete request and its written response
   bool stopping_ = false;  // close after the response in flight
   std::shared_ptr<void> response_;  // keeps the serializer's message alive during async_write
+  // An upload in progress: its own parser of the same header (the body in pieces of upload_buf_), the
+  // request, and the spool its pieces go to. Only one side touches them at a time: the strand while a
+  // piece is read, a disk_pool task while it is written.
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;
+  std::unique_ptr<char[]> upload_buf_;
+  std::shared_ptr<Request> upload_req_;
+  std::shared_ptr<UploadSpool> upload_;
 };
 
 class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
@@ -121,7 +141,8 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   bool closing_ = false;
 };
 
-// Converts a Beast request into the handler-facing Request.
+// Converts a Beast request into the handler-facing Request; the header alone leaves `body` empty.
 Request to_request(const bhttp::request<bhttp::string_body>& r, const std::string& remote);
+Request to_request(const bhttp::request_header<>& r, const std::string& remote);
 
 }  // namespace cadenza::http::detail

@@ -1,8 +1,6 @@
 #include "cadenza/store/blob_store.hpp"
 
-#include <fcntl.h>
-#include <sodium.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +10,7 @@
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/store/spool_file.hpp"
 
 namespace cadenza::store {
 namespace {
@@ -29,56 +28,47 @@ void check_ids(const std::string& tenant_id, const std::string& sha) {
   v.throw_if_failed("invalid blob reference");
 }
 
-// A file opened for writing that is removed unless committed (renamed into place).
-class TempFile {
- public:
-  explicit TempFile(const std::filesystem::path& dir)
-      : path_(dir / (".tmp-" + crypto::random_hex(8))) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(ErrorKind::Internal, "blob store: cannot create " + path_.string() + ": " + std::strerror(errno));
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) {
-      std::error_code ec;
-      std::filesystem::remove(path_, ec);
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const char* data, std::size_t n) {
-    while (n > 0) {
-      auto w = ::write(fd_, data, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) throw Error(ErrorKind::Internal, "blob store: write failed: " + std::string(std::strerror(errno)));
-      data += w;
-      n -= static_cast<std::size_t>(w);
-    }
-  }
-  // fsync, close and rename to dest (atomic; an existing dest with the same content is simply replaced).
-  void commit(const std::filesystem::path& dest) {
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-      fd_ = -1;
-      throw Error(ErrorKind::Internal, "blob store: cannot flush " + path_.string());
-    }
-    fd_ = -1;
-    std::filesystem::rename(path_, dest);
-    committed_ = true;
-  }
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 BlobStore::BlobStore(const config::StorageConfig& storage, std::string signing_secret)
-    : root_(std::filesystem::path(storage.data_dir) / "blobs"), secret_(std::move(signing_secret)) {
+    : root_(std::filesystem::path(storage.data_dir) / "blobs"),
+      spool_dir_(std::filesystem::path(storage.data_dir) / "tmp"),
+      secret_(std::move(signing_secret)) {
   if (secret_.size() < 16) throw Error(ErrorKind::Internal, "blob store: signing secret too short");
   std::filesystem::create_directories(root_);
+  // Files on their way in are the owner's alone, whatever the umask.
+  if (::mkdir(spool_dir_.c_str(), 0700) != 0 && errno != EEXIST)
+    throw Error(ErrorKind::Internal, "blob store: cannot create " + spool_dir_.string() + ": " + std::strerror(errno));
+  std::filesystem::permissions(spool_dir_, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+}
+
+std::unique_ptr<SpoolFile> BlobStore::spool() { return std::make_unique<SpoolFile>(spool_dir_); }
+
+std::size_t BlobStore::clean_spool() {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(spool_dir_, ec)) {
+    if (e.path().filename().string().rfind(SpoolFile::kPrefix, 0) != 0) continue;
+    std::error_code rm;
+    removed += std::filesystem::remove(e.path(), rm);
+  }
+  return removed;
+}
+
+std::string BlobStore::put_spooled(const std::string& tenant_id, const std::filesystem::path& file,
+                                   const std::string& sha) {
+  check_ids(tenant_id, sha);
+  if (file.parent_path() != spool_dir_ || file.filename().string().rfind(SpoolFile::kPrefix, 0) != 0)
+    throw Error(ErrorKind::Internal, "blob store: not a spool file: " + file.string());
+  const auto dir = dir_for(tenant_id, sha);
+  std::filesystem::create_directories(dir);
+  const auto dest = dir / sha;
+  if (std::filesystem::exists(dest)) {
+    std::filesystem::remove(file);  // already stored
+  } else {
+    std::filesystem::rename(file, dest);
+  }
+  return sha;
 }
 
 std::filesystem::path BlobStore::dir_for(const std::string& tenant_id, const std::string& sha) const {
@@ -92,8 +82,9 @@ std::string BlobStore::put(const std::string& tenant_id, std::string_view bytes)
   const auto dest = dir / sha;
   if (std::filesystem::exists(dest)) return sha;
   std::filesystem::create_directories(dir);
-  TempFile tmp(dir);
-  tmp.write(bytes.data(), bytes.size());
+  SpoolFile tmp(spool_dir_);
+  tmp.write(bytes);
+  tmp.finish();
   tmp.commit(dest);
   return sha;
 }
@@ -102,24 +93,17 @@ std::string BlobStore::put_file(const std::string& tenant_id, const std::filesys
   check_ids(tenant_id, std::string(64, '0'));
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorKind::NotFound, "blob store: cannot read " + file.string());
-  // Hash while copying into a temporary file under the tenant's directory, then rename into place.
-  const auto tenant_dir = root_ / tenant_id;
-  std::filesystem::create_directories(tenant_dir);
-  TempFile tmp(tenant_dir);
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
+  // Hash while copying into a spool file, then rename into place.
+  SpoolFile tmp(spool_dir_);
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     auto n = static_cast<std::size_t>(in.gcount());
     if (n == 0) break;
-    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), n);
-    tmp.write(buf.data(), n);
+    tmp.write(std::string_view(buf.data(), n));
   }
   if (in.bad()) throw Error(ErrorKind::Internal, "blob store: read failed: " + file.string());
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state, digest);
-  const auto sha = crypto::hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const auto sha = tmp.finish();
   const auto dir = dir_for(tenant_id, sha);
   std::filesystem::create_directories(dir);
   const auto dest = dir / sha;

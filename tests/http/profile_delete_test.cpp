@@ -14,15 +14,9 @@ TEST_CASE("DELETE /api/profiles/{id} removes the profile's jobs and blob files a
   auto bob = h.sign_up("bob");
   // Files: one only alice stored, one both stored.
   auto put = [&](const test::InProcess::User& u, const std::string& bytes) {
-    http::Request req;
-    req.method = "POST";
-    req.set_target("/api/files");
-    req.headers = {{"content-type", "application/octet-stream"}, {"authorization", "Bearer " + u.token}};
-    req.body = bytes;
-    req.remote = "127.0.0.1";
-    auto res = http::dispatch(h.app(), req);
-    REQUIRE(res.status == 201);
-    return nlohmann::json::parse(res.body).at("id").get<std::string>();
+    auto r = h.upload("/api/files", u.token, bytes);
+    REQUIRE(r.res.status == 201);
+    return r.json().at("id").get<std::string>();
   };
   auto own = put(alice, "alice's recording");
   auto shared = put(alice, "the same song");

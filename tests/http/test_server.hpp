@@ -40,6 +40,7 @@ class ServerProcess {
   ServerProcess(const std::string& data_dir, std::vector<std::string> extra = {});
   ~ServerProcess();  // SIGKILL if still running
   int port() const { return port_; }
+  int pid() const { return pid_; }
   // SIGTERM, then the exit code (or -signal). Waits at most `timeout`.
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
   void kill9();
@@ -135,5 +136,24 @@ struct RawExchange {
 // open costs the whole timeout).
 RawExchange raw_exchange(int port, const std::string& bytes,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// One connection for a request sent in pieces (a body generated while it is sent, a client that hangs up
+// halfway): send() as often as wanted, response() for each answer (a 100 Continue counts as one).
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  // Writes all of `bytes`; false once the server has closed or reset the connection.
+  bool send(std::string_view bytes);
+  // The next complete response; nullopt when the connection closed first or `timeout` passed.
+  std::optional<HttpResult> response(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  void close();  // hangs up now
+
+ private:
+  int fd_ = -1;
+  std::string pending_;  // received, not yet returned
+};
 
 }  // namespace cadenza::test

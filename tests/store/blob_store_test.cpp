@@ -65,6 +65,44 @@ TEST_CASE("put_file streams a file in and hashes it") {
   CHECK_THROWS_AS(blobs.put_file(a, dir.path / "missing"), Error);
 }
 
+TEST_CASE("spool files: private, hashed while written, moved in by put_spooled, cleaned when stale") {
+  test::TempDir dir;
+  BlobStore blobs(dir.storage(), kSecret);
+  const auto a = new_uuid();
+  CHECK(blobs.spool_dir() == std::filesystem::path(dir.storage().data_dir) / "tmp");
+  CHECK((std::filesystem::status(blobs.spool_dir()).permissions() & std::filesystem::perms::all) ==
+        std::filesystem::perms::owner_all);
+  std::string sha, path;
+  {
+    auto f = blobs.spool();
+    path = f->path().string();
+    CHECK((std::filesystem::status(f->path()).permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    f->write("hello, ");
+    f->write("world");
+    CHECK(f->size() == 12);
+    sha = f->finish();
+    CHECK(sha == crypto::sha256_hex("hello, world"));
+    CHECK_THROWS_AS(f->write("more"), Error);
+    CHECK(blobs.put_spooled(a, f->path(), sha) == sha);
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+  CHECK(slurp(*blobs.path(a, sha)) == "hello, world");
+  {
+    auto f = blobs.spool();
+    f->write("dropped");
+    path = f->path().string();
+  }
+  CHECK_FALSE(std::filesystem::exists(path));  // never finished: removed
+  // Only spool files can be moved in; a stale one is removed by clean_spool, other files are left.
+  CHECK_THROWS_AS(blobs.put_spooled(a, dir.path / "elsewhere", sha), Error);
+  std::ofstream(blobs.spool_dir() / ".spool-stale") << "x";
+  std::ofstream(blobs.spool_dir() / "other") << "x";
+  CHECK(blobs.clean_spool() == 1);
+  CHECK_FALSE(std::filesystem::exists(blobs.spool_dir() / ".spool-stale"));
+  CHECK(std::filesystem::exists(blobs.spool_dir() / "other"));
+}
+
 TEST_CASE("ids are validated: no path traversal") {
   test::TempDir dir;
   BlobStore blobs(dir.storage(), kSecret);

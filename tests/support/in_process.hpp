@@ -18,6 +18,7 @@
 #include "cadenza/core/ids.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/application.hpp"
+#include "http/upload_spool.hpp"
 
 namespace cadenza::test {
 
@@ -77,6 +78,21 @@ class InProcess {
       if (!req.header("content-type")) req.headers.emplace_back("content-type", "application/json");
     }
     if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
+    req.request_id = new_uuid();
+    req.remote = "127.0.0.1";
+    return Reply{http::dispatch(app(), req)};
+  }
+
+  // An upload route: the body goes through the same spool (UploadSpool) as one read from a socket.
+  Reply upload(const std::string& target, const std::string& token, std::string_view bytes,
+               const std::string& content_type = "application/octet-stream") {
+    http::Request req;
+    req.method = "POST";
+    req.set_target(target);
+    req.headers = {{"content-type", content_type}, {"authorization", "Bearer " + token}};
+    http::UploadSpool spool(app().blobs, content_type);
+    spool.write(bytes);
+    req.upload = spool.finish();
     req.request_id = new_uuid();
     req.remote = "127.0.0.1";
     return Reply{http::dispatch(app(), req)};

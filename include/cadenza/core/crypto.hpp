@@ -14,6 +14,16 @@ std::string random_hex(std::size_t n);
 std::string random_token(std::size_t n);
 
 std::string sha256_hex(std::string_view data);
+// SHA-256 of data that comes in pieces: update() with each, then hex_digest() once.
+class Sha256 {
+ public:
+  Sha256();
+  void update(std::string_view data);
+  std::string hex_digest();  // 64 lower-case hex digits; the hasher is spent after
+
+ private:
+  alignas(16) unsigned char state_[128];  // libsodium's crypto_hash_sha256_state
+};
 // Raw 32-byte HMAC-SHA256 of data under key.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // Constant-time comparison.

@@ -23,13 +23,28 @@ struct Principal {
   bool is_operator() const { return role == "operator"; }
 };
 
+// The body of an upload route (Route::upload), written to a spool file while it arrived and hashed on the
+// way: handlers get this instead of `body`. Either the raw body or the file part of a multipart/form-data
+// body.
+struct Upload {
+  std::string path;          // the spool file; removed after the handler unless it moved it (BlobStore::put_spooled)
+  std::uint64_t size = 0;    // bytes
+  std::string sha256;        // 64 lower-case hex digits
+  bool multipart = false;    // the body was multipart/form-data
+  std::string filename;      // multipart: the file part's filename ("" when it has none); raw: ""
+  std::string content_type;  // multipart: the file part's Content-Type; raw: the request's ("" when none)
+  std::map<std::string, std::string> fields;  // multipart: the other parts (short text fields) by name
+  bool has_file = true;      // multipart: a part named "file" came
+};
+
 struct Request {
   std::string method;   // "GET", "POST", ...
   std::string target;   // raw target, path + query
   std::string path;     // decoded path without query
   std::map<std::string, std::string> query;
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
-  std::string body;
+  std::string body;                  // empty on upload routes, which get `upload` instead
+  std::optional<Upload> upload;      // upload routes: the spooled body
   std::string request_id;
   std::string remote;
   std::map<std::string, std::string> params;  // route parameters, e.g. {id}

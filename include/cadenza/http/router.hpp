@@ -19,7 +19,7 @@ enum class Access {
 // How a route is served, given where it is registered: r.add("GET", "/x", h, {.access = Access::Public}).
 struct RouteOptions {
   Access access = Access::Authenticated;
-  bool upload = false;    // body limit is server.upload_limit instead of server.body_limit
+  bool upload = false;    // body limit server.upload_limit, not server.body_limit; spooled to disk (Request::upload)
   bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
   // GET responses are kept in the response cache per requester and served from it until the profile
   // {id} of the path (or the requester) is written to: the store reports every committed write of a
