@@ -164,10 +164,6 @@ void WsSession::handle_message(const std::string& text) {
   error("unknown message type \"" + type + "\"");
 }
 
-// Without fromSeq: "subscribed" and a snapshot of the job, then its live events. With fromSeq: live first
-// (the job's events are held from here on), then the stored events after fromSeq are read on the blocking
-// pool and sent, then "replayed", then the held live events newer than the last one replayed: each event
-// once, in seq order, across the boundary.
 std::optional<store::JobRecord> WsSession::job_for_client(const std::string& id) {
   auto error = [&](const std::string& m) { enqueue(nlohmann::json{{"type", "error"}, {"message", m}}.dump()); };
   try {
@@ -183,6 +179,10 @@ std::optional<store::JobRecord> WsSession::job_for_client(const std::string& id)
   return std::nullopt;
 }
 
+// Without fromSeq: "subscribed" and a snapshot of the job, then its live events. With fromSeq: live first
+// (the job's events are held from here on), then the stored events after fromSeq are read on the blocking
+// pool and sent, then "replayed", then the held live events newer than the last one replayed: each event
+// once, in seq order, across the boundary.
 void WsSession::subscribe(const std::string& id, std::optional<std::int64_t> from_seq) {
   auto error = [&](const std::string& m) { enqueue(nlohmann::json{{"type", "error"}, {"message", m}}.dump()); };
   auto found = job_for_client(id);
