@@ -98,6 +98,8 @@ const Key kKeys[] = {
    "Threads each training job may use in the nets (0 = cores / training_workers, at least 1)."},
   {"jobs.max_attempts", [](Config& c) -> Field { return &c.jobs.max_attempts; }, 1, 100,
    "Times a job is started before it is marked failed (interrupted jobs are retried)."},
+  {"jobs.progress_events_per_s", [](Config& c) -> Field { return &c.jobs.progress_events_per_s; }, 1, 1000,
+   "Progress events a job sends at most per second; reports in between are coalesced (the latest wins, state events never)."},
 
   {"storage.data_dir", [](Config& c) -> Field { return &c.storage.data_dir; }, 0, 0,
    "Directory for databases, uploaded and produced files and secrets.", not_empty},

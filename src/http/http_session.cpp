@@ -10,6 +10,7 @@
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "sessions.hpp"
+#include "streamed_body.hpp"
 
 namespace cadenza::http::detail {
 
@@ -309,6 +310,18 @@ void HttpSession::send(Response res, bool force_close) {
     for (auto& [k, v] : res.headers) out.insert(k, v);
     out.keep_alive(keep_alive);
   };
+  if (res.producer) {  // a body produced while it is sent (streamed_body.hpp)
+    bhttp::response<bhttp::empty_body> header;
+    apply(header);
+    auto body = std::make_shared<StreamedBody>(stream_, registry_.blocking_pool, registry_.stopping,
+                                               std::move(res.producer), res.producer_poll,
+                                               std::chrono::seconds(app_.config.server.read_timeout_s * 4));
+    response_ = body;
+    keep_alive = keep_alive && version >= 11;
+    return body->start(std::move(header), head, [self = shared_from_this(), keep_alive](beast::error_code e) {
+      self->on_write(!keep_alive, e);
+    });
+  }
   if (!res.file_path.empty()) {
     beast::error_code ec;
     FileRangeBody::value_type part;

@@ -1,9 +1,14 @@
-// /api/jobs: submit (202), list, get, cancel.
+// /api/jobs: submit (202), list, get, cancel, and the job's chunk stream.
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "json_fields.hpp"
+#include "cadenza/store/chunk_repo.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <memory>
 
 namespace cadenza::http {
 namespace {
@@ -62,6 +67,43 @@ Response list(App& app, Request& req) {
   return Response::json(200, {{"jobs", arr}, {"limit", limit}, {"offset", offset}});
 }
 
+// Payload bytes one piece of a chunk stream carries at most (one chunk bigger than this goes out alone).
+constexpr std::int64_t kChunkPieceBytes = 256 * 1024;
+
+// GET /api/jobs/{id}/chunks?fromSeq=N: the bytes of the job's chunks after N, in order, concatenated, as
+// they are appended, until the job has ended and every chunk is out. Read on the blocking pool, one piece
+// per call, only when the previous piece has been written (Response::streamed).
+Response chunks(App& app, Request& req) {
+  auto job = job_for(app, req);
+  auto from = detail::query_int(req.query_param("fromSeq"), "fromSeq", 0, 0, std::numeric_limits<std::int64_t>::max());
+  struct Cursor {
+    App& app;
+    std::string tenant_id, job_id;
+    std::int64_t after;
+  };
+  auto cursor = std::make_shared<Cursor>(Cursor{app, req.who().tenant_id, job.id, from});
+  auto stats = store::chunk_repo::stats(app.tenants.get(cursor->tenant_id), job.id);
+  auto res = Response::streamed(200, "application/octet-stream", [cursor]() -> BodyPiece {
+    auto& db = cursor->app.tenants.get(cursor->tenant_id);
+    // The state first: a job that had ended then has every chunk it made stored already.
+    auto state = cursor->app.jobs.get(cursor->tenant_id, cursor->job_id).state;
+    const bool ended = state == store::JobState::Succeeded || state == store::JobState::Failed ||
+                       state == store::JobState::Cancelled;
+    auto rows = store::chunk_repo::read_from(db, cursor->job_id, cursor->after, 64, kChunkPieceBytes);
+    if (rows.empty()) return {{}, ended};
+    BodyPiece piece;
+    for (auto& row : rows) {
+      piece.data += row.bytes;
+      cursor->after = row.seq;
+    }
+    return piece;
+  });
+  res.header("Cache-Control", "no-store");
+  res.header("X-Chunks-Stored", std::to_string(stats.count));
+  res.header("X-Chunks-Last-Seq", std::to_string(stats.last_seq));
+  return res;
+}
+
 }  // namespace
 
 void add_job_routes(App& app) {
@@ -69,6 +111,7 @@ void add_job_routes(App& app) {
   r.add("POST", "/api/jobs", [&app](Request& req) { return submit(app, req); });
   r.add("GET", "/api/jobs", [&app](Request& req) { return list(app, req); });
   r.add("GET", "/api/jobs/{id}", [&app](Request& req) { return Response::json(200, job_json(job_for(app, req))); });
+  r.add("GET", "/api/jobs/{id}/chunks", [&app](Request& req) { return chunks(app, req); });
   r.add("DELETE", "/api/jobs/{id}", [&app](Request& req) {
     auto job = job_for(app, req);
     return Response::json(200, {{"job", job_json(app.jobs.cancel(req.who().tenant_id, job.id))}});

@@ -113,6 +113,14 @@ Response Response::empty(int status) {
   return r;
 }
 
+Response Response::streamed(int status, std::string content_type, BodyProducer producer) {
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.producer = std::move(producer);
+  return r;
+}
+
 Response& Response::header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
   return *this;

@@ -15,8 +15,10 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "cadenza/http/app.hpp"
+#include "cadenza/store/job_event_repo.hpp"
 #include "upload_spool.hpp"
 
 namespace cadenza::http::detail {
@@ -107,6 +109,11 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
  public:
   // Time a close handshake may take before the socket is cut (a peer that does not read never sees it).
   static constexpr std::chrono::seconds kCloseGrace{2};
+  // Events one subscribe replays at most (state events, and the last progress before each: job_event_repo).
+  static constexpr int kReplayLimit = 10000;
+  // Chunks one {"type":"chunks"} request sends at most, and their payload bytes at most (past the first).
+  static constexpr int kChunkPage = 64;
+  static constexpr std::int64_t kChunkPageBytes = 1 << 20;
 
   WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote);
   ~WsSession() override;
@@ -115,10 +122,41 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void revoke(const std::string& account_id) override;
 
  private:
+  // One message to send: the bytes (an event's text is shared with every other session sending it).
+  struct Outgoing {
+    std::shared_ptr<const std::string> data;
+    bool binary = false;
+    std::string job_id;     // a job event's job ("" otherwise)
+    bool progress = false;  // a progress event: a newer one of the same job replaces it while it waits
+  };
+  // A job event as a session needs it: what to send and how to order it.
+  struct LiveEvent {
+    std::string job_id;
+    std::int64_t seq = 0;
+    bool progress = false;
+    bool final = false;
+    std::shared_ptr<const std::string> text;
+  };
+  // Per job this connection sends events of (strand only): the last seq sent, so nothing goes out twice or
+  // out of order, and the live events held back while a subscribe replays from the database.
+  struct Watch {
+    std::int64_t last_sent = 0;
+    bool replaying = false;
+    std::vector<LiveEvent> held;
+  };
+
   void read();
   void on_read(beast::error_code ec);
   void handle_message(const std::string& text);
-  void enqueue(std::string msg);  // on the strand
+  // The job, when this client may watch it; else an error message is queued and nullopt returned.
+  std::optional<store::JobRecord> job_for_client(const std::string& id);
+  void subscribe(const std::string& id, std::optional<std::int64_t> from_seq);  // on the strand
+  void send_chunks(const std::string& id, std::int64_t from_seq);              // on the strand
+  void finish_replay(const std::string& id, std::int64_t from_seq, std::vector<store::StoredJobEvent> events);
+  void fail_subscribe(const std::string& id, const std::string& message);
+  void enqueue(std::string msg);  // a text message, on the strand
+  void enqueue(Outgoing out);     // on the strand
+  void deliver(LiveEvent ev);     // a job event, on the strand: dedupe, hold while replaying, send
   void write_next();
   void on_event(const jobs::JobEvent& ev);  // on a worker thread: filter, then post
   void close(websocket::close_code code, const char* why);  // on the strand; once
@@ -136,7 +174,8 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   std::uint64_t subscription_ = 0;
   std::mutex subs_mu_;
   std::vector<std::string> subscribed_jobs_;  // jobs of others the client may watch (admins)
-  std::deque<std::string> queue_;
+  std::unordered_map<std::string, Watch> watches_;
+  std::deque<Outgoing> queue_;
   bool writing_ = false;
   bool closing_ = false;
 };

@@ -1,6 +1,7 @@
 #include "cadenza/http/views.hpp"
 
 #include "cadenza/core/clock.hpp"
+#include "cadenza/jobs/job_json.hpp"
 #include "cadenza/recommend/tune_plan.hpp"
 #include "cadenza/recommend/variable_catalog.hpp"
 
@@ -9,26 +10,7 @@ namespace {
 nlohmann::json time_or_null(std::int64_t ms) { return ms > 0 ? nlohmann::json(iso8601(ms)) : nlohmann::json(nullptr); }
 }  // namespace
 
-nlohmann::json job_json(const store::JobRecord& j) {
-  return {{"id", j.id},
-          {"kind", j.kind},
-          {"state", store::to_string(j.state)},
-          {"priority", j.priority},
-          {"progress", j.progress},
-          {"stage", j.stage},
-          {"attempts", j.attempts},
-          {"error", j.error.empty() ? nlohmann::json(nullptr)
-                                    : nlohmann::json{{"kind", j.error.kind.empty() ? "internal" : j.error.kind},
-                                                     {"message", j.error.message},
-                                                     {"fields", j.error.fields}}},
-          {"payload", j.payload},
-          {"result", j.result},
-          {"ownerId", j.owner_id},
-          {"createdAt", time_or_null(j.created_at)},
-          {"updatedAt", time_or_null(j.updated_at)},
-          {"startedAt", time_or_null(j.started_at)},
-          {"finishedAt", time_or_null(j.finished_at)}};
-}
+nlohmann::json job_json(const store::JobRecord& j) { return jobs::job_json(j); }
 
 nlohmann::json account_json(const store::Account& a) {
   return {{"id", a.id},          {"username", a.username},   {"firstName", a.first_name},

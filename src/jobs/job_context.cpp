@@ -4,19 +4,22 @@
 
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "cadenza/core/clock.hpp"
+#include "cadenza/core/error.hpp"
+#include "cadenza/store/chunk_repo.hpp"
 
 namespace cadenza::jobs {
 
-JobContext::JobContext(store::JobRecord job, store::Database* db, EventBus* bus, std::shared_ptr<JobControl> control)
-    : job_(std::move(job)), db_(db), bus_(bus), control_(control ? std::move(control) : std::make_shared<JobControl>()) {}
+JobContext::JobContext(store::JobRecord job, store::Database* db, EventLog* events, std::shared_ptr<JobControl> control)
+    : job_(std::move(job)), db_(db), events_(events), control_(control ? std::move(control) : std::make_shared<JobControl>()) {}
 
 void JobContext::progress(double fraction, std::string_view stage) {
   if (!std::isfinite(fraction) || fraction < 0) fraction = 0;
   if (fraction > 1) fraction = 1;
-  JobEvent event;
+  std::optional<store::JobRecord> snapshot;
   {
     std::lock_guard lock(mutex_);
     const std::int64_t now = now_ms();
@@ -30,9 +33,14 @@ void JobContext::progress(double fraction, std::string_view stage) {
     } else {
       pending_write_ = true;
     }
-    if (bus_) event = JobEvent{"job.progress", job_};
+    if (events_) snapshot = job_;
   }
-  if (bus_) bus_->publish(event);
+  if (events_) events_->progress(*snapshot);
+}
+
+std::int64_t JobContext::append_chunk(std::string_view bytes, const nlohmann::json& meta) {
+  if (!db_) throw Error(ErrorKind::Internal, "append_chunk without a database");
+  return store::chunk_repo::append(*db_, job_.id, bytes, meta, now_ms());
 }
 
 void JobContext::flush_progress() {

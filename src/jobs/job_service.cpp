@@ -46,7 +46,7 @@ JobService::LaneState::LaneState(Lane l, const config::LaneConfig& c)
     : lane(l), config(sane(c)), queue(static_cast<std::size_t>(config.queue_capacity)) {}
 
 JobService::JobService(store::TenantDbs& dbs, EventBus& bus, const config::JobsConfig& config)
-    : dbs_(dbs), bus_(bus), config_(config) {
+    : dbs_(dbs), bus_(bus), config_(config), events_(&dbs, bus, config.progress_events_per_s) {
   config_.max_attempts = std::max(1, config_.max_attempts);
   for (auto lane : kLanes) {
     const auto& c = lane == Lane::Interactive ? config.interactive : lane == Lane::Batch ? config.batch : config.training;
@@ -356,7 +356,7 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
     auto it = kinds_.find(queued.kind);
     if (it != kinds_.end()) kind = it->second;
   }
-  JobContext ctx(job, &db, &bus_, control);
+  JobContext ctx(job, &db, &events_, control);
   ctx.set_threads(threads);
   Outcome outcome = call_handler(kind.get(), ctx, queued);
   ctx.flush_progress();
@@ -441,7 +441,7 @@ void JobService::record_finish(store::Database& db, Job& job, const Outcome& out
   job.finished_at = job.updated_at = now;
 }
 
-void JobService::publish_state(const Job& job) { bus_.publish(JobEvent{"job.state", job}); }
+void JobService::publish_state(const Job& job) { events_.state(job); }
 
 void JobService::count_finished(const std::string& kind, JobState state) {
   std::lock_guard lock(mutex_);

@@ -190,7 +190,9 @@ std::map<std::string, std::int64_t> count_by_state(Database& database) {
 }
 
 }  // namespace job_repo
-// A profile's jobs go with it (their events and chunks hang off them).
-std::vector<OwnedTable> job_repo::owned_tables() { return {{DbScope::Tenant, "jobs", "owner_id", "", "", {}}}; }
+// A profile's jobs go with it, with their events (a foreign key cascades them too) and output chunks.
+std::vector<OwnedTable> job_repo::owned_tables() {
+  return {{DbScope::Tenant, "jobs", "owner_id", "", "", {{"job_events", "job_id", "id"}, {"chunks", "stream_id", "id"}}}};
+}
 
 }  // namespace cadenza::store

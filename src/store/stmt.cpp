@@ -60,6 +60,11 @@ Stmt& Stmt::bind(int i, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_blob(int i, std::string_view bytes) {
+  check(sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+  return *this;
+}
+
 Stmt& Stmt::bind(int i, std::nullptr_t) {
   check(sqlite3_bind_null(stmt_, i));
   return *this;
@@ -93,6 +98,12 @@ std::string Stmt::column_text(int i) const {
 std::optional<std::string> Stmt::column_optional_text(int i) const {
   if (is_null(i)) return std::nullopt;
   return column_text(i);
+}
+
+std::string Stmt::column_blob(int i) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+  if (!p) return {};
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
 }
 
 bool Stmt::is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }

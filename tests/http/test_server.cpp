@@ -363,7 +363,10 @@ std::optional<nlohmann::json> WsClient::next(std::chrono::milliseconds timeout) 
     impl_->dead = true;
     return std::nullopt;
   }
-  return nlohmann::json::parse(beast::buffers_to_string(buf.data()));
+  auto data = beast::buffers_to_string(buf.data());
+  if (!impl_->ws.got_text())  // a binary frame: {"type": "binary", "bytes": <binary>}
+    return nlohmann::json{{"type", "binary"}, {"bytes", nlohmann::json::binary(std::vector<std::uint8_t>(data.begin(), data.end()))}};
+  return nlohmann::json::parse(data);
 }
 
 int WsClient::burst(const std::string& text, int n, std::chrono::milliseconds deadline) {

@@ -95,7 +95,7 @@ class WsClient {
   // Reads (and drops) messages until the server closes the connection; true when it did within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout);
   void send(const nlohmann::json& msg);
-  // The next message, or nullopt after `timeout`.
+  // The next message, or nullopt after `timeout`. A binary frame comes as {"type": "binary", "bytes": <binary>}.
   std::optional<nlohmann::json> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads until pred(msg) is true; nullopt on timeout.
   template <class Pred>

@@ -80,9 +80,12 @@ struct World {
             " updated_at) VALUES (?, ?, 'focus', 'guided', 'descent', '[]', '[]', 0, 0, 0)",
             new_uuid(), alice.id);
       d.run("INSERT INTO profile_signals (profile_id, name, value, updated_at) VALUES (?, 'skips', 1.0, 0)", alice.id);
+      auto job = new_uuid();
       d.run("INSERT INTO jobs (id, tenant_id, owner_id, kind, state, created_at, updated_at)"
             " VALUES (?, ?, ?, 'demo', 'succeeded', 0, 0)",
-            new_uuid(), tenant, alice.id);
+            job, tenant, alice.id);
+      d.run("INSERT INTO chunks (stream_id, seq, bytes, created_at) VALUES (?, 1, x'00ff', 0)", job);
+      d.run("INSERT INTO job_events (job_id, seq, type, text, created_at) VALUES (?, 1, 'job.state', '{}', 0)", job);
     });
     control.create_api_key(alice.id, "laptop");
     own_sha = crypto::sha256_hex("alice's own file");
@@ -104,7 +107,8 @@ struct World {
       });
     }
     n += tenants.get(tenant).read([](Db& db) {
-      return *db.scalar_int64("SELECT COUNT(*) FROM readings") + *db.scalar_int64("SELECT COUNT(*) FROM blob_garbage");
+      return *db.scalar_int64("SELECT COUNT(*) FROM readings") + *db.scalar_int64("SELECT COUNT(*) FROM blob_garbage") +
+             *db.scalar_int64("SELECT COUNT(*) FROM chunks") + *db.scalar_int64("SELECT COUNT(*) FROM job_events");
     });
     return n;
   }

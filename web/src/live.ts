@@ -5,9 +5,11 @@ export type LiveStatus = "connecting" | "open" | "closed";
 
 export type ServerMessage =
   | { type: "hello"; accountId: string }
-  | { type: "job.state"; job: Job }
-  | { type: "job.progress"; job: Job }
-  | { type: "subscribed"; jobId: string }
+  // seq: per job, 1, 2, 3 ... (absent on the snapshot that answers a subscribe without fromSeq)
+  | { type: "job.state"; job: Job; seq?: number }
+  | { type: "job.progress"; job: Job; seq?: number }
+  | { type: "subscribed"; jobId: string; fromSeq?: number }
+  | { type: "replayed"; jobId: string; lastSeq: number; count: number }
   | { type: "error"; message: string }
   | { type: "pong" };
 
@@ -50,7 +52,8 @@ export class LiveSocket {
     this.handlers.onStatus("closed", "signed out");
   }
 
-  send(msg: { type: "subscribe"; jobId: string } | { type: "ping" }): void {
+  // fromSeq: resume after the last seq seen (the server replays what was missed, then goes live).
+  send(msg: { type: "subscribe"; jobId: string; fromSeq?: number } | { type: "ping" }): void {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 

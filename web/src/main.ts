@@ -32,6 +32,13 @@ const state: State = {
 };
 
 let socket: LiveSocket | null = null;
+// The last event seq seen per job: events at or below it are old news, and a reconnect resumes after it.
+const lastSeq = new Map<string, number>();
+
+function subscribe(jobId: string): void {
+  const from = lastSeq.get(jobId);
+  socket?.send(from === undefined ? { type: "subscribe", jobId } : { type: "subscribe", jobId, fromSeq: from });
+}
 const root = document.querySelector<HTMLDivElement>("#app")!;
 
 // ---- routing (client routes; the server answers index.html for them) ----------------------
@@ -134,7 +141,7 @@ async function refreshJobs(): Promise<void> {
     state.jobs = new Map(jobs.map((j) => [j.id, j]));
     state.total = total;
     renderJobs();
-    for (const j of jobs) if (isActive(j)) socket?.send({ type: "subscribe", jobId: j.id });
+    for (const j of jobs) if (isActive(j)) subscribe(j.id);
   } catch (e) {
     if (!handleAuthError(e)) notify("error", errorText(e));
   }
@@ -157,12 +164,18 @@ function onLive(msg: ServerMessage): void {
       break;
     case "job.state":
     case "job.progress":
-      if (msg.job && msg.job.id) upsertJob(msg.job);
+      if (!msg.job || !msg.job.id) break;
+      if (msg.seq !== undefined) {
+        if (msg.seq <= (lastSeq.get(msg.job.id) ?? 0)) break;
+        lastSeq.set(msg.job.id, msg.seq);
+      }
+      upsertJob(msg.job);
       break;
     case "error":
       notify("error", msg.message);
       break;
     case "subscribed":
+    case "replayed":
     case "pong":
       break;
   }
@@ -295,7 +308,7 @@ function renderJobs(): void {
       try {
         const job = await api.runDemo(state.session!.token);
         upsertJob(job);
-        socket?.send({ type: "subscribe", jobId: job.id });
+        subscribe(job.id);
       } catch (err) {
         if (!handleAuthError(err)) notify("error", errorText(err));
       } finally {

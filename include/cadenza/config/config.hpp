@@ -46,6 +46,7 @@ struct JobsConfig {
   LaneConfig batch{2, 1000, 100};      // conversions and other work a user waits minutes for
   LaneConfig training{1, 20, 2};       // model training: long, never in the way of the others
   int max_attempts = 3;
+  int progress_events_per_s = 10;  // per job; more frequent reports are coalesced (latest wins)
 };
 
 struct StorageConfig {

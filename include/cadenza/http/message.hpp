@@ -3,7 +3,9 @@
 // unit-tested without a socket. The session converts to and from Beast messages.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -63,6 +65,17 @@ struct Request {
   const Principal& who() const;  // the principal; Error(Unauthorized) if absent
 };
 
+// One piece of a body produced while it is sent (Response::streamed).
+struct BodyPiece {
+  std::string data;   // may be empty: nothing yet (with !last: the producer is asked again a moment later)
+  bool last = false;  // the body ends after data
+};
+// Produces a streamed body piece by piece. The session calls it on the blocking pool (never an IO thread),
+// one call at a time, and only once the previous piece has been written to the socket: a client that reads
+// slowly is simply asked less often, so the server holds one piece per response. Keep pieces small (tens of
+// KiB). Throwing ends the response abruptly (the status line went out long ago): the connection is closed.
+using BodyProducer = std::function<BodyPiece()>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -71,10 +84,14 @@ struct Response {
   std::string file_path;  // when set, the body is streamed from this file instead of `body`
   std::uint64_t file_offset = 0;             // ... from this byte
   std::optional<std::uint64_t> file_length;  // ... this many bytes (nullopt: to the end of the file)
+  BodyProducer producer;  // when set, the body is produced while it is sent (chunked transfer encoding)
+  // How long the session waits before asking a producer again after an empty, not-last piece.
+  std::chrono::milliseconds producer_poll{50};
 
   static Response json(int status, const nlohmann::json& body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response empty(int status);
+  static Response streamed(int status, std::string content_type, BodyProducer producer);
   Response& header(std::string name, std::string value);
 };
 

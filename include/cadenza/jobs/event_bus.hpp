@@ -21,6 +21,10 @@ namespace cadenza::jobs {
 struct JobEvent {
   std::string type;       // "job.state" (queued/running/succeeded/failed/cancelled) or "job.progress"
   store::JobRecord job;   // full snapshot after the change
+  std::int64_t seq = 0;   // per job, from 1, no gaps (EventLog); 0 for events not from an EventLog
+  // The event as sent to clients ({"type","seq","job"}), serialised once by EventLog and shared by every
+  // session that sends it; null for events not from an EventLog.
+  std::shared_ptr<const std::string> text;
 };
 
 class EventBus {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "cadenza/jobs/event_bus.hpp"
+#include "cadenza/jobs/event_log.hpp"
 #include "cadenza/store/db.hpp"
 #include "cadenza/store/job_repo.hpp"
 
@@ -49,8 +49,8 @@ class JobContext {
   // Minimum time between two progress writes of one job (about 10 writes per second at most).
   static constexpr std::chrono::milliseconds kProgressInterval{100};
 
-  // db and bus may be null (a handler's own unit tests): progress() then only updates job().
-  JobContext(store::JobRecord job, store::Database* db, EventBus* bus,
+  // db and events may be null (a handler's own unit tests): progress() then only updates job().
+  JobContext(store::JobRecord job, store::Database* db, EventLog* events,
              std::shared_ptr<JobControl> control = std::make_shared<JobControl>());
   JobContext(const JobContext&) = delete;
   JobContext& operator=(const JobContext&) = delete;
@@ -58,7 +58,8 @@ class JobContext {
   const store::JobRecord& job() const { return job_; }
   const nlohmann::json& payload() const { return job_.payload; }
 
-  // fraction is clamped to 0..1. Every call is published as "job.progress"; the row is written at
+  // fraction is clamped to 0..1. Every call goes to the EventLog as "job.progress" (which coalesces them:
+  // at most jobs.progress_events_per_s a second go out, latest wins); the row is written at
   // most once per kProgressInterval, and a value skipped that way is written by flush_progress().
   // A failed write is logged, never thrown: progress is advisory.
   void progress(double fraction, std::string_view stage);
@@ -68,6 +69,10 @@ class JobContext {
   bool cancelled() const { return control_->stopped(); }
   // Sleeps `d`, waking at once on a cancel or shutdown; returns !cancelled().
   bool sleep_for(std::chrono::milliseconds d) { return !control_->wait_for(d); }
+
+  // Appends a chunk to the job's stream in the chunk store (stream id = job id); returns its seq.
+  // Error(Internal) without a database.
+  std::int64_t append_chunk(std::string_view bytes, const nlohmann::json& meta = nlohmann::json::object());
 
   // Writes the last progress value if the throttle held it back (the worker calls this at the end).
   void flush_progress();
@@ -82,7 +87,7 @@ class JobContext {
 
   store::JobRecord job_;
   store::Database* db_;
-  EventBus* bus_;
+  EventLog* events_;
   std::shared_ptr<JobControl> control_;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_write_{};

@@ -31,6 +31,7 @@
 
 #include "cadenza/config/config.hpp"
 #include "cadenza/jobs/event_bus.hpp"
+#include "cadenza/jobs/event_log.hpp"
 #include "cadenza/jobs/job_context.hpp"
 #include "cadenza/jobs/job_kind.hpp"
 #include "cadenza/jobs/job_queue.hpp"
@@ -102,6 +103,8 @@ class JobService {
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
 
   Stats stats() const;
+  // Numbers, stores, coalesces and publishes the jobs' events (event_log.hpp); replays them to clients.
+  EventLog& events() { return events_; }
 
  private:
   using OwnerKey = std::pair<std::string, std::string>;
@@ -144,6 +147,7 @@ class JobService {
   store::TenantDbs& dbs_;
   EventBus& bus_;
   config::JobsConfig config_;
+  EventLog events_;
 
   mutable std::mutex mutex_;
   std::condition_variable idle_cv_;  // a running job ended

@@ -70,6 +70,8 @@ class Stmt {
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, std::nullptr_t);
+  // Binds bytes as a BLOB (bind(string_view) binds TEXT).
+  Stmt& bind_blob(int i, std::string_view bytes);
   template <class T>
   Stmt& bind(int i, const std::optional<T>& v) {
     if (v) return bind(i, *v);
@@ -94,6 +96,8 @@ class Stmt {
   double column_double(int i) const;
   std::string column_text(int i) const;
   std::optional<std::string> column_optional_text(int i) const;
+  // A BLOB (or TEXT) column's bytes.
+  std::string column_blob(int i) const;
   bool is_null(int i) const;
 
   // Resets the statement and clears its bindings so it can run again.
