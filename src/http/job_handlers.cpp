@@ -26,9 +26,8 @@ store::JobRecord job_for(App& app, const Request& req) {
 
 // Kinds the pillars start through their own routes are not submittable here.
 bool submittable(App& app, const std::string& kind) {
-  for (const auto& k : app.jobs.kinds())
-    if (k.name == kind) return k.submittable;
-  return false;
+  auto k = app.jobs.find_kind(kind);
+  return k && k->submittable;
 }
 
 Response submit(App& app, Request& req) {

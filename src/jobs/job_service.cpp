@@ -63,6 +63,12 @@ void JobService::register_kind(JobKind kind) {
   kinds_[name] = std::make_shared<const JobKind>(std::move(kind));
 }
 
+std::shared_ptr<const JobKind> JobService::find_kind(const std::string& kind) const {
+  std::lock_guard lock(mutex_);
+  auto it = kinds_.find(kind);
+  return it == kinds_.end() ? nullptr : it->second;
+}
+
 bool JobService::has_kind(const std::string& kind) const {
   std::lock_guard lock(mutex_);
   return kinds_.count(kind) > 0;
@@ -350,12 +356,7 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
   job.started_at = job.updated_at = now;
   publish_state(job);
 
-  std::shared_ptr<const JobKind> kind;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = kinds_.find(queued.kind);
-    if (it != kinds_.end()) kind = it->second;
-  }
+  auto kind = find_kind(queued.kind);
   JobContext ctx(job, &db, &events_, control);
   ctx.set_threads(threads);
   Outcome outcome = call_handler(kind.get(), ctx, queued);

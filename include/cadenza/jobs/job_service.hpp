@@ -74,6 +74,8 @@ class JobService {
 
   // Registers (or replaces) one job kind (see job_kind.hpp). Call before start().
   void register_kind(JobKind kind);
+  // The registered kind, or null (no copy: kinds never change once registered).
+  std::shared_ptr<const JobKind> find_kind(const std::string& kind) const;
   bool has_kind(const std::string& kind) const;
   // Every registered kind, by name: what POST /api/jobs accepts and the OpenAPI document describes.
   std::vector<JobKind> kinds() const;
