@@ -14,6 +14,7 @@
 #include "cadenza/audio/resample.hpp"
 #include "cadenza/audio/wav_writer.hpp"
 #include "cadenza/core/error.hpp"
+#include "support/error_kind.hpp"
 
 using namespace cadenza;
 namespace fs = std::filesystem;
@@ -49,13 +50,9 @@ fs::path make_tone(const std::string& ext) {
   return p;
 }
 
+// The kind of error decoding `bytes` gives (a test failure when it decodes).
 ErrorKind kind_of(const std::string& bytes, audio::DecodeLimits limits = {}) {
-  try {
-    audio::decode_bytes(bytes, limits);
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorKind::Internal;  // no error: reported as a mismatch by the caller
+  return test::error_kind_of([&] { audio::decode_bytes(bytes, limits); });
 }
 }  // namespace
 

@@ -24,7 +24,7 @@ auto state_is(const std::string& s) {
 
 TEST_CASE("health, version, openapi, metrics, 404 and 405") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto h = s.get("/api/health");
   CHECK(h.status == 200);
   CHECK(h.json()["status"] == "ok");
@@ -60,7 +60,7 @@ TEST_CASE("health, version, openapi, metrics, 404 and 405") {
 
 TEST_CASE("sign-up, log-in, 401, 403 and validation errors") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto bad = s.post("/api/profiles", {{"username", "x"}, {"email", "not-an-email"}, {"phoneNumber", "5551234"},
                                       {"password", "short"}, {"firstName", 3}});
   REQUIRE(bad.status == 400);
@@ -119,7 +119,7 @@ TEST_CASE("sign-up, log-in, 401, 403 and validation errors") {
 
 TEST_CASE("a demo job reports progress over WebSocket, then succeeds") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("carol");
   CHECK(ws_upgrade_status(s.port(), "/api/ws") == 401);
   CHECK(ws_upgrade_status(s.port(), "/api/ws?token=nope") == 401);
@@ -171,7 +171,7 @@ TEST_CASE("a demo job reports progress over WebSocket, then succeeds") {
 
 TEST_CASE("cancel a queued and a running job; failures keep their reason") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--workers", "1"});
+  ServerProcess s(dir.str(), {"--workers", "1"});
   auto [id, token] = s.signup_login("erin");
   auto running = submit_demo(s, token, 200, 50);
   auto queued = submit_demo(s, token, 1, 1);
@@ -203,7 +203,7 @@ TEST_CASE("cancel a queued and a running job; failures keep their reason") {
 
 TEST_CASE("full queue answers 503 with Retry-After, the per-account cap 429") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--workers", "1", "--set", "jobs.batch_queue_capacity=3", "--set",
+  ServerProcess s(dir.str(), {"--workers", "1", "--set", "jobs.batch_queue_capacity=3", "--set",
                                "jobs.batch_max_queued_per_account=2"});
   auto [a_id, a] = s.signup_login("frank");
   auto [b_id, b] = s.signup_login("grace");
@@ -231,14 +231,14 @@ TEST_CASE("a restart picks up an interrupted job") {
   TempDir dir;
   std::string job, token;
   {
-    ServerProcess s(dir.path(), {"--workers", "1"});
+    ServerProcess s(dir.str(), {"--workers", "1"});
     token = s.signup_login("ivan").second;
     job = submit_demo(s, token, 30, 50);
     auto j = wait_job(s, job, token, [](const json& j) { return j["progress"].get<double>() > 0.1; });
     REQUIRE(j["state"] == "running");
     s.kill9();  // a crash: no chance to persist anything
   }
-  ServerProcess s(dir.path(), {"--workers", "1"});
+  ServerProcess s(dir.str(), {"--workers", "1"});
   auto j = wait_job(s, job, token, state_is("succeeded"), std::chrono::seconds(30));
   CHECK(j["state"] == "succeeded");
   CHECK(j["attempts"] == 2);
@@ -248,21 +248,21 @@ TEST_CASE("graceful shutdown: SIGTERM requeues a running job and exits 0") {
   TempDir dir;
   std::string job, token;
   {
-    ServerProcess s(dir.path(), {"--workers", "1", "--set", "server.shutdown_grace_s=1"});
+    ServerProcess s(dir.str(), {"--workers", "1", "--set", "server.shutdown_grace_s=1"});
     token = s.signup_login("judy").second;
     job = submit_demo(s, token, 100, 50);
     wait_job(s, job, token, state_is("running"));
     CHECK(s.terminate() == 0);
   }
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto j = wait_job(s, job, token, state_is("succeeded"), std::chrono::seconds(30));
   CHECK(j["state"] == "succeeded");
 }
 
 TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its id") {
   TempDir dir;
-  add_operator(dir.path(), "root", "root-password");
-  ServerProcess s(dir.path());
+  add_operator(dir.str(), "root", "root-password");
+  ServerProcess s(dir.str());
   auto admin = s.post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}}).json()["token"].get<std::string>();
   auto [a_id, a] = s.signup_login("mallory");
   CHECK(s.post("/api/tenants", {{"name", "nope"}}, a).status == 403);
@@ -282,12 +282,12 @@ TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its i
   CHECK(s.get("/api/jobs", b).json()["jobs"].empty());
   // The default tenant's admin sees the job; tenant B's data lives in its own file.
   CHECK(s.get("/api/jobs/" + job, admin).status == 200);
-  CHECK(std::filesystem::exists(dir.path() + "/tenants/" + tenant_b + ".db"));
+  CHECK(std::filesystem::exists(dir.str() + "/tenants/" + tenant_b + ".db"));
 }
 
 TEST_CASE("uploads: signed URLs work, expire and resist tampering; body and header limits") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "storage.signed_url_ttl_s=1", "--set", "server.body_limit=1024", "--set",
+  ServerProcess s(dir.str(), {"--set", "storage.signed_url_ttl_s=1", "--set", "server.body_limit=1024", "--set",
                                "server.upload_limit=65536"});
   auto [id, token] = s.signup_login("kate");
   std::string data(50000, 'x');
@@ -321,7 +321,7 @@ TEST_CASE("uploads: signed URLs work, expire and resist tampering; body and head
 
 TEST_CASE("a client that stops sending is disconnected after the read timeout") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "server.idle_timeout_s=1", "--set", "server.read_timeout_s=1"});
+  ServerProcess s(dir.str(), {"--set", "server.idle_timeout_s=1", "--set", "server.read_timeout_s=1"});
   auto t0 = std::chrono::steady_clock::now();
   // Half a request line and header, then silence: the server must hang up by itself, without an answer.
   CHECK(raw_request_status(s.port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n") == 0);
@@ -337,7 +337,7 @@ TEST_CASE("a client that stops sending is disconnected after the read timeout") 
 
 TEST_CASE("the browser app is served with ETags and an index.html fallback") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto index = s.get("/");
   REQUIRE(index.status == 200);
   CHECK(index.header("content-type").find("text/html") == 0);

@@ -37,7 +37,7 @@ std::set<std::string> method_set(const std::string& list) {
 
 TEST_CASE("conventions: JSON GETs carry an ETag; If-None-Match answers 304 without a body") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("etagger");
 
   auto r = s.get("/api/profiles/" + id, token);
@@ -83,7 +83,7 @@ TEST_CASE("conventions: JSON GETs carry an ETag; If-None-Match answers 304 witho
 
 TEST_CASE("conventions: profile GETs are cached per requester; writes are visible at once") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("cached");
   auto [other_id, other] = s.signup_login("nosy");
 
@@ -133,7 +133,7 @@ TEST_CASE("conventions: profile GETs are cached per requester; writes are visibl
 
 TEST_CASE("conventions: cache.ttl_s=0 turns the cache off") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "cache.ttl_s=0"});
+  ServerProcess s(dir.str(), {"--set", "cache.ttl_s=0"});
   auto [id, token] = s.signup_login("uncached");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
@@ -143,7 +143,7 @@ TEST_CASE("conventions: cache.ttl_s=0 turns the cache off") {
 
 TEST_CASE("conventions: cache entries expire after cache.ttl_s") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "cache.ttl_s=1"});
+  ServerProcess s(dir.str(), {"--set", "cache.ttl_s=1"});
   auto [id, token] = s.signup_login("shortlived");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "hit");
@@ -153,7 +153,7 @@ TEST_CASE("conventions: cache entries expire after cache.ttl_s") {
 
 TEST_CASE("conventions: rate limits per credential, read and write apart, with RateLimit-* and Retry-After") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ratelimit.read_per_s=5", "--set", "ratelimit.read_burst=3", "--set",
+  ServerProcess s(dir.str(), {"--set", "ratelimit.read_per_s=5", "--set", "ratelimit.read_burst=3", "--set",
                                "ratelimit.write_per_s=5", "--set", "ratelimit.write_burst=3"});
   auto [id, token] = s.signup_login("limited");
 
@@ -209,7 +209,7 @@ TEST_CASE("conventions: rate limits per credential, read and write apart, with R
 
 TEST_CASE("conventions: sign-up and log-in are limited per client address") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ratelimit.write_per_s=1", "--set", "ratelimit.write_burst=2"});
+  ServerProcess s(dir.str(), {"--set", "ratelimit.write_per_s=1", "--set", "ratelimit.write_burst=2"});
   auto [id, token] = s.signup_login("first");  // two public writes: the address's bucket is (nearly) empty
   HttpResult login;
   for (int i = 0; i < 5 && login.status != 429; ++i)
@@ -227,7 +227,7 @@ TEST_CASE("conventions: sign-up and log-in are limited per client address") {
 TEST_CASE("conventions: CORS preflight and response headers") {
   TempDir dir;
   const std::string app = "https://app.example.org";
-  ServerProcess s(dir.path(), {"--set", "cors.allowed_origins=" + app + ", http://localhost:5173"});
+  ServerProcess s(dir.str(), {"--set", "cors.allowed_origins=" + app + ", http://localhost:5173"});
   auto [id, token] = s.signup_login("corsair");
 
   auto pre = s.request("OPTIONS", "/api/auth/api-keys", "",
@@ -283,7 +283,7 @@ TEST_CASE("conventions: CORS preflight and response headers") {
 TEST_CASE("conventions: CORS with * and with CORS off") {
   TempDir dir;
   {
-    ServerProcess s(dir.path(), {"--set", "cors.allowed_origins=*"});
+    ServerProcess s(dir.str(), {"--set", "cors.allowed_origins=*"});
     auto r = s.request("GET", "/api/health", "", {{"Origin", "https://anywhere.example.net"}});
     CHECK(r.header("access-control-allow-origin") == "*");
     auto pre = s.request("OPTIONS", "/api/health", "", {{"Origin", "https://anywhere.example.net"}});
@@ -292,7 +292,7 @@ TEST_CASE("conventions: CORS with * and with CORS off") {
     CHECK(method_set(pre.header("access-control-allow-methods")) == std::set<std::string>{"GET", "OPTIONS"});
     s.terminate();
   }
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto r = s.request("GET", "/api/health", "", {{"Origin", "https://app.example.org"}});
   CHECK(r.status == 200);
   CHECK(r.header("access-control-allow-origin").empty());

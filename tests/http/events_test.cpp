@@ -74,8 +74,8 @@ long rss_kib(int pid) {
 
 TEST_CASE("a WebSocket client that resumes with fromSeq gets what it missed exactly once, in order, then live") {
   TempDir dir;
-  add_operator(dir.path(), "watcher", "watcher-password-1");
-  ServerProcess s(dir.path());
+  add_operator(dir.str(), "watcher", "watcher-password-1");
+  ServerProcess s(dir.str());
   auto login = s.post("/api/auth/login", {{"login", "watcher"}, {"password", "watcher-password-1"}});
   REQUIRE_MESSAGE(login.status == 200, login.body);
   const auto op = login.json()["token"].get<std::string>();
@@ -137,7 +137,7 @@ TEST_CASE("a WebSocket client that resumes with fromSeq gets what it missed exac
 
   // Against the durable log: every event after fromSeq came, but for progress superseded by the next event
   // (latest wins); state events always. What came is what was stored, byte for byte as JSON.
-  auto rows = sqlite_query(tenant_db(dir.path()),
+  auto rows = sqlite_query(tenant_db(dir.str()),
                            "SELECT seq, type, text FROM job_events WHERE job_id = '" + job + "' ORDER BY seq", true);
   REQUIRE(rows.size() >= 30);
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -159,8 +159,8 @@ TEST_CASE("a WebSocket client that resumes with fromSeq gets what it missed exac
 
 TEST_CASE("resuming again and again while a job publishes 1,000 events a second: nothing twice, nothing out of order") {
   TempDir dir;
-  add_operator(dir.path(), "watcher", "watcher-password-1");
-  ServerProcess s(dir.path(), {"--set", "jobs.progress_events_per_s=1000"});
+  add_operator(dir.str(), "watcher", "watcher-password-1");
+  ServerProcess s(dir.str(), {"--set", "jobs.progress_events_per_s=1000"});
   auto login = s.post("/api/auth/login", {{"login", "watcher"}, {"password", "watcher-password-1"}});
   REQUIRE(login.status == 200);
   const auto op = login.json()["token"].get<std::string>();
@@ -197,7 +197,7 @@ TEST_CASE("resuming again and again while a job publishes 1,000 events a second:
   }
   REQUIRE(ended);
   CHECK(connections >= 3);
-  auto rows = sqlite_query(tenant_db(dir.path()),
+  auto rows = sqlite_query(tenant_db(dir.str()),
                            "SELECT seq, type FROM job_events WHERE job_id = '" + job + "' ORDER BY seq", true);
   std::set<std::int64_t> got(all.begin(), all.end());
   CHECK(got.size() == all.size());
@@ -218,7 +218,7 @@ TEST_CASE("resuming again and again while a job publishes 1,000 events a second:
 
 TEST_CASE("a job reporting progress 10,000 times a second does not get a normal client dropped") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ws.send_queue_limit=16", "--set", "jobs.progress_events_per_s=10"});
+  ServerProcess s(dir.str(), {"--set", "ws.send_queue_limit=16", "--set", "jobs.progress_events_per_s=10"});
   auto [id, token] = s.signup_login("chatty");
   WsClient ws(s.port(), token);
   REQUIRE(ws.next());
@@ -361,7 +361,7 @@ struct PatternCheck {
 
 TEST_CASE("a job's chunk stream follows the job while it runs and ends when it has ended") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("streamer");
   auto job = submit(s, token, {{"steps", 10}, {"stepMs", 100}, {"chunks", 20}, {"chunkBytes", 1000}});
   PatternCheck check{1000};
@@ -392,13 +392,13 @@ TEST_CASE("a job's chunk stream follows the job while it runs and ends when it h
 
 TEST_CASE("a streamed response read slowly keeps the server's memory bounded") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("sipper");
   constexpr int kChunkBytes = 1 << 20;
   constexpr int kChunks = 256;  // 256 MiB
   auto job = submit(s, token, {{"steps", 4}, {"stepMs", 0}, {"chunks", kChunks}, {"chunkBytes", kChunkBytes}});
   wait_job(s, job, token, [](const json& j) { return j["state"] == "succeeded"; }, 120s);
-  const int pid = server_pid(dir.path());
+  const int pid = server_pid(dir.str());
   const long before = rss_kib(pid);
   REQUIRE(before > 0);
   long peak = before;
@@ -417,7 +417,7 @@ TEST_CASE("a streamed response read slowly keeps the server's memory bounded") {
 
 TEST_CASE("event path input: bad fromSeq and demo payload bounds are refused naming the field") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [id, token] = s.signup_login("picky");
   auto expect_field = [&](const json& payload, const std::string& field) {
     auto r = s.post("/api/jobs", {{"kind", "demo"}, {"payload", payload}}, token);
@@ -453,7 +453,7 @@ TEST_CASE("event path input: bad fromSeq and demo payload bounds are refused nam
 
 TEST_CASE("chunks over the WebSocket: a text frame per chunk, then its bytes as a binary frame, in pages") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ws.send_queue_limit=24"});  // pages of (24 - 8) / 2 = 8 chunks
+  ServerProcess s(dir.str(), {"--set", "ws.send_queue_limit=24"});  // pages of (24 - 8) / 2 = 8 chunks
   auto [id, token] = s.signup_login("framer");
   auto job = submit(s, token, {{"steps", 1}, {"stepMs", 0}, {"chunks", 12}, {"chunkBytes", 300}});
   wait_job(s, job, token, [](const json& j) { return j["state"] == "succeeded"; });

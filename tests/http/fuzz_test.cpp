@@ -201,9 +201,9 @@ std::string pct(const std::string& s) {
 TEST_CASE("fuzz: listener write routes answer bad input with 4xx JSON, store accepted strings exactly") {
   auto t0 = std::chrono::steady_clock::now();
   TempDir dir;
-  add_operator(dir.path(), "root", "root-password");
+  add_operator(dir.str(), "root", "root-password");
   auto srv = std::make_unique<ServerProcess>(
-      dir.path(), std::vector<std::string>{"--set", "ratelimit.read_per_s=0", "--set", "ratelimit.write_per_s=0", "--set",
+      dir.str(), std::vector<std::string>{"--set", "ratelimit.read_per_s=0", "--set", "ratelimit.write_per_s=0", "--set",
                                            "server.body_limit=" + std::to_string(kBodyLimit)});
   auto& s = *srv;
   auto admin = s.post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}}).json()["token"].get<std::string>();
@@ -354,14 +354,14 @@ TEST_CASE("fuzz: listener write routes answer bad input with 4xx JSON, store acc
     CHECK(res.status >= 400);
   }
   CHECK(s.get(P, ftok).status == 200);
-  auto tenant_rows = sqlite_query(dir.path() + "/control.db", "SELECT tenant_id FROM accounts WHERE id = '" + fid + "'");
+  auto tenant_rows = sqlite_query(dir.str() + "/control.db", "SELECT tenant_id FROM accounts WHERE id = '" + fid + "'");
   REQUIRE(tenant_rows.size() == 1);
-  auto tenant_db = dir.path() + "/tenants/" + tenant_rows[0][0] + ".db";
+  auto tenant_db = dir.str() + "/tenants/" + tenant_rows[0][0] + ".db";
   CHECK(s.terminate() == 0);
 
   // Integrity of both databases, opened read-only after the server stopped; every table is still there.
   for (const auto& [db, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {dir.path() + "/control.db", {"tenants", "accounts", "api_keys"}},
+           {dir.str() + "/control.db", {"tenants", "accounts", "api_keys"}},
            {tenant_db, {"jobs", "preferences", "tune_vectors", "variables", "readings", "profile_signals"}}}) {
     INFO(db);
     auto ic = sqlite_query(db, "PRAGMA integrity_check", true);

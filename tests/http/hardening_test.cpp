@@ -45,7 +45,7 @@ std::string upload_url(const ServerProcess& s, const std::string& token, const s
 
 TEST_CASE("framing: a request whose body length is ambiguous is answered 400 and the connection closes") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   // Each would be read one way by us and possibly another by a proxy in front (request smuggling). The body
   // carries a second request: it must never be answered.
   const std::string smuggled = http11("GET /api/version");
@@ -101,7 +101,7 @@ TEST_CASE("framing: a request whose body length is ambiguous is answered 400 and
 
 TEST_CASE("limits: a request target over server.target_limit is 414; header fields over the header limit stay 431") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   // 10 KiB: over the 8 KiB target limit, within the 16 KiB header limit.
   auto within_header = raw_exchange(s.port(), http11("GET /api/health?pad=" + std::string(10 * 1024, 'a')));
   REQUIRE(within_header.responses.size() == 1);
@@ -121,7 +121,7 @@ TEST_CASE("limits: a request target over server.target_limit is 414; header fiel
 
 TEST_CASE("headers: nosniff on every response; the browser app gets a CSP and may not be framed") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("hedy");
   auto url = upload_url(s, token, "a file");
   std::vector<std::pair<std::string, HttpResult>> answers = {
@@ -174,7 +174,7 @@ TEST_CASE("headers: nosniff on every response; the browser app gets a CSP and ma
 
 TEST_CASE("blobs: downloads carry the sniffed type and a file name, from the signed link") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("clara");
   const std::string xml_decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   struct Sample {
@@ -226,7 +226,7 @@ TEST_CASE("blobs: downloads carry the sniffed type and a file name, from the sig
 
 TEST_CASE("blobs: byte ranges, 416, HEAD and If-None-Match") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("ranger");
   std::string data = "RIFF....WAVEfmt ";
   for (int i = 0; data.size() < 50000; ++i) data += std::to_string(i) + ",";
@@ -288,7 +288,7 @@ TEST_CASE("blobs: byte ranges, 416, HEAD and If-None-Match") {
 
 TEST_CASE("415: a JSON route refuses a body that is not declared JSON") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("ada");
   const std::string login = R"({"login":"ada","password":"password-ada"})";
   for (const std::string type :

@@ -31,21 +31,21 @@ struct World {
   std::string admin, alice_id, alice, bob_id, bob, dave_id, dave;
 
   explicit World(std::vector<std::string> extra = {}) {
-    add_operator(dir.path(), "root", "root-password");
+    add_operator(dir.str(), "root", "root-password");
     auto args = kUnlimited;
     args.insert(args.end(), extra.begin(), extra.end());
-    s = std::make_unique<ServerProcess>(dir.path(), args);
+    s = std::make_unique<ServerProcess>(dir.str(), args);
     auto l = s->post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}});
     REQUIRE(l.status == 200);
     admin = l.json()["token"].get<std::string>();
     std::tie(alice_id, alice) = s->signup_login("alice");
     std::tie(bob_id, bob) = s->signup_login("bob");
   }
-  std::string control_db() const { return dir.path() + "/control.db"; }
+  std::string control_db() const { return dir.str() + "/control.db"; }
   std::string tenant_db() const {
     auto rows = sqlite_query(control_db(), "SELECT tenant_id FROM accounts WHERE username = 'root'");
     REQUIRE(rows.size() == 1);
-    return dir.path() + "/tenants/" + rows[0][0] + ".db";
+    return dir.str() + "/tenants/" + rows[0][0] + ".db";
   }
   long count(const std::string& sql) const { return std::stol(sqlite_query(tenant_db(), sql).at(0).at(0)); }
   std::string token(Who w) const {

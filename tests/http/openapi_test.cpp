@@ -35,7 +35,7 @@ const char* const kMethods[] = {"get", "put", "post", "delete", "patch", "option
 RouteSet router_routes() {
   test::TempDir dir;
   config::Config cfg;
-  cfg.storage.data_dir = dir.path();
+  cfg.storage.data_dir = dir.str();
   http::Application application(cfg);
   RouteSet out;
   for (const auto& r : application.app().router.routes()) out.insert({r.method, r.pattern});

@@ -40,8 +40,8 @@ const std::vector<std::string> kUnlimited = {"--set", "ratelimit.read_per_s=0", 
 
 TEST_CASE("roles: a tenant admin manages only its own tenant; only the operator creates tenants and their admins") {
   TempDir dir;
-  add_operator(dir.path(), "root", "root-password");
-  ServerProcess s(dir.path(), kUnlimited);
+  add_operator(dir.str(), "root", "root-password");
+  ServerProcess s(dir.str(), kUnlimited);
   auto op = login(s, "root", "root-password");
   auto tenant_of = [&](const std::string& body) {
     auto r = s.post("/api/tenants", {{"name", body}}, op);
@@ -77,7 +77,7 @@ TEST_CASE("roles: a tenant admin manages only its own tenant; only the operator 
   auto implicit = new_profile("third-b");
   implicit["role"] = "user";  // no tenantId: the admin's own tenant, not the default one
   REQUIRE(s.post("/api/profiles", implicit, admin_b).status == 201);
-  auto rows = sqlite_query(dir.path() + "/control.db", "SELECT tenant_id FROM accounts WHERE username = 'third-b'");
+  auto rows = sqlite_query(dir.str() + "/control.db", "SELECT tenant_id FROM accounts WHERE username = 'third-b'");
   REQUIRE(rows.size() == 1);
   CHECK(rows[0][0] == b);
 
@@ -112,7 +112,7 @@ TEST_CASE("roles: a tenant admin manages only its own tenant; only the operator 
 
 TEST_CASE("jobs: demo payloads are checked at submit and bounded; a cancel reaches a running job within a second") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("jobber");
   auto submit = [&](const json& payload) { return s.post("/api/jobs", {{"kind", "demo"}, {"payload", payload}}, token); };
   auto huge = s.request("POST", "/api/jobs", R"({"kind":"demo","payload":{"steps":9223372036854775808}})",
@@ -142,7 +142,7 @@ TEST_CASE("jobs: demo payloads are checked at submit and bounded; a cancel reach
 
 TEST_CASE("log-in: per-account back-off after failures, common and blank passwords refused") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("guarded");
   for (int i = 0; i < 5; ++i)
     CHECK(s.post("/api/auth/login", {{"login", "guarded"}, {"password", "wrong-" + std::to_string(i)}}).status == 401);
@@ -174,7 +174,7 @@ TEST_CASE("log-in: per-account back-off after failures, common and blank passwor
 
 TEST_CASE("failed authentications count per client address: random API keys and passwords run out") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ratelimit.auth_failure_burst=5", "--set", "ratelimit.auth_failures_per_min=6"});
+  ServerProcess s(dir.str(), {"--set", "ratelimit.auth_failure_burst=5", "--set", "ratelimit.auth_failures_per_min=6"});
   auto [id, token] = s.signup_login("victim");
   int unauthorized = 0, limited = 0;
   for (int i = 0; i < 12; ++i) {
@@ -198,7 +198,7 @@ TEST_CASE("failed authentications count per client address: random API keys and 
 
 TEST_CASE("Authorization: the Bearer scheme is case-insensitive and may be followed by several spaces") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("schemer");
   for (const std::string& h : {"Bearer " + token, "BEARER " + token, "bearer   " + token, "BeArEr\t" + token})
     CHECK_MESSAGE(s.request("GET", "/api/jobs", "", {{"Authorization", h}}).status == 200, h.substr(0, 10));
@@ -210,7 +210,7 @@ TEST_CASE("Authorization: the Bearer scheme is case-insensitive and may be follo
 
 TEST_CASE("logs: token and sig query values are redacted; WebSocket opens and closes are logged") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("logger");
   CHECK(s.get("/api/jobs?token=" + token + "&limit=5").status == 401);
   CHECK(s.get("/api/blobs/x/y?expires=1&sig=deadbeefsecret").status >= 400);
@@ -232,7 +232,7 @@ TEST_CASE("logs: token and sig query values are redacted; WebSocket opens and cl
 
 TEST_CASE("files: the data directory is 0700, databases, secrets and blobs 0600") {
   TempDir dir;
-  auto data = dir.path() + "/data";
+  auto data = dir.str() + "/data";
   ServerProcess s(data, kUnlimited);
   auto [id, token] = s.signup_login("private");
   auto up = s.request("POST", "/api/files", std::string(1000, 'x'), {{"Authorization", "Bearer " + token}});

@@ -33,16 +33,6 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/cadenza-test-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 namespace {
 // The binary under test and its config file: TEST_CADENZA_BINARY and TEST_CADENZA_CONFIG when set (to run
 // these tests against another build, e.g. to see a regression test fail on an older one), else the ones

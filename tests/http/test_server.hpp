@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace cadenza::test {
 
 struct HttpResult {
@@ -22,16 +24,6 @@ struct HttpResult {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;
   }
-};
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 class ServerProcess {

@@ -23,14 +23,10 @@ std::string slurp(const std::string& p) {
   return s.str();
 }
 
-// A blob store in a fresh directory (tests/http's TempDir: store/temp_dir.hpp's has the same name).
+// A blob store in a fresh directory.
 struct Fixture {
   test::TempDir dir;
-  config::StorageConfig storage = [this] {
-    config::StorageConfig s;
-    s.data_dir = dir.path() + "/data";
-    return s;
-  }();
+  config::StorageConfig storage = dir.storage();
   store::BlobStore blobs{storage, std::string(32, 's')};
 };
 

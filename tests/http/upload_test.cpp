@@ -93,7 +93,7 @@ std::string all_bytes(std::size_t n) {
 
 TEST_CASE("uploads: a 1 GiB upload streams to disk; the server's RSS grows by less than 64 MiB") {
   TempDir dir;
-  ServerProcess s(dir.path(), with(kUnlimited, {"--set", "server.upload_limit=2147483648"}));
+  ServerProcess s(dir.str(), with(kUnlimited, {"--set", "server.upload_limit=2147483648"}));
   auto [id, token] = s.signup_login("big");
   // Warm up (worker threads, the tenant database, the first blob) before measuring.
   REQUIRE(s.request("POST", "/api/files", "warm-up", {{"Authorization", "Bearer " + token}}).status == 201);
@@ -142,11 +142,11 @@ TEST_CASE("uploads: a 1 GiB upload streams to disk; the server's RSS grows by le
   const auto digest = sha.hex_digest();
   CHECK(body["id"] == digest);
   CHECK(body["size"] == kSize);
-  CHECK(spool_files(dir.path()).empty());
+  CHECK(spool_files(dir.str()).empty());
   // The blob is in place with the right size; removed here, so 1 GiB does not linger until the end.
   auto url = body["url"].get<std::string>();
   auto tenant = url.substr(url.find("/api/blobs/") + 11, 36);
-  auto blob = fs::path(dir.path()) / "blobs" / tenant / digest.substr(0, 2) / digest;
+  auto blob = fs::path(dir.str()) / "blobs" / tenant / digest.substr(0, 2) / digest;
   REQUIRE(fs::exists(blob));
   CHECK(fs::file_size(blob) == kSize);
   auto start = s.request("GET", url, "", {{"Range", "bytes=0-15"}});
@@ -162,7 +162,7 @@ TEST_CASE("uploads: a 1 GiB upload streams to disk; the server's RSS grows by le
 
 TEST_CASE("uploads: multipart/form-data stores the file part byte-exact, named by its filename") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("form");
   const auto bytes = all_bytes(300 * 1024);  // more than one piece of the server's reads
   auto r = s.request("POST", "/api/files",
@@ -191,12 +191,12 @@ TEST_CASE("uploads: multipart/form-data stores the file part byte-exact, named b
   auto raw = s.request("POST", "/api/files", bytes, {{"Authorization", "Bearer " + token}, {"Content-Type", "audio/wav"}});
   REQUIRE(raw.status == 201);
   CHECK(raw.json()["id"] == cadenza::crypto::sha256_hex(bytes));
-  CHECK(spool_files(dir.path()).empty());
+  CHECK(spool_files(dir.str()).empty());
 }
 
 TEST_CASE("uploads: a malformed or incomplete form is 400 naming the problem, and leaves no spool file") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("bad");
   struct Case {
     const char* what;
@@ -227,14 +227,14 @@ TEST_CASE("uploads: a malformed or incomplete form is 400 naming the problem, an
     REQUIRE(j.is_object());
     REQUIRE(j["errors"].contains(c.field));
     CHECK(j["errors"][c.field].get<std::string>().find(c.says) != std::string::npos);
-    CHECK(spool_files(dir.path()).empty());
+    CHECK(spool_files(dir.str()).empty());
   }
   CHECK(s.get("/api/health").status == 200);
 }
 
 TEST_CASE("uploads: over the limit is 413 (by Content-Length or while a chunked body is read), with no spool file left") {
   TempDir dir;
-  ServerProcess s(dir.path(), with(kUnlimited, {"--set", "server.upload_limit=1048576"}));
+  ServerProcess s(dir.str(), with(kUnlimited, {"--set", "server.upload_limit=1048576"}));
   auto [id, token] = s.signup_login("limit");
   auto declared = raw_exchange(s.port(), post_header("/api/files", token, "Content-Length: 1048577\r\n") + "xx");
   REQUIRE(declared.responses.size() == 1);
@@ -251,18 +251,18 @@ TEST_CASE("uploads: over the limit is 413 (by Content-Length or while a chunked 
   auto r = c.response();
   REQUIRE(r);
   CHECK(r->status == 413);
-  CHECK(spool_files(dir.path()).empty());
+  CHECK(spool_files(dir.str()).empty());
   // Exactly the limit is fine.
   auto at_limit = s.request("POST", "/api/files", std::string(1048576, 'l'), {{"Authorization", "Bearer " + token}});
   CHECK(at_limit.status == 201);
-  CHECK(spool_files(dir.path()).empty());
+  CHECK(spool_files(dir.str()).empty());
 }
 
 TEST_CASE("uploads: a client that hangs up mid-upload leaves no spool file; spool files are private") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("gone");
-  const auto tmp = fs::path(dir.path()) / "tmp";
+  const auto tmp = fs::path(dir.str()) / "tmp";
   REQUIRE(fs::is_directory(tmp));
   CHECK((fs::status(tmp).permissions() & fs::perms::all) == fs::perms::owner_all);
   for (bool chunked : {false, true}) {
@@ -273,21 +273,21 @@ TEST_CASE("uploads: a client that hangs up mid-upload leaves no spool file; spoo
     const std::string piece(1 << 20, 'g');
     for (int i = 0; i < 2; ++i) REQUIRE(c.send(chunked ? "100000\r\n" + piece + "\r\n" : piece));
     // The body is on its way to disk...
-    REQUIRE(eventually([&] { return !spool_files(dir.path()).empty(); }));
-    auto files = spool_files(dir.path());
+    REQUIRE(eventually([&] { return !spool_files(dir.str()).empty(); }));
+    auto files = spool_files(dir.str());
     REQUIRE(files.size() == 1);
     CHECK(files[0].filename().string().rfind(".spool-", 0) == 0);
     CHECK((fs::status(files[0]).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
     // ... and gone once the client is.
     c.close();
-    CHECK(eventually([&] { return spool_files(dir.path()).empty(); }));
+    CHECK(eventually([&] { return spool_files(dir.str()).empty(); }));
   }
   CHECK(s.get("/api/health").status == 200);
 }
 
 TEST_CASE("uploads: credentials are checked before the body is read; Expect: 100-continue") {
   TempDir dir;
-  ServerProcess s(dir.path(), kUnlimited);
+  ServerProcess s(dir.str(), kUnlimited);
   auto [id, token] = s.signup_login("early");
   // No or a wrong token: 401 at once, before any of the (never sent) body, and nothing spooled.
   for (const std::string& t : {std::string(), std::string("wrong")}) {
@@ -296,7 +296,7 @@ TEST_CASE("uploads: credentials are checked before the body is read; Expect: 100
     auto r = c.response(std::chrono::seconds(5));
     REQUIRE(r);
     CHECK(r->status == 401);
-    CHECK(spool_files(dir.path()).empty());
+    CHECK(spool_files(dir.str()).empty());
   }
   // A client that waits for 100 Continue gets it, then sends the body.
   RawConnection c(s.port());
@@ -313,11 +313,11 @@ TEST_CASE("uploads: credentials are checked before the body is read; Expect: 100
 
 TEST_CASE("uploads: spool files a killed server left are removed at start-up") {
   TempDir dir;
-  { ServerProcess first(dir.path()); }  // creates the data directory (and is killed)
-  const auto tmp = fs::path(dir.path()) / "tmp";
+  { ServerProcess first(dir.str()); }  // creates the data directory (and is killed)
+  const auto tmp = fs::path(dir.str()) / "tmp";
   std::ofstream(tmp / ".spool-0123456789abcdef01234567") << "half an upload";
   std::ofstream(tmp / "keep.txt") << "not ours";
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   CHECK_FALSE(fs::exists(tmp / ".spool-0123456789abcdef01234567"));
   CHECK(fs::exists(tmp / "keep.txt"));
 }

@@ -33,7 +33,7 @@ void server_is_fine(const ServerProcess& s, const std::string& token) {
 
 TEST_CASE("a client that writes a burst and never reads is dropped alone, every time") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ws.send_queue_limit=16"});
+  ServerProcess s(dir.str(), {"--set", "ws.send_queue_limit=16"});
   auto [id, token] = s.signup_login("burster");
   auto job = submit_demo(s, token, 1, 0);
   // Each subscribe answers with two messages carrying the whole job: the answers outgrow the buffers fast.
@@ -50,7 +50,7 @@ TEST_CASE("a client that writes a burst and never reads is dropped alone, every 
 
 TEST_CASE("a slow reader whose own jobs report progress as fast as they can is not dropped: progress is coalesced") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ws.send_queue_limit=16"});
+  ServerProcess s(dir.str(), {"--set", "ws.send_queue_limit=16"});
   auto [id, token] = s.signup_login("sloth");
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
@@ -68,7 +68,7 @@ TEST_CASE("a slow reader whose own jobs report progress as fast as they can is n
 
 TEST_CASE("a client that reads but sends in bursts is served or dropped, never a crash") {
   TempDir dir;
-  ServerProcess s(dir.path(), {"--set", "ws.send_queue_limit=8"});
+  ServerProcess s(dir.str(), {"--set", "ws.send_queue_limit=8"});
   auto [id, token] = s.signup_login("gusty");
   auto ping = json{{"type", "ping"}}.dump();
   for (int round = 0; round < 20; ++round) {
@@ -84,7 +84,7 @@ TEST_CASE("a client that reads but sends in bursts is served or dropped, never a
 
 TEST_CASE("deleting an account or revoking its API key closes its open WebSockets") {
   TempDir dir;
-  ServerProcess s(dir.path());
+  ServerProcess s(dir.str());
   auto [gone_id, gone] = s.signup_login("leaving");
   auto [stay_id, stay] = s.signup_login("staying");
   WsClient leaving(s.port(), gone);

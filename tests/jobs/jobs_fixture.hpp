@@ -17,6 +17,8 @@
 #include "cadenza/core/ids.hpp"
 #include "cadenza/jobs/event_bus.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
+#include "support/error_kind.hpp"
+#include "support/temp_dir.hpp"
 
 namespace jobs_test {
 
@@ -60,20 +62,12 @@ class EventRecorder {
   std::vector<cadenza::jobs::JobEvent> events_;
 };
 
-struct TempDir {
-  TempDir() : path(std::filesystem::temp_directory_path() / ("cadenza-jobs-" + cadenza::new_uuid())) {
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
+using cadenza::test::error_kind_of;
+using cadenza::test::TempDir;
 
 struct Env {
   Env() {
-    storage.data_dir = dir.path.string();
+    storage.data_dir = dir.str();
     dbs = std::make_unique<cadenza::store::TenantDbs>(storage);
     jobs.batch = {2, 100, 50};
     jobs.max_attempts = 3;
@@ -97,19 +91,6 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
     std::this_thread::sleep_for(2ms);
   }
   return pred();
-}
-
-// Runs f and returns the kind of the cadenza::Error it throws (Retry-After and fields on request).
-template <class F>
-cadenza::ErrorKind error_kind_of(F&& f, int* retry_after = nullptr, cadenza::Error::Fields* fields = nullptr) {
-  try {
-    f();
-  } catch (const cadenza::Error& e) {
-    if (retry_after) *retry_after = e.retry_after();
-    if (fields) *fields = e.fields();
-    return e.kind();
-  }
-  throw std::logic_error("expected a cadenza::Error");
 }
 
 }  // namespace jobs_test

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cadenza/core/note_event.hpp"
+#include "support/temp_dir.hpp"
 
 namespace notation_test {
 
@@ -58,21 +59,7 @@ inline std::vector<Written> melody(const std::vector<std::pair<double, double>>&
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cadenza-notation-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using cadenza::test::TempDir;
 
 inline void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

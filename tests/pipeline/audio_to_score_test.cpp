@@ -12,10 +12,10 @@ using namespace pipeline_test;
 TEST_CASE("audio_to_score: notes, then a piano score titled after the audio file") {
   TempDir dir;
   const auto wav =
-      write_tones(dir.path / "arpeggio.wav", {{57, 0.5}, {60, 0.5}, {64, 0.5}, {69, 0.5}, {64, 0.5}, {60, 1}});
+      write_tones(dir.path() / "arpeggio.wav", {{57, 0.5}, {60, 0.5}, {64, 0.5}, {69, 0.5}, {64, 0.5}, {60, 1}});
   pipeline::AudioToScoreOptions o;
-  o.transcription.out_dir = o.engraving.out_dir = dir.path / "out";
-  o.engraving.pdf.program = fake_lilypond(dir.path).string();
+  o.transcription.out_dir = o.engraving.out_dir = dir.path() / "out";
+  o.engraving.pdf.program = fake_lilypond(dir.path()).string();
   Recorder rec;
   const auto r = pipeline::audio_to_score(transcribe::TranscriberOptions{ml::default_models_dir(), 2, 4}, wav, o,
                                           rec.hooks());

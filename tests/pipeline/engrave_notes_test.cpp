@@ -17,7 +17,7 @@ using namespace pipeline_test;
 TEST_CASE("engrave_notes writes the score's MusicXML and MIDI; progress rises to done") {
   TempDir dir;
   pipeline::EngraveOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   o.write_pdf = false;
   o.score.title = "Scale";
   Recorder rec;
@@ -39,8 +39,8 @@ TEST_CASE("engrave_notes writes the score's MusicXML and MIDI; progress rises to
 TEST_CASE("engrave_notes renders score.pdf with the LilyPond it is given; without out_dir nothing is written") {
   TempDir dir;
   pipeline::EngraveOptions o;
-  o.out_dir = dir.path / "out";
-  o.pdf.program = fake_lilypond(dir.path).string();
+  o.out_dir = dir.path() / "out";
+  o.pdf.program = fake_lilypond(dir.path()).string();
   Recorder rec;
   const auto r = pipeline::engrave_notes(scale_notes(), o, rec.hooks());
   REQUIRE(r.files.size() == 3);
@@ -58,7 +58,7 @@ TEST_CASE("engrave_notes renders score.pdf with the LilyPond it is given; withou
 TEST_CASE("a cancel stops engrave_notes at the next stage; nothing is written") {
   TempDir dir;
   pipeline::EngraveOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   o.write_pdf = false;
   for (int allowed : {0, 3}) {
     CAPTURE(allowed);
@@ -75,10 +75,10 @@ TEST_CASE("a cancel stops engrave_notes at the next stage; nothing is written") 
 
 TEST_CASE("a cancel while LilyPond runs kills it within a second; the files written before stay whole") {
   TempDir dir;
-  const auto pid_file = dir.path / "pid";
+  const auto pid_file = dir.path() / "pid";
   pipeline::EngraveOptions o;
-  o.out_dir = dir.path / "out";
-  o.pdf.program = slow_lilypond(dir.path, pid_file).string();
+  o.out_dir = dir.path() / "out";
+  o.pdf.program = slow_lilypond(dir.path(), pid_file).string();
   std::chrono::steady_clock::time_point asked{};
   auto cancelled = [&] {
     if (asked == std::chrono::steady_clock::time_point{} && fs::exists(pid_file) && fs::file_size(pid_file) > 0)
@@ -97,7 +97,7 @@ TEST_CASE("a cancel while LilyPond runs kills it within a second; the files writ
 TEST_CASE("no notes: Unprocessable, and no file") {
   TempDir dir;
   pipeline::EngraveOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   try {
     pipeline::engrave_notes({}, o);
     FAIL("no error");
@@ -113,17 +113,17 @@ TEST_CASE("engrave_midi_file: the notes of the file; the title from the options,
   named.title = "Track name";
   const auto score_midi = notation::to_midi(notation::engrave(scale_notes(), named));  // has a track name
   const auto notes_midi = notation::to_midi(scale_notes());                          // has none
-  std::ofstream(dir.path / "named.mid", std::ios::binary).write(reinterpret_cast<const char*>(score_midi.data()),
+  std::ofstream(dir.path() / "named.mid", std::ios::binary).write(reinterpret_cast<const char*>(score_midi.data()),
                                                                  std::streamsize(score_midi.size()));
-  std::ofstream(dir.path / "plain.mid", std::ios::binary).write(reinterpret_cast<const char*>(notes_midi.data()),
+  std::ofstream(dir.path() / "plain.mid", std::ios::binary).write(reinterpret_cast<const char*>(notes_midi.data()),
                                                                  std::streamsize(notes_midi.size()));
   pipeline::EngraveOptions o;
-  const auto plain = pipeline::engrave_midi_file(dir.path / "plain.mid", o);
+  const auto plain = pipeline::engrave_midi_file(dir.path() / "plain.mid", o);
   CHECK(plain.score.title == "plain");
   CHECK(plain.score.notes.size() == scale_notes().size());
   CHECK(plain.files.empty());
-  CHECK(pipeline::engrave_midi_file(dir.path / "named.mid", o).score.title == "Track name");
+  CHECK(pipeline::engrave_midi_file(dir.path() / "named.mid", o).score.title == "Track name");
   o.score.title = "Given";
-  CHECK(pipeline::engrave_midi_file(dir.path / "named.mid", o).score.title == "Given");
-  CHECK_THROWS_AS(pipeline::engrave_midi_file(dir.path / "missing.mid", o), Error);
+  CHECK(pipeline::engrave_midi_file(dir.path() / "named.mid", o).score.title == "Given");
+  CHECK_THROWS_AS(pipeline::engrave_midi_file(dir.path() / "missing.mid", o), Error);
 }

@@ -16,21 +16,13 @@
 #include "cadenza/core/ids.hpp"
 #include "cadenza/core/note_event.hpp"
 #include "cadenza/pipeline/hooks.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pipeline_test {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("cadenza-pipeline-test-" + cadenza::new_uuid());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using cadenza::test::TempDir;
 
 inline std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

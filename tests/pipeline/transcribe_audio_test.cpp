@@ -49,9 +49,9 @@ TEST_CASE("a cancel before the start loads nothing") {
 
 TEST_CASE("an A4 becomes note 69 in the result, notes.mid and notes.json; progress rises through the stages") {
   TempDir dir;
-  const auto wav = write_tones(dir.path / "a4.wav", {{69, 1.5}});
+  const auto wav = write_tones(dir.path() / "a4.wav", {{69, 1.5}});
   pipeline::TranscribeOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   o.write_json = true;
   Recorder rec;
   const auto r = pipeline::transcribe_audio(transcriber(), wav, o, rec.hooks());
@@ -70,10 +70,10 @@ TEST_CASE("an A4 becomes note 69 in the result, notes.mid and notes.json; progre
 
 TEST_CASE("a cancel during inference stops at the next batch of windows; nothing is written") {
   TempDir dir;
-  const auto wav = write_tones(dir.path / "long.wav", {{60, 6}, {64, 6}, {67, 6}});  // 19 s: 10 windows
+  const auto wav = write_tones(dir.path() / "long.wav", {{60, 6}, {64, 6}, {67, 6}});  // 19 s: 10 windows
   const transcribe::Transcriber one_at_a_time{transcribe::TranscriberOptions{ml::default_models_dir(), 1, 1}};
   pipeline::TranscribeOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   bool cancel = false;
   std::chrono::steady_clock::time_point asked;
   int reports_after = 0;
@@ -91,11 +91,11 @@ TEST_CASE("a cancel during inference stops at the next batch of windows; nothing
 
 TEST_CASE("what is not audio is refused, and nothing is written") {
   TempDir dir;
-  std::ofstream(dir.path / "notes.txt") << "not audio at all, just some text in a file";
+  std::ofstream(dir.path() / "notes.txt") << "not audio at all, just some text in a file";
   pipeline::TranscribeOptions o;
-  o.out_dir = dir.path / "out";
+  o.out_dir = dir.path() / "out";
   try {
-    pipeline::transcribe_audio(transcriber(), dir.path / "notes.txt", o);
+    pipeline::transcribe_audio(transcriber(), dir.path() / "notes.txt", o);
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::UnsupportedMedia);

@@ -9,7 +9,7 @@
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/job_repo.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
-#include "store/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;
@@ -38,7 +38,7 @@ TEST_CASE("backup copies databases (online), blobs and secrets; the copy opens w
   job_repo::count_queued(dbs.get(t1), "");  // t1's file exists, empty
   auto sha = blobs.put(t2, "blob bytes");
 
-  auto dest = dir.path / "backup" / "one";
+  auto dest = dir.path() / "backup" / "one";
   // Backed up while everything above is open (the server is "running").
   auto report = backup(storage, dest);
   CHECK(report.databases == 3);
@@ -66,11 +66,11 @@ TEST_CASE("backup copies databases (online), blobs and secrets; the copy opens w
 
   // The destination must be empty or new.
   CHECK_THROWS_AS(backup(storage, dest), Error);
-  std::filesystem::create_directories(dir.path / "empty");
-  CHECK_NOTHROW(backup(storage, dir.path / "empty"));
+  std::filesystem::create_directories(dir.path() / "empty");
+  CHECK_NOTHROW(backup(storage, dir.path() / "empty"));
   // Not inside the data directory, and there must be data to back up.
   CHECK_THROWS_AS(backup(storage, std::filesystem::path(storage.data_dir) / "b"), Error);
   config::StorageConfig nothing;
-  nothing.data_dir = (dir.path / "nothing").string();
-  CHECK_THROWS_AS(backup(nothing, dir.path / "b2"), Error);
+  nothing.data_dir = (dir.path() / "nothing").string();
+  CHECK_THROWS_AS(backup(nothing, dir.path() / "b2"), Error);
 }

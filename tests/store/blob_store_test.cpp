@@ -6,7 +6,7 @@
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/blob_store.hpp"
-#include "store/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;
@@ -55,14 +55,14 @@ TEST_CASE("put_file streams a file in and hashes it") {
   const auto a = new_uuid();
   std::string big(3 * 1024 * 1024 + 17, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 % 251);
-  auto src = dir.path / "upload.bin";
+  auto src = dir.path() / "upload.bin";
   std::ofstream(src, std::ios::binary) << big;
   auto sha = blobs.put_file(a, src);
   CHECK(sha == crypto::sha256_hex(big));
   CHECK(slurp(*blobs.path(a, sha)) == big);
   CHECK(blobs.put_file(a, src) == sha);
   CHECK(blobs.put(a, big) == sha);
-  CHECK_THROWS_AS(blobs.put_file(a, dir.path / "missing"), Error);
+  CHECK_THROWS_AS(blobs.put_file(a, dir.path() / "missing"), Error);
 }
 
 TEST_CASE("spool files: private, hashed while written, moved in by put_spooled, cleaned when stale") {
@@ -95,7 +95,7 @@ TEST_CASE("spool files: private, hashed while written, moved in by put_spooled, 
   }
   CHECK_FALSE(std::filesystem::exists(path));  // never finished: removed
   // Only spool files can be moved in; a stale one is removed by clean_spool, other files are left.
-  CHECK_THROWS_AS(blobs.put_spooled(a, dir.path / "elsewhere", sha), Error);
+  CHECK_THROWS_AS(blobs.put_spooled(a, dir.path() / "elsewhere", sha), Error);
   std::ofstream(blobs.spool_dir() / ".spool-stale") << "x";
   std::ofstream(blobs.spool_dir() / "other") << "x";
   CHECK(blobs.clean_spool() == 1);

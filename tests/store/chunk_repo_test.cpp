@@ -9,12 +9,12 @@
 #include "cadenza/store/job_event_repo.hpp"
 #include "cadenza/store/job_repo.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
-#include "store/error_kind.hpp"
-#include "store/temp_dir.hpp"
+#include "support/error_kind.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;
-using test::kind_of;
+using test::error_kind_of;
 
 TEST_CASE("chunk store: append numbers per stream, reads ranges in order, counts and deletes") {
   test::TempDir dir;
@@ -51,7 +51,7 @@ TEST_CASE("chunk store: append numbers per stream, reads ranges in order, counts
   CHECK(chunk_repo::read_from(db, a, 4, 100, 1).size() == 1);
   CHECK(chunk_repo::read_from(db, a, 5, 100, 1 << 20).empty());
 
-  CHECK(kind_of([&] { chunk_repo::append(db, a, "x", nlohmann::json::array(), 1); }) == ErrorKind::BadRequest);
+  CHECK(error_kind_of([&] { chunk_repo::append(db, a, "x", nlohmann::json::array(), 1); }) == ErrorKind::BadRequest);
   CHECK(chunk_repo::delete_stream(db, a) == 5);
   CHECK(chunk_repo::stats(db, a).count == 0);
   CHECK(chunk_repo::stats(db, b).count == 1);  // other streams untouched
@@ -90,7 +90,7 @@ TEST_CASE("job event log: append, last seq, replay leaves out only superseded pr
   const char* types[] = {"job.state", "job.progress", "job.progress", "job.state", "job.progress", "job.progress"};
   for (int i = 0; i < 6; ++i) job_event_repo::append(db, job.id, i + 1, types[i], "t" + std::to_string(i + 1), 7);
   CHECK(job_event_repo::last_seq(db, job.id) == 6);
-  CHECK(kind_of([&] { job_event_repo::append(db, job.id, 3, "job.state", "dup", 7); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { job_event_repo::append(db, job.id, 3, "job.state", "dup", 7); }) == ErrorKind::Conflict);
 
   auto seqs = [](const std::vector<StoredJobEvent>& v) {
     std::vector<std::int64_t> out;

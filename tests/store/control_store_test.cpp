@@ -7,11 +7,11 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/migrations.hpp"
-#include "store/error_kind.hpp"
-#include "store/temp_dir.hpp"
+#include "support/error_kind.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
-using test::kind_of;
+using test::error_kind_of;
 using namespace cadenza::store;
 
 namespace {
@@ -82,7 +82,7 @@ TEST_CASE("accounts: create, find, duplicate email case-insensitively, update, d
   // Same username, other email: Conflict too.
   auto dup_name = alice();
   dup_name.email = "other@example.com";
-  CHECK(kind_of([&] { cs.create_account(dup_name); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { cs.create_account(dup_name); }) == ErrorKind::Conflict);
   CHECK(cs.count_accounts() == 1);
 
   // Update: a second account may not take alice's username or email.
@@ -92,7 +92,7 @@ TEST_CASE("accounts: create, find, duplicate email case-insensitively, update, d
   b_new.role = "user";
   auto b = cs.create_account(b_new);
   b.username = "Alice";
-  CHECK(kind_of([&] { cs.update_account(b); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { cs.update_account(b); }) == ErrorKind::Conflict);
   b.username = "bobby";
   b.phone = "123";
   cs.update_account(b);
@@ -102,12 +102,12 @@ TEST_CASE("accounts: create, find, duplicate email case-insensitively, update, d
   ghost.id = new_uuid();
   ghost.username = "ghost";
   ghost.email = "ghost@example.com";
-  CHECK(kind_of([&] { cs.update_account(ghost); }) == ErrorKind::NotFound);
+  CHECK(error_kind_of([&] { cs.update_account(ghost); }) == ErrorKind::NotFound);
 
   // Delete frees the email and username.
   cs.delete_account(a.id);
   CHECK_FALSE(cs.find_account(a.id));
-  CHECK(kind_of([&] { cs.delete_account(a.id); }) == ErrorKind::NotFound);
+  CHECK(error_kind_of([&] { cs.delete_account(a.id); }) == ErrorKind::NotFound);
   auto again = cs.create_account(dup);
   CHECK(again.email == "ALICE@example.com");
   CHECK(cs.count_accounts() == 2);
@@ -130,7 +130,7 @@ TEST_CASE("accounts: validation names the field") {
     CHECK(e.fields().count("username") == 1);
   }
   auto no_tenant = alice(new_uuid());
-  CHECK(kind_of([&] { cs.create_account(no_tenant); }) == ErrorKind::BadRequest);
+  CHECK(error_kind_of([&] { cs.create_account(no_tenant); }) == ErrorKind::BadRequest);
 }
 
 TEST_CASE("authenticate accepts the right password only; set_password changes it") {
@@ -144,7 +144,7 @@ TEST_CASE("authenticate accepts the right password only; set_password changes it
   cs.set_password(a.id, "battery staple");
   CHECK_FALSE(cs.authenticate("alice", "correct horse"));
   CHECK(cs.authenticate("alice", "battery staple"));
-  CHECK(kind_of([&] { cs.set_password(new_uuid(), "x"); }) == ErrorKind::NotFound);
+  CHECK(error_kind_of([&] { cs.set_password(new_uuid(), "x"); }) == ErrorKind::NotFound);
 }
 
 TEST_CASE("API keys: secret shown once, stored hashed, found by secret only, revocable") {
@@ -179,7 +179,7 @@ TEST_CASE("API keys: secret shown once, stored hashed, found by secret only, rev
   b_new.username = "bob";
   b_new.email = "bob@example.com";
   auto b = cs.create_account(b_new);
-  CHECK(kind_of([&] { cs.revoke_api_key(b.id, key.id); }) == ErrorKind::NotFound);
+  CHECK(error_kind_of([&] { cs.revoke_api_key(b.id, key.id); }) == ErrorKind::NotFound);
   cs.revoke_api_key(a.id, key.id);
   CHECK_FALSE(cs.account_for_api_key(secret));
   CHECK(cs.api_keys(a.id).empty());
@@ -199,7 +199,7 @@ TEST_CASE("secrets are generated once, private, and the same after reopening") {
     CHECK(jwt.size() == 32);
     CHECK(cs.secret("jwt") == jwt);
     CHECK(cs.secret("blob-signing") != jwt);
-    CHECK(kind_of([&] { cs.secret("../etc/passwd"); }) == ErrorKind::BadRequest);
+    CHECK(error_kind_of([&] { cs.secret("../etc/passwd"); }) == ErrorKind::BadRequest);
   }
   auto file = std::filesystem::path(dir.storage().data_dir) / "secrets" / "jwt.key";
   struct stat st {};
@@ -234,11 +234,11 @@ TEST_CASE("migration 0002: the operator role; the first default-tenant admin bec
   // The rebuilt tables keep their rules: unique emails, keys deleted with their account, the role check.
   auto dup = alice("t-default");
   dup.email = "F@X.IO";
-  CHECK(kind_of([&] { cs.create_account(dup); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { cs.create_account(dup); }) == ErrorKind::Conflict);
   cs.delete_account("a-user");
   CHECK(cs.database().read([](Db& db) { return *db.scalar_int64("SELECT count(*) FROM api_keys"); }) == 1);
   CHECK(cs.database().read([](Db& db) { return *db.scalar_int64("SELECT count(*) FROM pragma_foreign_key_check"); }) == 0);
   auto bad = alice("t-default");
   bad.role = "root";
-  CHECK(kind_of([&] { cs.create_account(bad); }) == ErrorKind::BadRequest);
+  CHECK(error_kind_of([&] { cs.create_account(bad); }) == ErrorKind::BadRequest);
 }

@@ -7,7 +7,7 @@
 
 #include "cadenza/store/db.hpp"
 #include "cadenza/store/migrations.hpp"
-#include "store/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;
@@ -28,7 +28,7 @@ std::int64_t count(Database& db, const char* table) {
 
 TEST_CASE("migrations are applied once, in order, and are idempotent on reopen") {
   test::TempDir dir;
-  auto path = dir.path / "t.db";
+  auto path = dir.path() / "t.db";
   {
     Database db(path, {}, std::span<const Migration>(kTestMigrations, 1));
     CHECK(db.schema_version() == 1);
@@ -52,8 +52,8 @@ TEST_CASE("migrations are applied once, in order, and are idempotent on reopen")
 TEST_CASE("a failing migration leaves nothing behind") {
   test::TempDir dir;
   const Migration bad[] = {{1, "0001_ok", "CREATE TABLE a (x);"}, {2, "0002_bad", "CREATE TABLE b (x); SELEC oops;"}};
-  CHECK_THROWS_AS(Database(dir.path / "t.db", {}, bad), Error);
-  Database db(dir.path / "t.db", {}, std::span<const Migration>(bad, 1));
+  CHECK_THROWS_AS(Database(dir.path() / "t.db", {}, bad), Error);
+  Database db(dir.path() / "t.db", {}, std::span<const Migration>(bad, 1));
   CHECK(db.schema_version() == 1);
   CHECK_FALSE(db.read([](Db& c) { return c.scalar_int64("SELECT 1 FROM sqlite_master WHERE name = 'b'"); }));
 }
@@ -70,7 +70,7 @@ TEST_CASE("embedded migrations are numbered and non-empty") {
 
 TEST_CASE("connections use WAL, foreign keys, busy timeout and synchronous=NORMAL") {
   test::TempDir dir;
-  Database db(dir.path / "t.db", {1234, 2}, kTestMigrations);
+  Database db(dir.path() / "t.db", {1234, 2}, kTestMigrations);
   auto check_pragmas = [](Db& c) {
     CHECK(*c.scalar_text("PRAGMA journal_mode") == "wal");
     CHECK(*c.scalar_int64("PRAGMA foreign_keys") == 1);
@@ -87,7 +87,7 @@ TEST_CASE("connections use WAL, foreign keys, busy timeout and synchronous=NORMA
 
 TEST_CASE("write rolls back when f throws, and rethrows") {
   test::TempDir dir;
-  Database db(dir.path / "t.db", {}, kTestMigrations);
+  Database db(dir.path() / "t.db", {}, kTestMigrations);
   CHECK_THROWS_WITH_AS(db.write([](Db& c) {
     c.run("INSERT INTO items (name) VALUES (?)", "ghost");
     throw std::runtime_error("boom");
@@ -110,7 +110,7 @@ TEST_CASE("write rolls back when f throws, and rethrows") {
 
 TEST_CASE("a read nested in a read reuses the connection (no deadlock with one reader)") {
   test::TempDir dir;
-  Database db(dir.path / "t.db", {5000, 1}, kTestMigrations);
+  Database db(dir.path() / "t.db", {5000, 1}, kTestMigrations);
   db.write([](Db& c) { c.run("INSERT INTO items (name) VALUES ('a')"); });
   auto n = db.read([&](Db& outer) {
     return db.read([&](Db& inner) {
@@ -125,7 +125,7 @@ TEST_CASE("a read nested in a read reuses the connection (no deadlock with one r
 
 TEST_CASE("unique violations are Conflict; other SQL errors Internal") {
   test::TempDir dir;
-  Database db(dir.path / "t.db", {}, kTestMigrations);
+  Database db(dir.path() / "t.db", {}, kTestMigrations);
   db.write([](Db& c) { c.run("INSERT INTO items (name) VALUES (?)", "dup"); });
   try {
     db.write([](Db& c) { c.run("INSERT INTO items (name) VALUES (?)", "dup"); });
@@ -145,7 +145,7 @@ TEST_CASE("unique violations are Conflict; other SQL errors Internal") {
 
 TEST_CASE("Stmt binds every type and reads columns back") {
   test::TempDir dir;
-  Db c(dir.path / "t.db", {});
+  Db c(dir.path() / "t.db", {});
   c.exec("CREATE TABLE v (i INTEGER, d REAL, t TEXT, n TEXT, o TEXT)");
   std::optional<std::string> none, some = "opt";
   c.run("INSERT INTO v VALUES (?, ?, ?, ?, ?)", std::int64_t(1) << 40, 2.5, std::string_view("text"), nullptr, some);
@@ -174,7 +174,7 @@ TEST_CASE("Stmt binds every type and reads columns back") {
 
 TEST_CASE("concurrent writers and readers from threads never see SQLITE_BUSY") {
   test::TempDir dir;
-  Database db(dir.path / "t.db", {5000, 3}, kTestMigrations);
+  Database db(dir.path() / "t.db", {5000, 3}, kTestMigrations);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   constexpr int kThreads = 6, kEach = 50;
@@ -197,8 +197,8 @@ TEST_CASE("concurrent writers and readers from threads never see SQLITE_BUSY") {
 
 TEST_CASE("two Database objects on one file (two processes) wait on each other instead of failing") {
   test::TempDir dir;
-  Database a(dir.path / "t.db", {5000, 1}, kTestMigrations);
-  Database b(dir.path / "t.db", {5000, 1}, kTestMigrations);
+  Database a(dir.path() / "t.db", {5000, 1}, kTestMigrations);
+  Database b(dir.path() / "t.db", {5000, 1}, kTestMigrations);
   std::atomic<int> failures{0};
   auto writer = [&](Database& db, const char* tag) {
     for (int i = 0; i < 40; ++i) {

@@ -6,11 +6,11 @@
 #include "cadenza/store/tenant_dbs.hpp"
 #include "cadenza/store/tune_vector_repo.hpp"
 #include "cadenza/store/variable_repo.hpp"
-#include "store/error_kind.hpp"
-#include "store/temp_dir.hpp"
+#include "support/error_kind.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
-using test::kind_of;
+using test::error_kind_of;
 using namespace cadenza::store;
 
 namespace {
@@ -60,15 +60,15 @@ TEST_CASE("preference ranks stay dense through inserts, moves and deletes") {
   auto c = preference_repo::list(db, me)[1];
   preference_repo::remove(db, me, c.id);
   CHECK(order(db, me) == "a,d,b");
-  CHECK(kind_of([&] { preference_repo::remove(db, me, c.id); }) == ErrorKind::NotFound);
-  CHECK(kind_of([&] { preference_repo::remove(db, other, a.id); }) == ErrorKind::NotFound);  // not theirs
+  CHECK(error_kind_of([&] { preference_repo::remove(db, me, c.id); }) == ErrorKind::NotFound);
+  CHECK(error_kind_of([&] { preference_repo::remove(db, other, a.id); }) == ErrorKind::NotFound);  // not theirs
 
-  CHECK(kind_of([&] { preference_repo::insert(db, genre(me, "z"), 4); }) == ErrorKind::Unprocessable);
-  CHECK(kind_of([&] { preference_repo::insert(db, genre(me, "z"), -1); }) == ErrorKind::Unprocessable);
+  CHECK(error_kind_of([&] { preference_repo::insert(db, genre(me, "z"), 4); }) == ErrorKind::Unprocessable);
+  CHECK(error_kind_of([&] { preference_repo::insert(db, genre(me, "z"), -1); }) == ErrorKind::Unprocessable);
   moved = *preference_repo::find(db, me, a.id);
   moved.rank = 3;
-  CHECK(kind_of([&] { preference_repo::update(db, moved); }) == ErrorKind::Unprocessable);
-  CHECK(kind_of([&] { preference_repo::insert(db, genre(me, "d"), std::nullopt); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { preference_repo::update(db, moved); }) == ErrorKind::Unprocessable);
+  CHECK(error_kind_of([&] { preference_repo::insert(db, genre(me, "d"), std::nullopt); }) == ErrorKind::Conflict);
   CHECK(order(db, me) == "a,d,b");  // failed changes left nothing behind
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("at most 100 preferences; learned ones are neither listed, counted nor
   for (int i = 0; i < 100; ++i) preference_repo::insert(db, genre(me, "g" + std::to_string(i)), std::nullopt);
   CHECK(preference_repo::list(db, me).size() == 100);
   CHECK(preference_repo::list(db, me).back().rank == 99);
-  CHECK(kind_of([&] { preference_repo::insert(db, genre(me, "one more"), std::nullopt); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { preference_repo::insert(db, genre(me, "one more"), std::nullopt); }) == ErrorKind::Conflict);
   CHECK(db.read([&](Db& d) { return count_dependents(d, DbScope::Tenant, me); }) == DependentCounts{{"preferences", 100}});
   auto deleted = db.write([&](Db& d) { return delete_owned_rows(d, DbScope::Tenant, me); });
   CHECK(deleted.at("preferences") == 100);
@@ -125,7 +125,7 @@ TEST_CASE("tune vector positions stay dense") {
   tune_vector_repo::remove(db, me, ids[0]);
   CHECK(names() == "Cb");
   c.position = 2;
-  CHECK(kind_of([&] { tune_vector_repo::update(db, c); }) == ErrorKind::Unprocessable);
+  CHECK(error_kind_of([&] { tune_vector_repo::update(db, c); }) == ErrorKind::Unprocessable);
 }
 
 TEST_CASE("readings only while opted in; opting out and deleting remove them") {
@@ -136,7 +136,7 @@ TEST_CASE("readings only while opted in; opting out and deleting remove them") {
   CHECK(variable_repo::list(db, me).empty());  // nothing is on by default
   auto hr = variable_repo::insert(db, me, "heart_rate");
   CHECK(hr.opted_in);
-  CHECK(kind_of([&] { variable_repo::insert(db, me, "heart_rate"); }) == ErrorKind::Conflict);
+  CHECK(error_kind_of([&] { variable_repo::insert(db, me, "heart_rate"); }) == ErrorKind::Conflict);
   variable_repo::add_readings(db, me, hr.id, {{72, "bpm", 1000}, {80, "bpm", 2000}});
   CHECK(variable_repo::find(db, me, hr.id)->reading_count == 2);
   auto latest = variable_repo::readings(db, hr.id, 10);
@@ -145,8 +145,8 @@ TEST_CASE("readings only while opted in; opting out and deleting remove them") {
 
   CHECK_FALSE(variable_repo::set_opted_in(db, me, hr.id, false).opted_in);
   CHECK(variable_repo::find(db, me, hr.id)->reading_count == 0);
-  CHECK(kind_of([&] { variable_repo::add_readings(db, me, hr.id, {{70, "bpm", 3000}}); }) == ErrorKind::Forbidden);
-  CHECK(kind_of([&] { variable_repo::add_readings(db, new_uuid(), hr.id, {{70, "bpm", 3000}}); }) ==
+  CHECK(error_kind_of([&] { variable_repo::add_readings(db, me, hr.id, {{70, "bpm", 3000}}); }) == ErrorKind::Forbidden);
+  CHECK(error_kind_of([&] { variable_repo::add_readings(db, new_uuid(), hr.id, {{70, "bpm", 3000}}); }) ==
         ErrorKind::NotFound);
 
   variable_repo::set_opted_in(db, me, hr.id, true);

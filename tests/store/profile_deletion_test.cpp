@@ -12,7 +12,7 @@
 #include "cadenza/store/preference_repo.hpp"
 #include "cadenza/store/profile_deletion.hpp"
 #include "cadenza/store/variable_repo.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;

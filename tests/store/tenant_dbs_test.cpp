@@ -7,7 +7,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/job_repo.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
-#include "store/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;

@@ -19,16 +19,15 @@
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/application.hpp"
 #include "http/upload_spool.hpp"
+#include "support/temp_dir.hpp"
 
 namespace cadenza::test {
 
 class InProcess {
  public:
   // `tweak` adjusts the configuration (embedded defaults, rate limits off) before the application is built.
-  explicit InProcess(const std::function<void(config::Config&)>& tweak = {})
-      : dir_(std::filesystem::temp_directory_path() / ("cadenza-inproc-" + new_uuid())) {
-    std::filesystem::create_directories(dir_);
-    cfg_.storage.data_dir = (dir_ / "data").string();
+  explicit InProcess(const std::function<void(config::Config&)>& tweak = {}) {
+    cfg_.storage.data_dir = dir_.storage().data_dir;
     cfg_.ratelimit.read_per_s = cfg_.ratelimit.write_per_s = 0;
     if (tweak) tweak(cfg_);
     app_ = std::make_unique<http::Application>(cfg_);
@@ -37,8 +36,6 @@ class InProcess {
   ~InProcess() {
     app_->jobs().stop(std::chrono::milliseconds(0));
     app_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   InProcess(const InProcess&) = delete;
   InProcess& operator=(const InProcess&) = delete;
@@ -115,7 +112,7 @@ class InProcess {
   }
 
  private:
-  std::filesystem::path dir_;
+  TempDir dir_;  // removed last, after the application
   config::Config cfg_;
   std::unique_ptr<http::Application> app_;
 };
