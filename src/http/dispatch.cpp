@@ -17,8 +17,9 @@ Response error_response(const Error& e) {
 }
 
 std::optional<Principal> authenticate_token(App& app, std::string_view token) {
-  // Cached principals skip the database; they are dropped when their account's generation moves (any
-  // write by the account, or to /api/profiles/{id}: deletion, role change) and after cache.ttl_s.
+  // Cached principals skip the database; they are dropped when their account's generation moves (the
+  // store bumps it on every committed write of the account: deletion, role, password, API keys) and
+  // after cache.ttl_s.
   std::string key(token);
   std::optional<Principal> claims;
   if (token.rfind("cdz_", 0) != 0) {

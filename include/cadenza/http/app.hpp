@@ -34,7 +34,7 @@ struct App {
   // Built from `config` (ratelimit.*, cache.*) wherever an App is built.
   RateLimiter rate_limiter{config.ratelimit};
   LoginThrottle login_throttle;
-  ResponseCache cache{config.cache};  // GET responses under /api/profiles/{id}, principals, generations
+  ResponseCache cache{config.cache};  // GETs of cached routes, principals, generations (bumped by the store)
   Router router;
   // Closes the open sessions (WebSockets) of an account that lost its access; set by the running Server.
   std::function<void(const std::string& account_id)> revoke_sessions;

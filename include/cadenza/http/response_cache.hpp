@@ -1,5 +1,5 @@
 #pragma once
-// ResponseCache: the in-process cache of GET responses under /api/profiles/{id} and of authenticated
+// ResponseCache: the in-process cache of GET responses of routes with RouteOptions::cache and of authenticated
 // principals (credential -> Principal), both validated by generation numbers.
 //
 // A generation is a counter per id (a profile id, which is also an account id). Writers bump it after
