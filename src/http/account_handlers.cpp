@@ -8,12 +8,12 @@
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "cadenza/store/variable_repo.hpp"
+#include "cadenza/core/schema.hpp"
 #include "json_fields.hpp"
 #include "profile_scope.hpp"
 
 namespace cadenza::http {
 namespace {
-using detail::string_field;
 
 const std::regex& email_re() {
   static const std::regex re(R"(^[^@\s"<>]+@[^@\s"<>.]+(\.[^@\s"<>.]+)+$)");
@@ -40,36 +40,67 @@ store::Account account_for(App& app, const Request& req) {
   return *acc;
 }
 
-// The profile fields of a sign-up (creating: email and password required) or a PUT (email and password
-// optional; the caller compares the email with the stored one), checked the same way for both.
-struct ProfileFields {
-  std::optional<std::string> username, first, last, email, phone, password;
-};
-ProfileFields read_profile_fields(const nlohmann::json& j, Validation& v, bool creating) {
-  ProfileFields f;
-  f.username = string_field(j, "username", v, true, 32);
-  f.first = string_field(j, "firstName", v, true, 100);
-  f.last = string_field(j, "lastName", v, true, 100);
-  f.email = string_field(j, "email", v, creating, 254);
-  f.phone = string_field(j, "phoneNumber", v, true, 32);
-  f.password = string_field(j, "password", v, creating, 1024);
-  if (f.username && !std::regex_match(*f.username, username_re()))
+// The profile fields: a sign-up (everything required) and a PUT (email and password optional; the handler
+// compares the email, id and role with the stored ones), checked the same way.
+void profile_rules(const nlohmann::json& j, Validation& v, bool creating) {
+  if (auto u = schema::text(j, "username", v); u && !std::regex_match(*u, username_re()))
     v.fail("username", "Username must be 3-32 letters, digits, '_', '.' or '-'");
-  if (f.first && f.first->empty()) v.fail("firstName", "First name must not be empty");
-  if (f.last && f.last->empty()) v.fail("lastName", "Last name must not be empty");
-  if (creating && f.email && !std::regex_match(*f.email, email_re())) v.fail("email", "Invalid email format");
-  if (f.phone && !std::regex_match(*f.phone, phone_re()))
+  if (auto e = schema::text(j, "email", v); creating && e && !std::regex_match(*e, email_re()))
+    v.fail("email", "Invalid email format");
+  if (auto p = schema::text(j, "phoneNumber", v); p && !std::regex_match(*p, phone_re()))
     v.fail("phoneNumber", "Phone number must start with + and a country code");
-  return f;
 }
 
+nlohmann::json profile_members(bool creating) {
+  using namespace schema;
+  return object({
+      {"username", with(string(32), "pattern", "^[A-Za-z0-9_.-]{3,32}$"), Required},
+      {"firstName", string(100, 1), Required},
+      {"lastName", string(100, 1), Required},
+      {"email", with(string(254), "format", "email"), creating ? Required : Optional},
+      {"phoneNumber", string(32), Required},
+      {"password", string(1024), creating ? Required : Optional},
+  });
+}
+
+const schema::Body kNewProfile{"NewProfile", [] {
+  auto s = profile_members(true);
+  s["properties"]["tenantId"] = schema::string(36);
+  s["properties"]["role"] = schema::enumeration({"admin", "user"});
+  return s;
+}(), [](const nlohmann::json& j, Validation& v) {
+  profile_rules(j, v, true);
+  auto given = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; };
+  if (auto p = schema::text(j, "password", v))
+    if (auto problem = password_problem(*p, given("username"), given("email"))) v.fail("password", *problem);
+}};
+
+const schema::Body kProfileUpdate{"ProfileUpdate", [] {
+  auto s = profile_members(false);
+  for (const char* key : {"id", "role", "createdAt", "updatedAt"})
+    s["properties"][key] = schema::with(schema::string(64), "readOnly", true);
+  return s;
+}(), [](const nlohmann::json& j, Validation& v) { profile_rules(j, v, false); }};
+
+const schema::Body kLogin{"Login", schema::object({{"login", schema::string(254)},
+                                                   {"email", schema::string(254)},
+                                                   {"username", schema::string(254)},
+                                                   {"password", schema::string(1024), schema::Required}}),
+                          [](const nlohmann::json& j, Validation& v) {
+                            bool any = false;
+                            for (const char* key : {"login", "email", "username"})
+                              any = any || (j.contains(key) && !j[key].is_null());
+                            if (!any) v.fail("login", "is required (email or username)");
+                          }};
+
+const schema::Body kNewApiKey{"NewApiKeyRequest",
+                              schema::object({{"name", schema::with(schema::string(100), "default", "api key")}})};
+
+const schema::Body kNewTenant{"NewTenant", schema::object({{"name", schema::string(100, 1), schema::Required}})};
+
 Response create_profile(App& app, Request& req) {
-  auto j = req.json();
+  const auto& j = req.json();  // checked against kNewProfile
   Validation v;
-  auto [username, first, last, email, phone, password] = read_profile_fields(j, v, true);
-  if (password)
-    if (auto problem = password_problem(*password, username.value_or(""), email.value_or("")))
-      v.fail("password", *problem);
   // Everyone may sign up as a user of the default tenant. A tenant's admin may add users and admins to its
   // own tenant; only the server's operator may add accounts to any other tenant (README "Roles").
   std::string tenant_id = app.control.default_tenant().id;
@@ -78,19 +109,18 @@ Response create_profile(App& app, Request& req) {
     auto who = authenticate_request(app, req);
     if (!who || !who->is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may set tenantId or role");
     tenant_id = who->tenant_id;
-    if (auto t = string_field(j, "tenantId", v, false, 36)) {
+    if (auto t = schema::text(j, "tenantId", v)) {
       if (*t != who->tenant_id && !who->is_operator())
         throw Error(ErrorKind::Forbidden, "Admins may create accounts only in their own tenant");
       if (!app.control.find_tenant(*t)) v.fail("tenantId", "Unknown tenant");
       tenant_id = *t;
     }
-    if (auto r = string_field(j, "role", v, false, 16)) {
-      if (*r != "admin" && *r != "user") v.fail("role", "must be admin or user");
-      role = *r;
-    }
+    if (auto r = schema::text(j, "role", v)) role = *r;
   }
   v.throw_if_failed();
-  auto acc = app.control.create_account({tenant_id, *username, *first, *last, *email, *phone, role, *password});
+  auto str = [&](const char* key) { return j.at(key).get<std::string>(); };
+  auto acc = app.control.create_account({tenant_id, str("username"), str("firstName"), str("lastName"), str("email"),
+                                         str("phoneNumber"), role, str("password")});
   return Response::json(201, {{"message", "Profile created successfully"}, {"profileId", acc.id}})
       .header("Location", "/api/profiles/" + acc.id);
 }
@@ -99,26 +129,23 @@ Response create_profile(App& app, Request& req) {
 // the id are immutable.
 Response replace_profile(App& app, Request& req) {
   auto acc = account_for(app, req);
-  auto j = req.json();
+  const auto& j = req.json();  // checked against kProfileUpdate
   Validation v;
-  auto [username, first, last, email, phone, password] = read_profile_fields(j, v, false);
-  auto id = string_field(j, "id", v, false, 64);
-  for (const auto& [key, _] : j.items())
-    if (key != "username" && key != "firstName" && key != "lastName" && key != "phoneNumber" && key != "password" &&
-        key != "email" && key != "id" && key != "role" && key != "createdAt" && key != "updatedAt")
-      v.fail(key, "unknown field");
+  auto email = schema::text(j, "email", v);
+  auto id = schema::text(j, "id", v);
+  auto password = schema::text(j, "password", v);
   if (email && lower(*email) != lower(acc.email)) v.fail("email", "Email cannot be changed");
   if (id && *id != acc.id) v.fail("id", "Id cannot be changed");
-  if (j.contains("role") && j["role"] != acc.role) v.fail("role", "is read-only");
+  if (j.contains("role") && !j["role"].is_null() && j["role"] != acc.role) v.fail("role", "is read-only");
   if (password)
-    if (auto problem = password_problem(*password, username.value_or(acc.username), acc.email))
+    if (auto problem = password_problem(*password, j.at("username").get<std::string>(), acc.email))
       v.fail("password", *problem);
   v.throw_if_failed();
   auto updated = acc;
-  updated.username = *username;
-  updated.first_name = *first;
-  updated.last_name = *last;
-  updated.phone = *phone;
+  updated.username = j.at("username").get<std::string>();
+  updated.first_name = j.at("firstName").get<std::string>();
+  updated.last_name = j.at("lastName").get<std::string>();
+  updated.phone = j.at("phoneNumber").get<std::string>();
   // In the order the body names them (an ordered parse of the same, already validated body).
   auto changed = nlohmann::json::array();
   const auto ordered = nlohmann::ordered_json::parse(req.body);
@@ -159,17 +186,14 @@ Response delete_profile(App& app, Request& req) {
 }
 
 Response login(App& app, Request& req) {
-  auto j = req.json();
-  Validation v;
+  const auto& j = req.json();  // checked against kLogin
   std::optional<std::string> login;
   for (const char* key : {"login", "email", "username"})
-    if (j.contains(key)) {
-      login = string_field(j, key, v, true, 254);
+    if (j.contains(key) && j[key].is_string()) {
+      login = j[key].get<std::string>();
       break;
     }
-  if (!login && v.ok()) v.fail("login", "is required (email or username)");
-  auto password = string_field(j, "password", v, true, 1024);
-  v.throw_if_failed();
+  auto password = j.at("password").get<std::string>();
   // Failed log-ins count per client address (like any wrong credential) and per account (LoginThrottle):
   // both are checked before the password is, so a refused guess learns nothing.
   check_auth_failures(app, req);
@@ -178,7 +202,7 @@ Response login(App& app, Request& req) {
   if (int wait = app.login_throttle.wait_s(throttle_key); wait > 0)
     throw Error(ErrorKind::TooManyRequests, "Too many failed log-ins for this account; try again later")
         .with_retry_after(wait);
-  auto acc = app.control.authenticate(*login, *password);
+  auto acc = app.control.authenticate(*login, password);
   if (!acc) {
     app.login_throttle.failed(throttle_key);
     count_auth_failure(app, req);
@@ -195,7 +219,7 @@ void add_account_routes(App& app) {
   auto& r = app.router;
   // Both hash a password with argon2id (tens of ms of CPU): they run on the blocking pool.
   r.add("POST", "/api/profiles", [&app](Request& req) { return create_profile(app, req); },
-        {.access = Access::Public, .blocking = true});
+        {.access = Access::Public, .blocking = true, .body = &kNewProfile});
   r.add("GET", "/api/profiles", [&app](Request& req) {
     if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list profiles");
     auto list = nlohmann::json::array();
@@ -205,20 +229,18 @@ void add_account_routes(App& app) {
   r.add("GET", "/api/profiles/{id}", [&app](Request& req) { return Response::json(200, account_json(account_for(app, req))); },
         {.cache = true});
   r.add("PUT", "/api/profiles/{id}", [&app](Request& req) { return replace_profile(app, req); },
-        {.blocking = true});
+        {.blocking = true, .body = &kProfileUpdate});
   r.add("DELETE", "/api/profiles/{id}", [&app](Request& req) { return delete_profile(app, req); });
   r.add("POST", "/api/auth/login", [&app](Request& req) { return login(app, req); },
-        {.access = Access::Public, .blocking = true});
+        {.access = Access::Public, .blocking = true, .body = &kLogin});
 
   r.add("POST", "/api/auth/api-keys", [&app](Request& req) {
-    auto j = req.body.empty() ? nlohmann::json::object() : req.json();
-    Validation v;
-    auto name = string_field(j, "name", v, false, 100).value_or("api key");
-    v.throw_if_failed();
+    const auto& j = req.json();
+    auto name = j.contains("name") && !j["name"].is_null() ? j["name"].get<std::string>() : "api key";
     auto [key, secret] = app.control.create_api_key(req.who().account_id, name);
     return Response::json(201, {{"id", key.id}, {"name", key.name}, {"prefix", key.prefix}, {"key", secret},
                                 {"createdAt", iso8601(key.created_at)}});
-  });
+  }, {.body = &kNewApiKey});
   r.add("GET", "/api/auth/api-keys", [&app](Request& req) {
     auto list = nlohmann::json::array();
     for (const auto& k : app.control.api_keys(req.who().account_id))
@@ -235,14 +257,9 @@ void add_account_routes(App& app) {
 
   r.add("POST", "/api/tenants", [&app](Request& req) {
     if (!req.who().is_operator()) throw Error(ErrorKind::Forbidden, "Only the server's operator may create tenants");
-    auto j = req.json();
-    Validation v;
-    auto name = string_field(j, "name", v, true, 100);
-    if (name && name->empty()) v.fail("name", "must not be empty");
-    v.throw_if_failed();
-    auto t = app.control.create_tenant(*name);
+    auto t = app.control.create_tenant(req.json().at("name").get<std::string>());
     return Response::json(201, {{"tenantId", t.id}, {"name", t.name}});
-  });
+  }, {.body = &kNewTenant});
 }
 
 }  // namespace cadenza::http

@@ -204,6 +204,7 @@ Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
   }
   route_label = m.route->pattern;
   ctx.route = m.route;
+  req.body_schema = m.route->body;  // checked when the handler reads the body (Request::json)
   const bool read = is_read(req.method);
 
   // Rate limit first: the key is the credential string itself, so a refused request costs no database

@@ -1,6 +1,7 @@
 // /api/jobs: submit (202), list, get, cancel, and the job's chunk stream.
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/core/schema.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "json_fields.hpp"
@@ -30,21 +31,25 @@ bool submittable(App& app, const std::string& kind) {
   return k && k->submittable;
 }
 
+// The kinds and their payloads are filled into the document from the registered job kinds (openapi.cpp).
+const schema::Body kNewJob{"NewJob", schema::object({
+    {"kind", schema::string(64), schema::Required},
+    {"priority", schema::with(schema::integer(0, 9), "default", 5)},
+    {"payload", schema::with(schema::object({}, true), "default", nlohmann::json::object())},
+})};
+
 Response submit(App& app, Request& req) {
   const auto& who = req.who();
-  auto j = req.json();
   Validation v;
-  auto kind = detail::string_field(j, "kind", v, true, 64);
-  auto priority = detail::int_field(j, "priority", v, 0, 9).value_or(5);
-  if (priority > 5 && !who.is_admin()) v.fail("priority", "priorities above 5 are for admins");
+  const auto& j = req.json(v);  // against kNewJob; with the checks below, one 400 names every problem
+  auto kind = schema::text(j, "kind", v);
   if (kind && !submittable(app, *kind)) v.fail("kind", "unknown job kind");
-  nlohmann::json payload = nlohmann::json::object();
-  if (j.contains("payload")) {
-    if (!j["payload"].is_object()) v.fail("payload", "must be an object");
-    else payload = j["payload"];
-  }
+  int priority = 5;
+  if (!v.has("priority") && j.contains("priority") && !j["priority"].is_null()) priority = j["priority"].get<int>();
+  if (priority > 5 && !who.is_admin()) v.fail("priority", "priorities above 5 are for admins");
   v.throw_if_failed();
-  auto job = app.jobs.submit(who.tenant_id, who.account_id, *kind, static_cast<int>(priority), std::move(payload));
+  auto payload = j.contains("payload") && !j["payload"].is_null() ? j["payload"] : nlohmann::json::object();
+  auto job = app.jobs.submit(who.tenant_id, who.account_id, *kind, priority, std::move(payload));
   return Response::json(202, {{"job", job_json(job)}}).header("Location", "/api/jobs/" + job.id);
 }
 
@@ -107,7 +112,7 @@ Response chunks(App& app, Request& req) {
 
 void add_job_routes(App& app) {
   auto& r = app.router;
-  r.add("POST", "/api/jobs", [&app](Request& req) { return submit(app, req); });
+  r.add("POST", "/api/jobs", [&app](Request& req) { return submit(app, req); }, {.body = &kNewJob});
   r.add("GET", "/api/jobs", [&app](Request& req) { return list(app, req); });
   r.add("GET", "/api/jobs/{id}", [&app](Request& req) { return Response::json(200, job_json(job_for(app, req))); });
   r.add("GET", "/api/jobs/{id}/chunks", [&app](Request& req) { return chunks(app, req); });

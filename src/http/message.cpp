@@ -62,7 +62,26 @@ bool is_json_media_type(std::string_view content_type) {
 }
 }  // namespace
 
-nlohmann::json Request::json(bool object_required) const {
+const nlohmann::json& Request::json() const {
+  Validation v;
+  const auto& j = json(v);
+  v.throw_if_failed();
+  return j;
+}
+
+const nlohmann::json& Request::json(Validation& v) const {
+  const auto& j = parsed();
+  if (body_schema) {
+    schema::validate(body_schema->schema, j, v);
+    if (body_schema->rules) body_schema->rules(j, v);
+  }
+  return j;
+}
+
+const nlohmann::json& Request::parsed() const {
+  if (parsed_) return *parsed_;
+  if (body.empty() && !header("content-type") && body_schema && !body_schema->schema.contains("required"))
+    return parsed_.emplace(nlohmann::json::object());
   // A form post (curl -d sends application/x-www-form-urlencoded) or text is refused rather than parsed
   // on a guess. A request without a body and without a Content-Type goes on (and fails below like any
   // other malformed body), as it always did.
@@ -81,9 +100,9 @@ nlohmann::json Request::json(bool object_required) const {
                 {{"body", "more than " + std::to_string(kMaxJsonDepth) + " levels of nesting"}});
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw Error(ErrorKind::BadRequest, "Request body is not valid JSON", {{"body", "malformed JSON"}});
-  if (object_required && !j.is_object())
+  if (!j.is_object())
     throw Error(ErrorKind::BadRequest, "Request body must be a JSON object", {{"body", "expected an object"}});
-  return j;
+  return parsed_.emplace(std::move(j));
 }
 
 const Principal& Request::who() const {

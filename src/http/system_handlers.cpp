@@ -1,7 +1,6 @@
 // GET /api/health, /api/version, /metrics, /api/openapi.json
 #include <fmt/format.h>
 
-#include <cctype>
 #include <memory>
 
 #include "cadenza/core/clock.hpp"
@@ -23,31 +22,6 @@ void add_system_routes(App& app) {
 
   app.router.add("GET", "/api/version", [](Request&) {
     return Response::json(200, {{"version", CADENZA_VERSION}, {"commit", CADENZA_COMMIT}});
-  }, {.access = Access::Public});
-
-  // The document, with what the job kinds declare (job_kind.hpp): the kinds POST /api/jobs accepts and their
-  // payload and result schemas. Built once: kinds register before the routes.
-  auto doc = nlohmann::json::parse(openapi_document());
-  auto& schemas = doc["components"]["schemas"];
-  auto names = nlohmann::json::array(), payloads = nlohmann::json::array(), results = nlohmann::json::array();
-  for (const auto& k : app.jobs.kinds()) {
-    if (!k.submittable) continue;
-    std::string base = k.name;
-    base[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(base[0])));
-    schemas[base + "JobPayload"] = k.payload_schema;
-    schemas[base + "JobPayload"]["title"] = k.name + ": " + k.summary;
-    schemas[base + "JobResult"] = k.result_schema;
-    names.push_back(k.name);
-    payloads.push_back({{"$ref", "#/components/schemas/" + base + "JobPayload"}});
-    results.push_back({{"$ref", "#/components/schemas/" + base + "JobResult"}});
-  }
-  schemas["NewJob"]["properties"]["kind"]["enum"] = names;
-  schemas["NewJob"]["properties"]["payload"]["oneOf"] = payloads;
-  results.push_back({{"type", "null"}});
-  schemas["Job"]["properties"]["result"]["anyOf"] = results;
-  auto body = std::make_shared<const std::string>(doc.dump(1));
-  app.router.add("GET", "/api/openapi.json", [body](Request&) {
-    return Response::text(200, *body, "application/json");
   }, {.access = Access::Public});
 
   app.router.add("GET", "/metrics", [&app](Request&) {
@@ -73,6 +47,14 @@ void add_system_routes(App& app) {
       for (const auto& [state, n] : states)
         out += fmt::format("cadenza_jobs{{kind=\"{}\",state=\"{}\"}} {}\n", prom_label(kind), state, n);
     return Response::text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+  }, {.access = Access::Public});
+}
+
+// After every other route: the document describes the route table.
+void add_openapi_route(App& app) {
+  auto body = std::make_shared<const std::string>(openapi_json(app).dump(1));
+  app.router.add("GET", "/api/openapi.json", [body](Request&) {
+    return Response::text(200, *body, "application/json");
   }, {.access = Access::Public});
 }
 

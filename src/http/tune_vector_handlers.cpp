@@ -1,5 +1,6 @@
 // Tune vectors: /api/profiles/{id}/tune-vectors[/{tuneVectorId}] — plans over time through the feature space.
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/schema.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "cadenza/recommend/tune_plan.hpp"
@@ -56,6 +57,34 @@ void read_plan(const nlohmann::json& j, store::TuneVectorRecord& t, Validation& 
   t.genres = std::move(genres);
 }
 
+nlohmann::json ref(const char* name) { return {{"$ref", std::string("#/components/schemas/") + name}}; }
+
+// Waypoints, targets and genre spans are checked in depth by recommend/tune_plan (read_plan).
+const schema::Body kCreate{"TuneVectorCreate", schema::object({
+    {"name", schema::string(100, 1), schema::Required},
+    {"mode", schema::with(schema::enumeration({"guided", "adaptive"}), "default", "adaptive")},
+    {"waypoints", schema::array(ref("Waypoint"), 2, 100)},
+    {"preset", schema::enumeration({"ascent", "descent"})},
+    {"durationMinutes", schema::number(1, recommend::kMaxPlanMinutes)},
+    {"genres", schema::array(ref("GenreSpan"), 0, 50)},
+})};
+
+const schema::Body kPatch{"TuneVectorPatch", [] {
+  auto s = schema::object({
+      {"name", schema::string(100, 1)},
+      {"mode", schema::enumeration({"guided", "adaptive"})},
+      {"waypoints", schema::array(ref("Waypoint"), 2, 100)},
+      {"genres", schema::array(ref("GenreSpan"), 0, 50)},
+      {"position", schema::integer(INT32_MIN, INT32_MAX)},
+      {"target", ref("TuneTarget")},
+      {"durationMinutes", schema::number(1, recommend::kMaxPlanMinutes)},
+  });
+  for (const char* key : {"id", "profileId", "preset", "createdAt", "updatedAt"})
+    s["properties"][key] = schema::with(schema::nullable(schema::string(64)), "readOnly", true);
+  s["properties"]["tracks"] = schema::with(schema::any(), "readOnly", true);
+  return s;
+}()};
+
 store::TuneVectorRecord require(App& app, Request& req, const std::string& pid) {
   const auto& id = req.params.at("tuneVectorId");
   auto t = store::tune_vector_repo::find(tenant_db(app, req), pid, id);
@@ -65,12 +94,8 @@ store::TuneVectorRecord require(App& app, Request& req, const std::string& pid) 
 
 Response create(App& app, Request& req) {
   auto pid = profile_id(app, req);
-  auto j = req.json();
+  const auto& j = req.json();  // checked against kCreate
   Validation v;
-  for (const auto& [key, _] : j.items())
-    if (key != "name" && key != "mode" && key != "waypoints" && key != "preset" && key != "durationMinutes" &&
-        key != "genres")
-      v.fail(key, "unknown field");
   store::TuneVectorRecord t;
   t.profile_id = pid;
   read_plan(j, t, v, true);
@@ -125,11 +150,11 @@ void add_tune_vector_routes(App& app) {
     auto n = items.size();
     return Response::json(200, {{"tuneVectors", std::move(items)}, {"count", n}});
   }, {.cache = true});
-  r.add("POST", base, [&app](Request& req) { return create(app, req); });
+  r.add("POST", base, [&app](Request& req) { return create(app, req); }, {.body = &kCreate});
   r.add("GET", base + "/{tuneVectorId}", [&app](Request& req) {
     return Response::json(200, tune_vector_json(require(app, req, profile_id(app, req))));
   }, {.cache = true});
-  r.add("PATCH", base + "/{tuneVectorId}", [&app](Request& req) { return patch(app, req); });
+  r.add("PATCH", base + "/{tuneVectorId}", [&app](Request& req) { return patch(app, req); }, {.body = &kPatch});
   r.add("DELETE", base + "/{tuneVectorId}", [&app](Request& req) {
     auto pid = profile_id(app, req);
     store::tune_vector_repo::remove(tenant_db(app, req), pid, req.params.at("tuneVectorId"));

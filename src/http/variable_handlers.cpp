@@ -2,6 +2,7 @@
 // readings only while opted in; opting out deletes them.
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/schema.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "cadenza/recommend/variable_catalog.hpp"
@@ -16,6 +17,35 @@ using detail::tenant_db;
 
 constexpr std::size_t kMaxBatch = 1000;
 constexpr std::int64_t kFutureSlackMs = 5 * 60 * 1000;
+
+nlohmann::json variable_name() {
+  auto names = nlohmann::json::array();
+  for (const auto& spec : recommend::variable_catalog()) names.push_back(std::string(spec.name));
+  return {{"type", "string"}, {"enum", names}};
+}
+
+const schema::Body kCreate{"VariableCreate", schema::object({{"name", variable_name(), schema::Required}})};
+
+const schema::Body kPatch{"VariablePatch", [] {
+  auto s = schema::object({{"optedIn", schema::boolean()}, {"name", variable_name()}});
+  for (const char* key : {"id", "profileId", "unit", "createdAt", "updatedAt"})
+    s["properties"][key] = schema::with(schema::string(64), "readOnly", true);
+  s["properties"]["readingCount"] = schema::with(schema::integer(0, INT64_MAX), "readOnly", true);
+  return s;
+}()};
+
+// One reading, or a batch of them; values and units are checked against the variable (read_reading).
+nlohmann::json reading_members(bool in_batch) {
+  using namespace schema;
+  return object({{"value", {{"$ref", "#/components/schemas/ReadingValue"}}, in_batch ? Required : Optional},
+                 {"unit", string(16)},
+                 {"recordedAt", with(string(64), "format", "date-time")}});
+}
+const schema::Body kReadings{"NewReadings", [] {
+  auto s = reading_members(false);
+  s["properties"]["readings"] = schema::array(reading_members(true), 1, kMaxBatch);
+  return s;
+}()};
 
 store::Variable require(App& app, Request& req, const std::string& pid) {
   const auto& id = req.params.at("variableId");
@@ -71,7 +101,7 @@ Response add_readings(App& app, Request& req) {
   auto var = require(app, req, pid);
   const auto* spec = recommend::find_variable(var.name);
   if (!spec) throw Error(ErrorKind::Internal, "variable " + var.name + " is not in the catalogue");
-  auto j = req.json();
+  const auto& j = req.json();
   Validation v;
   std::vector<store::Reading> readings;
   bool in_future = false;
@@ -110,23 +140,16 @@ void add_variable_routes(App& app) {
   }, {.cache = true});
   r.add("POST", base, [&app](Request& req) {
     auto pid = profile_id(app, req);
-    auto j = req.json();
-    Validation v;
-    auto name = detail::string_field(j, "name", v, true, 32);
-    if (name && !recommend::find_variable(*name)) v.fail("name", "must be one of " + recommend::variable_names());
-    for (const auto& [key, _] : j.items())
-      if (key != "name") v.fail(key, "unknown field");
-    v.throw_if_failed();
-    auto var = store::variable_repo::insert(tenant_db(app, req), pid, *name);
+    auto var = store::variable_repo::insert(tenant_db(app, req), pid, req.json().at("name").get<std::string>());
     return Response::json(201, variable_json(var)).header("Location", "/api/profiles/" + pid + "/variables/" + var.id);
-  });
+  }, {.body = &kCreate});
   r.add("GET", base + "/{variableId}", [&app](Request& req) {
     return Response::json(200, variable_json(require(app, req, profile_id(app, req))));
   }, {.cache = true});
   r.add("PATCH", base + "/{variableId}", [&app](Request& req) {
     auto pid = profile_id(app, req);
     auto var = require(app, req, pid);
-    auto patch = req.json();
+    const auto& patch = req.json();
     if (patch.contains("name") && patch["name"] != var.name)
       throw Error(ErrorKind::BadRequest, "Validation failed",
                   {{"name", "cannot change; opt in to the other variable instead"}});
@@ -136,13 +159,14 @@ void add_variable_routes(App& app) {
       throw Error(ErrorKind::BadRequest, "Validation failed", {{"optedIn", "must be true or false"}});
     auto updated = store::variable_repo::set_opted_in(tenant_db(app, req), pid, var.id, merged["optedIn"].get<bool>());
     return Response::json(200, variable_json(updated));
-  });
+  }, {.body = &kPatch});
   r.add("DELETE", base + "/{variableId}", [&app](Request& req) {
     auto pid = profile_id(app, req);
     store::variable_repo::remove(tenant_db(app, req), pid, req.params.at("variableId"));
     return Response::empty(204);
   });
-  r.add("POST", base + "/{variableId}/readings", [&app](Request& req) { return add_readings(app, req); });
+  r.add("POST", base + "/{variableId}/readings", [&app](Request& req) { return add_readings(app, req); },
+        {.body = &kReadings});
   r.add("GET", base + "/{variableId}/readings", [&app](Request& req) {
     auto pid = profile_id(app, req);
     auto var = require(app, req, pid);

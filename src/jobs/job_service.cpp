@@ -10,6 +10,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/core/schema.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 
 namespace cadenza::jobs {
@@ -142,6 +143,7 @@ Job JobService::submit(const std::string& tenant_id, const std::string& owner_id
     if (it == kinds_.end()) throw Error(ErrorKind::BadRequest, "unknown job kind", {{"kind", "unknown job kind"}});
     spec = it->second;
   }
+  schema::check(spec->payload_schema, payload, "payload");
   if (spec->validate) spec->validate(payload);  // a bad payload is refused here, never a job that fails later
   LaneState& lane = *lanes_[static_cast<std::size_t>(spec->lane)];
   {

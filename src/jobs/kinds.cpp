@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/schema.hpp"
 
 namespace cadenza::jobs {
 namespace {
@@ -16,41 +17,43 @@ struct DemoPayload {
   int chunk_bytes = 1024;
 };
 
+const nlohmann::json& payload_schema() {
+  using namespace schema;
+  static const nlohmann::json s = with(
+      object({{"steps", with(integer(1, kDemoMaxSteps), "default", 10)},
+              {"stepMs", with(integer(0, kDemoMaxStepMs), "default", 100)},
+              {"failAt", with(integer(-1, kDemoMaxSteps), "default", -1)},
+              {"progressCalls", with(integer(1, kDemoMaxProgressCalls), "default", 1)},
+              {"chunks", with(integer(0, kDemoMaxChunks), "default", 0)},
+              {"chunkBytes", with(integer(1, kDemoMaxChunkBytes), "default", 1024)}}),
+      "description",
+      fmt::format("steps x stepMs at most {} ms; steps x progressCalls at most {}; chunks x chunkBytes at most {} "
+                  "bytes. Chunk n (from 1) holds bytes (7n + k) mod 256.",
+                  kDemoMaxTotalMs, kDemoMaxTotalProgressCalls, kDemoMaxChunkTotal));
+  return s;
+}
+
 // Reads and checks the payload (at submit, and again when the job runs: rows written before the check
 // existed are refused the same way). Every bad field is named.
 DemoPayload read_payload(const nlohmann::json& p) {
-  Validation v;
-  auto get = [&](const char* key, int dflt, long long lo, long long hi) {
-    auto field = fmt::format("payload.{}", key);
-    if (!p.contains(key)) return dflt;
-    const auto& x = p[key];
-    // Unsigned values above int64 (e.g. 9223372036854775808) are integers too: compare them unsigned.
-    bool ok = false;
-    if (x.is_number_unsigned()) {
-      auto u = x.get<unsigned long long>();
-      ok = u <= static_cast<unsigned long long>(hi) && static_cast<long long>(u) >= lo;
-    } else if (x.is_number_integer()) {
-      ok = x.get<long long>() >= lo && x.get<long long>() <= hi;
-    }
-    if (!ok) {
-      v.fail(field, fmt::format("must be an integer in {}..{}", lo, hi));
-      return dflt;
-    }
-    return static_cast<int>(x.get<long long>());
+  schema::check(payload_schema(), p, "payload");
+  auto get = [&](const char* key, int dflt) {
+    return p.contains(key) && !p[key].is_null() ? static_cast<int>(p[key].get<long long>()) : dflt;
   };
   DemoPayload d;
-  d.steps = get("steps", d.steps, 1, kDemoMaxSteps);
-  d.step_ms = get("stepMs", d.step_ms, 0, kDemoMaxStepMs);
-  d.fail_at = get("failAt", d.fail_at, -1, kDemoMaxSteps);
-  d.progress_calls = get("progressCalls", d.progress_calls, 1, kDemoMaxProgressCalls);
-  d.chunks = get("chunks", d.chunks, 0, kDemoMaxChunks);
-  d.chunk_bytes = get("chunkBytes", d.chunk_bytes, 1, kDemoMaxChunkBytes);
-  if (v.ok() && static_cast<long long>(d.steps) * d.step_ms > kDemoMaxTotalMs)
+  d.steps = get("steps", d.steps);
+  d.step_ms = get("stepMs", d.step_ms);
+  d.fail_at = get("failAt", d.fail_at);
+  d.progress_calls = get("progressCalls", d.progress_calls);
+  d.chunks = get("chunks", d.chunks);
+  d.chunk_bytes = get("chunkBytes", d.chunk_bytes);
+  Validation v;
+  if (static_cast<long long>(d.steps) * d.step_ms > kDemoMaxTotalMs)
     v.fail("payload.steps", fmt::format("steps x stepMs must be at most {} ms ({} minutes)", kDemoMaxTotalMs,
                                         kDemoMaxTotalMs / 60000));
-  if (v.ok() && static_cast<long long>(d.steps) * d.progress_calls > kDemoMaxTotalProgressCalls)
+  if (static_cast<long long>(d.steps) * d.progress_calls > kDemoMaxTotalProgressCalls)
     v.fail("payload.progressCalls", fmt::format("steps x progressCalls must be at most {}", kDemoMaxTotalProgressCalls));
-  if (v.ok() && static_cast<long long>(d.chunks) * d.chunk_bytes > kDemoMaxChunkTotal)
+  if (static_cast<long long>(d.chunks) * d.chunk_bytes > kDemoMaxChunkTotal)
     v.fail("payload.chunkBytes", fmt::format("chunks x chunkBytes must be at most {} bytes", kDemoMaxChunkTotal));
   v.throw_if_failed();
   return d;
@@ -92,19 +95,7 @@ JobKind demo_kind() {
     return {{"completedSteps", p.steps}, {"chunks", p.chunks}};
   };
   k.validate = [](const nlohmann::json& payload) { read_payload(payload); };
-  k.payload_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", kDemoMaxSteps}, {"default", 10}}},
-        {"stepMs", {{"type", "integer"}, {"minimum", 0}, {"maximum", kDemoMaxStepMs}, {"default", 100}}},
-        {"failAt", {{"type", "integer"}, {"minimum", -1}, {"maximum", kDemoMaxSteps}, {"default", -1}}},
-        {"progressCalls",
-         {{"type", "integer"}, {"minimum", 1}, {"maximum", kDemoMaxProgressCalls}, {"default", 1}}},
-        {"chunks", {{"type", "integer"}, {"minimum", 0}, {"maximum", kDemoMaxChunks}, {"default", 0}}},
-        {"chunkBytes", {{"type", "integer"}, {"minimum", 1}, {"maximum", kDemoMaxChunkBytes}, {"default", 1024}}}}},
-      {"description", fmt::format("steps x stepMs at most {} ms; steps x progressCalls at most {}; chunks x "
-                                  "chunkBytes at most {} bytes. Chunk n (from 1) holds bytes (7n + k) mod 256.",
-                                  kDemoMaxTotalMs, kDemoMaxTotalProgressCalls, kDemoMaxChunkTotal)}};
+  k.payload_schema = payload_schema();
   k.result_schema = {{"type", "object"},
                      {"properties", {{"completedSteps", {{"type", "integer"}}}, {"chunks", {{"type", "integer"}}}}}};
   return k;

@@ -1,6 +1,8 @@
-// Keeps src/http/openapi.json honest: the routes it documents are exactly the routes the server's router
-// has (built here the way `cadenza serve` builds it), and every documented request and response body has a
-// schema and an example.
+// Keeps /api/openapi.json honest: the routes it documents are exactly the routes the server's router has
+// (built here the way `cadenza serve` builds it); every documented request and response body has a schema
+// and an example, and every example matches its schema; request schemas come from the code (the route's
+// schema::Body), not from src/http/openapi.json. Every response any test receives is checked against its
+// documented schema as well (support/openapi_check.hpp).
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,7 @@
 
 #include "cadenza/http/application.hpp"
 #include "cadenza/http/openapi.hpp"
+#include "support/openapi_check.hpp"
 #include "test_server.hpp"
 
 using namespace cadenza;
@@ -42,7 +45,10 @@ RouteSet router_routes() {
   return out;
 }
 
-const json& document() {
+// The served document: the hand-written file completed from the code.
+const json& document() { return test::served_document(); }
+
+const json& written() {
   static const json doc = json::parse(http::openapi_document());
   return doc;
 }
@@ -117,7 +123,7 @@ TEST_CASE("openapi: the embedded document is the source file, OpenAPI 3.1, and e
   REQUIRE(in.good());
   std::stringstream ss;
   ss << in.rdbuf();
-  bool same = json::parse(ss.str()) == document();
+  bool same = json::parse(ss.str()) == written();
   CHECK_MESSAGE(same, "the embedded document differs from src/http/openapi.json: rebuild");
   CHECK(document()["openapi"] == "3.1.0");
   REQUIRE(document()["paths"].is_object());
@@ -180,4 +186,101 @@ TEST_CASE("openapi: every documented operation exists in the router (no stale do
     CHECK_MESSAGE(document()["paths"].contains(key.second), key.second << " should be documented");
     CHECK_MESSAGE(!routes.count(key), key.first << " " << key.second << " is now a route: drop it from kOutsideRouter");
   }
+}
+
+TEST_CASE("openapi: request schemas are the routes' own body descriptions; the file keeps only their descriptions") {
+  test::TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.str();
+  http::Application application(cfg);
+  int bodies = 0;
+  for (const auto& r : application.app().router.routes()) {
+    if (!r.body) continue;
+    ++bodies;
+    std::string m = r.method;
+    std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string where = r.method + " " + r.pattern + " (" + r.body->name + ")";
+    INFO(where);
+    // The operation's request body points at the generated schema, for every media type it lists.
+    const auto& content = document()["paths"][r.pattern][m]["requestBody"]["content"];
+    REQUIRE(content.is_object());
+    for (const auto& [type, media] : content.items())
+      CHECK(media["schema"] == json({{"$ref", "#/components/schemas/" + r.body->name}}));
+    // The served schema is the code's, plus descriptions.
+    auto served = document()["components"]["schemas"][r.body->name];
+    if (!r.body->schema.contains("description")) served.erase("description");
+    if (served.contains("properties"))
+      for (auto& [name, prop] : served["properties"].items())
+        if (!r.body->schema["properties"].contains(name) || !r.body->schema["properties"][name].contains("description"))
+          prop.erase("description");
+    if (r.body->name == "NewJob") continue;  // its kind list and payloads come from the job kinds
+    CHECK(served == r.body->schema);
+    // What the file holds under that name: descriptions only (the shape is written once, in the code).
+    const auto& file = written()["components"]["schemas"];
+    if (!file.contains(r.body->name)) continue;
+    for (const auto& [key, value] : file[r.body->name].items()) {
+      CHECK_MESSAGE((key == "description" || key == "properties"), where << ": '" << key << "' belongs in the code");
+      if (key == "properties")
+        for (const auto& [name, prop] : value.items()) {
+          CHECK_MESSAGE(r.body->schema["properties"].contains(name), where << ": describes unknown member " << name);
+          for (const auto& [k, _] : prop.items())
+            CHECK_MESSAGE(k == "description", where << "." << name << ": '" << k << "' belongs in the code");
+        }
+    }
+  }
+  CHECK(bodies >= 12);
+  application.jobs().stop(std::chrono::milliseconds(0));
+}
+
+TEST_CASE("openapi: every example in the document matches its schema") {
+  int checked = 0;
+  auto check_media = [&](const json& media, const std::string& where) {
+    if (!media.contains("schema")) return;
+    std::vector<std::pair<std::string, json>> examples;
+    if (media.contains("example")) examples.emplace_back("example", media["example"]);
+    if (media.contains("examples"))
+      for (const auto& [name, ex] : media["examples"].items()) examples.emplace_back(name, resolve(ex).value("value", json()));
+    for (const auto& [name, value] : examples) {
+      Validation v;
+      schema::validate(media["schema"], value, v, "", test::detail::resolve_ref);
+      std::string why;
+      try {
+        v.throw_if_failed();
+      } catch (const Error& e) {
+        for (const auto& [f, m] : e.fields()) why += " " + f + " " + m + ";";
+      }
+      CHECK_MESSAGE(why.empty(), where << " " << name << ":" << why);
+      ++checked;
+    }
+  };
+  for (const auto& [path, item] : document()["paths"].items())
+    for (const char* m : kMethods) {
+      if (!item.contains(m)) continue;
+      const auto& op = item[m];
+      const std::string where = upper(m) + " " + path;
+      if (op.contains("requestBody"))
+        for (const auto& [type, media] : resolve(op["requestBody"])["content"].items())
+          if (type.find("json") != std::string::npos) check_media(media, where + " request");
+      for (const auto& [status, r] : op["responses"].items()) {
+        const auto& resp = resolve(r);
+        if (resp.contains("content"))
+          for (const auto& [type, media] : resp["content"].items())
+            if (type.find("json") != std::string::npos) check_media(media, where + " " + status);
+      }
+    }
+  CHECK(checked > 60);
+}
+
+TEST_CASE("openapi: the response check refuses what the document does not say") {
+  auto problems = [](const std::string& method, const std::string& target, int status, const std::string& body) {
+    return test::response_problems(method, target, status, "application/json", body);
+  };
+  // Health as documented, then with a wrong type, a missing member, an undocumented success status.
+  CHECK(problems("GET", "/api/version", 200, R"({"version":"0.1.0","commit":"abc"})") == "");
+  CHECK(problems("GET", "/api/version", 200, R"({"version":5,"commit":"abc"})").find("version must be a string") != std::string::npos);
+  CHECK(problems("GET", "/api/version", 201, R"({"version":"0.1.0"})").find("status not documented") != std::string::npos);
+  // A templated path; an undocumented error must still be an Error body.
+  CHECK(problems("GET", "/api/jobs/0f8fad5b-d9cb-469f-a165-70867728950e", 404, R"({"message":"Job x not found"})") == "");
+  CHECK(problems("GET", "/api/jobs/x", 418, R"({"oops":1})").find("message is required") != std::string::npos);
+  CHECK(test::response_problems("GET", "/api/version", 200, "text/plain", "hi").find("documented as JSON") != std::string::npos);
 }

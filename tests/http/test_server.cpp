@@ -1,5 +1,7 @@
 #include "test_server.hpp"
 
+#include "support/openapi_check.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -177,6 +179,7 @@ HttpResult ServerProcess::request(const std::string& method, const std::string& 
   auto out = to_result(parser.get());
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  check_response(method, target, out.status, out.header("content-type"), out.body);
   return out;
 }
 
@@ -242,7 +245,9 @@ HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, cons
   }
   if (!done || !parser.is_header_done()) return {};
   if (read_ec && !parser.is_done()) return {};
-  return to_result(parser.get());
+  auto out = to_result(parser.get());
+  if (parser.is_done()) check_response(method, target, out.status, out.header("content-type"), out.body);
+  return out;
 }
 
 std::pair<std::string, std::string> ServerProcess::signup_login(const std::string& name, const std::string& tenant_id,

@@ -19,6 +19,7 @@
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/application.hpp"
 #include "http/upload_spool.hpp"
+#include "support/openapi_check.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cadenza::test {
@@ -77,7 +78,7 @@ class InProcess {
     if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
     req.request_id = new_uuid();
     req.remote = "127.0.0.1";
-    return Reply{http::dispatch(app(), req)};
+    return checked(req);
   }
 
   // An upload route: the body goes through the same spool (UploadSpool) as one read from a socket.
@@ -92,7 +93,7 @@ class InProcess {
     req.upload = spool.finish();
     req.request_id = new_uuid();
     req.remote = "127.0.0.1";
-    return Reply{http::dispatch(app(), req)};
+    return checked(req);
   }
 
   struct User {
@@ -112,6 +113,13 @@ class InProcess {
   }
 
  private:
+  // Dispatches, and checks the answer against the documented response (support/openapi_check.hpp).
+  Reply checked(http::Request& req) {
+    Reply r{http::dispatch(app(), req)};
+    check_response(req.method, req.target, r.res.status, r.res.content_type, r.res.body);
+    return r;
+  }
+
   TempDir dir_;  // removed last, after the application
   config::Config cfg_;
   std::unique_ptr<http::Application> app_;

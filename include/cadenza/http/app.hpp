@@ -45,6 +45,7 @@ struct App {
 // Every API area registers its routes here (one handler file per area); add_routes registers them all,
 // in order (the browser app's catch-all last). `cadenza serve` and the OpenAPI test call add_routes.
 void add_system_routes(App& app);
+void add_openapi_route(App& app);
 void add_account_routes(App& app);
 void add_preference_routes(App& app);
 void add_tune_vector_routes(App& app);

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "cadenza/core/schema.hpp"
+
 namespace cadenza::http {
 
 struct Principal {
@@ -58,11 +60,22 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // Query parameter or nullopt.
   std::optional<std::string> query_param(const std::string& name) const;
-  // The body parsed as JSON; Error(UnsupportedMedia) when a body comes without a JSON Content-Type
-  // (application/json or application/*+json), Error(BadRequest) when malformed, when not an object (if
-  // object_required).
-  nlohmann::json json(bool object_required = true) const;
+  // The body parsed as a JSON object and checked against the route's body description (RouteOptions::body,
+  // its schema and rules); parsed once. Error(UnsupportedMedia) when a body comes without a JSON
+  // Content-Type (application/json or application/*+json), Error(BadRequest) when malformed, not an object,
+  // or not as described (naming every bad field). A route whose body is optional (no required members)
+  // reads an empty body as {}. The check runs when the handler first asks, so a handler decides what comes
+  // first (whose profile it is, then what was sent).
+  const nlohmann::json& json() const;
+  // The same, but the problems go to v (nothing thrown for them), so the handler can add its own checks
+  // and refuse once, naming all; fields with a problem in v must not be read.
+  const nlohmann::json& json(Validation& v) const;
+  const schema::Body* body_schema = nullptr;  // set by dispatch from the route
   const Principal& who() const;  // the principal; Error(Unauthorized) if absent
+
+ private:
+  const nlohmann::json& parsed() const;
+  mutable std::optional<nlohmann::json> parsed_;
 };
 
 // One piece of a body produced while it is sent (Response::streamed).

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cadenza/core/schema.hpp"
 #include "cadenza/http/message.hpp"
 
 namespace cadenza::http {
@@ -25,6 +26,9 @@ struct RouteOptions {
   // {id} of the path (or the requester) is written to: the store reports every committed write of a
   // profile's data, whoever made it (a request, a job), and the cache drops what it read (see App).
   bool cache = false;
+  // The JSON body's description: the handler's req.json() checks the body against it (400 naming every bad
+  // field, unknown fields refused), and /api/openapi.json documents it as the request schema.
+  const schema::Body* body = nullptr;
 };
 
 struct Route : RouteOptions {

@@ -5,11 +5,13 @@
 //   lane      which workers run it (below)
 //   run       the handler: JobContext& -> result JSON; throwing fails the job, keeping the Error's kind,
 //             message and fields
-//   validate  checks a payload at submit (throw Error(BadRequest) naming each bad field as
-//             "payload.<field>"), so a bad payload is a 400 then, never a job that fails later
+//   payload_schema  the payload's description (cadenza/core/schema.hpp): JobService::submit checks every
+//             payload against it (a 400 naming each bad field as "payload.<field>"), and the OpenAPI
+//             document shows it; result_schema documents the result
+//   validate  optional further checks at submit that the schema cannot say (throw Error(BadRequest)
+//             naming "payload.<field>"), so a bad payload is a 400 then, never a job that fails later
 //   submittable  whether clients may submit it through POST /api/jobs (kinds that pillars start through
 //             their own routes are not)
-//   payload_schema / result_schema  JSON Schemas for the OpenAPI document
 #include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
