@@ -1,17 +1,19 @@
-// Integration tests: the real `cadenza serve` on 127.0.0.1, port 0, spoken to over HTTP and WebSocket.
+// The API end to end: route behaviour on the application in process (InProcess), transport and process
+// behaviour (WebSockets, restarts, signals, limits) on the real `cadenza serve` on 127.0.0.1, port 0.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <thread>
 
+#include "support/in_process.hpp"
 #include "test_server.hpp"
 
 using namespace cadenza::test;
 using nlohmann::json;
 
 namespace {
-std::string submit_demo(const ServerProcess& s, const std::string& token, int steps, int step_ms, int* status = nullptr) {
+std::string submit_demo(const Client& s, const std::string& token, int steps, int step_ms, int* status = nullptr) {
   auto r = s.post("/api/jobs", {{"kind", "demo"}, {"payload", {{"steps", steps}, {"stepMs", step_ms}}}}, token);
   if (status) *status = r.status;
   if (r.status != 202) return "";
@@ -23,8 +25,7 @@ auto state_is(const std::string& s) {
 }  // namespace
 
 TEST_CASE("health, version, openapi, metrics, 404 and 405") {
-  TempDir dir;
-  ServerProcess s(dir.str());
+  InProcess s(std::vector<std::string>{});
   auto h = s.get("/api/health");
   CHECK(h.status == 200);
   CHECK(h.json()["status"] == "ok");
@@ -55,12 +56,10 @@ TEST_CASE("health, version, openapi, metrics, 404 and 405") {
   CHECK(m.body.find("cadenza_http_request_duration_seconds_bucket{route=\"/api/health\"") != std::string::npos);
   CHECK(m.body.find("cadenza_jobs_queue_depth 0") != std::string::npos);
   CHECK(m.body.find("cadenza_jobs_workers_busy 0") != std::string::npos);
-  CHECK(s.terminate() == 0);
 }
 
 TEST_CASE("sign-up, log-in, 401, 403 and validation errors") {
-  TempDir dir;
-  ServerProcess s(dir.str());
+  InProcess s(std::vector<std::string>{});
   auto bad = s.post("/api/profiles", {{"username", "x"}, {"email", "not-an-email"}, {"phoneNumber", "5551234"},
                                       {"password", "short"}, {"firstName", 3}});
   REQUIRE(bad.status == 400);
@@ -260,10 +259,8 @@ TEST_CASE("graceful shutdown: SIGTERM requeues a running job and exits 0") {
 }
 
 TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its id") {
-  TempDir dir;
-  add_operator(dir.str(), "root", "root-password");
-  ServerProcess s(dir.str());
-  auto admin = s.post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}}).json()["token"].get<std::string>();
+  InProcess s(std::vector<std::string>{});
+  auto admin = s.add_operator("root", "root-password");
   auto [a_id, a] = s.signup_login("mallory");
   CHECK(s.post("/api/tenants", {{"name", "nope"}}, a).status == 403);
   auto t = s.post("/api/tenants", {{"name", "Household B"}}, admin);
@@ -274,7 +271,7 @@ TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its i
                                  {"password", "password-sneaky"}, {"tenantId", tenant_b}}).status == 403);
   auto [b_id, b] = s.signup_login("trent", tenant_b, admin);
   auto job = submit_demo(s, a, 1, 1);
-  wait_job(s, job, a, state_is("succeeded"));
+  CHECK(wait_job(s, job, a, state_is("succeeded"))["state"] == "succeeded");
   CHECK(s.get("/api/jobs/" + job, b).status == 404);
   CHECK(s.del("/api/jobs/" + job, b).status == 404);
   CHECK(s.get("/api/profiles/" + a_id, b).status == 404);
@@ -282,7 +279,7 @@ TEST_CASE("tenant isolation: tenant B cannot read tenant A's job even with its i
   CHECK(s.get("/api/jobs", b).json()["jobs"].empty());
   // The default tenant's admin sees the job; tenant B's data lives in its own file.
   CHECK(s.get("/api/jobs/" + job, admin).status == 200);
-  CHECK(std::filesystem::exists(dir.str() + "/tenants/" + tenant_b + ".db"));
+  CHECK(std::filesystem::exists(s.data_dir() + "/tenants/" + tenant_b + ".db"));
 }
 
 TEST_CASE("uploads: signed URLs work, expire and resist tampering; body and header limits") {

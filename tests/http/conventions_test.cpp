@@ -1,5 +1,5 @@
-// Integration tests of the conventions every route shares (dispatch level): ETag/304, the response cache
-// with read-after-write, rate limits and CORS, against the real `cadenza serve`.
+// The conventions every route shares (dispatch level): ETag/304, the response cache with read-after-write,
+// rate limits and CORS, on the application in process (configured as `cadenza serve --set ...` would be).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "test_server.hpp"
+#include "support/in_process.hpp"
 
 using namespace cadenza::test;
 using nlohmann::json;
@@ -36,8 +36,7 @@ std::set<std::string> method_set(const std::string& list) {
 }  // namespace
 
 TEST_CASE("conventions: JSON GETs carry an ETag; If-None-Match answers 304 without a body") {
-  TempDir dir;
-  ServerProcess s(dir.str());
+  InProcess s(std::vector<std::string>{});
   auto [id, token] = s.signup_login("etagger");
 
   auto r = s.get("/api/profiles/" + id, token);
@@ -82,8 +81,7 @@ TEST_CASE("conventions: JSON GETs carry an ETag; If-None-Match answers 304 witho
 }
 
 TEST_CASE("conventions: profile GETs are cached per requester; writes are visible at once") {
-  TempDir dir;
-  ServerProcess s(dir.str());
+  InProcess s(std::vector<std::string>{});
   auto [id, token] = s.signup_login("cached");
   auto [other_id, other] = s.signup_login("nosy");
 
@@ -132,8 +130,7 @@ TEST_CASE("conventions: profile GETs are cached per requester; writes are visibl
 }
 
 TEST_CASE("conventions: cache.ttl_s=0 turns the cache off") {
-  TempDir dir;
-  ServerProcess s(dir.str(), {"--set", "cache.ttl_s=0"});
+  InProcess s({"cache.ttl_s=0"});
   auto [id, token] = s.signup_login("uncached");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
@@ -142,8 +139,7 @@ TEST_CASE("conventions: cache.ttl_s=0 turns the cache off") {
 }
 
 TEST_CASE("conventions: cache entries expire after cache.ttl_s") {
-  TempDir dir;
-  ServerProcess s(dir.str(), {"--set", "cache.ttl_s=1"});
+  InProcess s({"cache.ttl_s=1"});
   auto [id, token] = s.signup_login("shortlived");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "miss");
   CHECK(s.get("/api/profiles/" + id, token).header("x-cache") == "hit");
@@ -152,9 +148,7 @@ TEST_CASE("conventions: cache entries expire after cache.ttl_s") {
 }
 
 TEST_CASE("conventions: rate limits per credential, read and write apart, with RateLimit-* and Retry-After") {
-  TempDir dir;
-  ServerProcess s(dir.str(), {"--set", "ratelimit.read_per_s=5", "--set", "ratelimit.read_burst=3", "--set",
-                               "ratelimit.write_per_s=5", "--set", "ratelimit.write_burst=3"});
+  InProcess s({"ratelimit.read_per_s=5", "ratelimit.read_burst=3", "ratelimit.write_per_s=5", "ratelimit.write_burst=3"});
   auto [id, token] = s.signup_login("limited");
 
   for (int i = 0; i < 3; ++i) {
@@ -208,8 +202,7 @@ TEST_CASE("conventions: rate limits per credential, read and write apart, with R
 }
 
 TEST_CASE("conventions: sign-up and log-in are limited per client address") {
-  TempDir dir;
-  ServerProcess s(dir.str(), {"--set", "ratelimit.write_per_s=1", "--set", "ratelimit.write_burst=2"});
+  InProcess s({"ratelimit.write_per_s=1", "ratelimit.write_burst=2"});
   auto [id, token] = s.signup_login("first");  // two public writes: the address's bucket is (nearly) empty
   HttpResult login;
   for (int i = 0; i < 5 && login.status != 429; ++i)
@@ -225,9 +218,8 @@ TEST_CASE("conventions: sign-up and log-in are limited per client address") {
 }
 
 TEST_CASE("conventions: CORS preflight and response headers") {
-  TempDir dir;
   const std::string app = "https://app.example.org";
-  ServerProcess s(dir.str(), {"--set", "cors.allowed_origins=" + app + ", http://localhost:5173"});
+  InProcess s({"cors.allowed_origins=" + app + ", http://localhost:5173"});
   auto [id, token] = s.signup_login("corsair");
 
   auto pre = s.request("OPTIONS", "/api/auth/api-keys", "",
@@ -281,18 +273,16 @@ TEST_CASE("conventions: CORS preflight and response headers") {
 }
 
 TEST_CASE("conventions: CORS with * and with CORS off") {
-  TempDir dir;
   {
-    ServerProcess s(dir.str(), {"--set", "cors.allowed_origins=*"});
+    InProcess s({"cors.allowed_origins=*"});
     auto r = s.request("GET", "/api/health", "", {{"Origin", "https://anywhere.example.net"}});
     CHECK(r.header("access-control-allow-origin") == "*");
     auto pre = s.request("OPTIONS", "/api/health", "", {{"Origin", "https://anywhere.example.net"}});
     CHECK(pre.status == 204);
     CHECK(pre.header("access-control-allow-origin") == "*");
     CHECK(method_set(pre.header("access-control-allow-methods")) == std::set<std::string>{"GET", "OPTIONS"});
-    s.terminate();
   }
-  ServerProcess s(dir.str());
+  InProcess s(std::vector<std::string>{});
   auto r = s.request("GET", "/api/health", "", {{"Origin", "https://app.example.org"}});
   CHECK(r.status == 200);
   CHECK(r.header("access-control-allow-origin").empty());

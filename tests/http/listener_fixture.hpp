@@ -1,6 +1,6 @@
 #pragma once
-// Listener API tests (issue 5): the shared world (a real server with an admin, alice and bob), table rows
-// and checks used by listener_*_test.cpp.
+// Listener API tests (issue 5): the shared world (the application in process, with an operator, alice and
+// bob), table rows and checks used by listener_*_test.cpp. Route behaviour only, so no sockets.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,40 +12,38 @@
 #include <tuple>
 #include <vector>
 
-#include "test_server.hpp"
+#include "support/in_process.hpp"
+#include "test_server.hpp"  // sqlite_query
 
 namespace cadenza::test::listener {
 
 using nlohmann::json;
 
 // Rate limits off, so the tables and the 100-preference loop are never answered 429.
-const std::vector<std::string> kUnlimited = {"--set", "ratelimit.read_per_s=0", "--set", "ratelimit.write_per_s=0"};
+const std::vector<std::string> kUnlimited = {"ratelimit.read_per_s=0", "ratelimit.write_per_s=0"};
 inline const std::string kUnknownId = "00000000-0000-4000-8000-000000000000";
 
 enum class Who { None, Alice, Bob, Admin, Dave };
 
-// A profile-area server with an admin (root), alice and bob, all in the default tenant.
+// The profile area with the operator (root, the default tenant's admin too), alice and bob, all in the
+// default tenant. `extra`: config settings as key=value.
 struct World {
-  TempDir dir;
-  std::unique_ptr<ServerProcess> s;
+  std::unique_ptr<InProcess> s;
   std::string admin, alice_id, alice, bob_id, bob, dave_id, dave;
 
   explicit World(std::vector<std::string> extra = {}) {
-    add_operator(dir.str(), "root", "root-password");
-    auto args = kUnlimited;
-    args.insert(args.end(), extra.begin(), extra.end());
-    s = std::make_unique<ServerProcess>(dir.str(), args);
-    auto l = s->post("/api/auth/login", {{"login", "root"}, {"password", "root-password"}});
-    REQUIRE(l.status == 200);
-    admin = l.json()["token"].get<std::string>();
+    auto sets = kUnlimited;
+    sets.insert(sets.end(), extra.begin(), extra.end());
+    s = std::make_unique<InProcess>(sets);
+    admin = s->add_operator("root", "root-password");
     std::tie(alice_id, alice) = s->signup_login("alice");
     std::tie(bob_id, bob) = s->signup_login("bob");
   }
-  std::string control_db() const { return dir.str() + "/control.db"; }
+  std::string control_db() const { return s->data_dir() + "/control.db"; }
   std::string tenant_db() const {
     auto rows = sqlite_query(control_db(), "SELECT tenant_id FROM accounts WHERE username = 'root'");
     REQUIRE(rows.size() == 1);
-    return dir.str() + "/tenants/" + rows[0][0] + ".db";
+    return s->data_dir() + "/tenants/" + rows[0][0] + ".db";
   }
   long count(const std::string& sql) const { return std::stol(sqlite_query(tenant_db(), sql).at(0).at(0)); }
   std::string token(Who w) const {

@@ -149,7 +149,7 @@ TEST_CASE("listener: merge patch semantics and type immutability") {
 }
 
 TEST_CASE("listener: learned preferences never show through the API") {
-  World w({"--set", "cache.ttl_s=0"});
+  World w({"cache.ttl_s=0"});
   auto base = w.profile(w.alice_id) + "/preferences";
   auto a = id_of(w.s->post(base, {{"type", "genre"}, {"value", "rock"}}, w.alice));
   auto b = id_of(w.s->post(base, {{"type", "genre"}, {"value", "pop"}}, w.alice));

@@ -15,27 +15,27 @@ TEST_CASE("DELETE /api/profiles/{id} removes the profile's jobs and blob files a
   // Files: one only alice stored, one both stored.
   auto put = [&](const test::InProcess::User& u, const std::string& bytes) {
     auto r = h.upload("/api/files", u.token, bytes);
-    REQUIRE(r.res.status == 201);
+    REQUIRE(r.status == 201);
     return r.json().at("id").get<std::string>();
   };
   auto own = put(alice, "alice's recording");
   auto shared = put(alice, "the same song");
   REQUIRE(put(bob, "the same song") == shared);
-  auto job = h.call("POST", "/api/jobs", alice.token, {{"kind", "demo"}, {"payload", {{"steps", 3}}}});
-  REQUIRE(job.res.status == 202);
+  auto job = h.post("/api/jobs", {{"kind", "demo"}, {"payload", {{"steps", 3}}}}, alice.token);
+  REQUIRE(job.status == 202);
   auto job_id = job.json().at("job").at("id").get<std::string>();
-  REQUIRE(h.call("POST", "/api/profiles/" + alice.id + "/preferences", alice.token, {{"type", "genre"}, {"value", "jazz"}})
-              .res.status == 201);
+  REQUIRE(h.post("/api/profiles/" + alice.id + "/preferences", {{"type", "genre"}, {"value", "jazz"}}, alice.token)
+              .status == 201);
 
   auto tenant = h.app().control.default_tenant().id;
   REQUIRE(h.app().blobs.path(tenant, own));
-  CHECK(h.call("DELETE", "/api/profiles/" + alice.id + "?cascade=yes", alice.token).res.status == 400);
-  CHECK(h.call("DELETE", "/api/profiles/" + alice.id, alice.token).res.status == 409);  // a preference
-  auto deleted = h.call("DELETE", "/api/profiles/" + alice.id + "?cascade=true", alice.token);
-  REQUIRE(deleted.res.status == 200);
+  CHECK(h.del("/api/profiles/" + alice.id + "?cascade=yes", alice.token).status == 400);
+  CHECK(h.del("/api/profiles/" + alice.id, alice.token).status == 409);  // a preference
+  auto deleted = h.del("/api/profiles/" + alice.id + "?cascade=true", alice.token);
+  REQUIRE(deleted.status == 200);
   CHECK(deleted.json()["deleted"]["preferences"] == 1);
 
-  CHECK(h.call("GET", "/api/profiles/" + alice.id, alice.token).res.status == 401);  // its token is dead
+  CHECK(h.get("/api/profiles/" + alice.id, alice.token).status == 401);  // its token is dead
   CHECK_FALSE(h.app().blobs.path(tenant, own));
   CHECK(h.app().blobs.path(tenant, shared));  // bob's still
   CHECK_THROWS(h.app().jobs.get(tenant, job_id));

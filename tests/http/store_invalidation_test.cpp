@@ -14,9 +14,9 @@ using namespace cadenza;
 namespace {
 
 std::size_t preference_count(test::InProcess& h, const test::InProcess::User& u, std::string* x_cache) {
-  auto r = h.call("GET", "/api/profiles/" + u.id + "/preferences", u.token);
-  REQUIRE(r.res.status == 200);
-  *x_cache = r.header("X-Cache");
+  auto r = h.get("/api/profiles/" + u.id + "/preferences", u.token);
+  REQUIRE(r.status == 200);
+  *x_cache = r.header("x-cache");
   return r.json().at("preferences").size();
 }
 
@@ -36,8 +36,8 @@ TEST_CASE("a background write to a profile's data invalidates its cached GETs at
   test::InProcess h;
   auto alice = h.sign_up("alice");
   REQUIRE(!alice.token.empty());
-  REQUIRE(h.call("POST", "/api/profiles/" + alice.id + "/preferences", alice.token, {{"type", "genre"}, {"value", "jazz"}})
-              .res.status == 201);
+  REQUIRE(h.post("/api/profiles/" + alice.id + "/preferences", {{"type", "genre"}, {"value", "jazz"}}, alice.token)
+              .status == 201);
   std::string x_cache;
   CHECK(preference_count(h, alice, &x_cache) == 1);
   CHECK(x_cache == "miss");
@@ -75,13 +75,13 @@ TEST_CASE("a background write to a profile's data invalidates its cached GETs at
 TEST_CASE("account writes in the control store invalidate the account's cached profile") {
   test::InProcess h;
   auto alice = h.sign_up("alice");
-  auto get = [&] { return h.call("GET", "/api/profiles/" + alice.id, alice.token); };
-  REQUIRE(get().res.status == 200);
-  REQUIRE(get().header("X-Cache") == "hit");
+  auto get = [&] { return h.get("/api/profiles/" + alice.id, alice.token); };
+  REQUIRE(get().status == 200);
+  REQUIRE(get().header("x-cache") == "hit");
   auto acc = *h.app().control.find_account(alice.id);
   acc.first_name = "Alicia";
   h.app().control.update_account(acc);  // e.g. `cadenza user` or an admin tool, not this route
   auto r = get();
-  CHECK(r.header("X-Cache") == "miss");
+  CHECK(r.header("x-cache") == "miss");
   CHECK(r.json().value("firstName", "") == "Alicia");
 }

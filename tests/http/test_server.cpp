@@ -183,31 +183,6 @@ HttpResult ServerProcess::request(const std::string& method, const std::string& 
   return out;
 }
 
-static std::map<std::string, std::string> auth(const std::string& token) {
-  if (token.empty()) return {};
-  return {{"Authorization", "Bearer " + token}};
-}
-
-HttpResult ServerProcess::get(const std::string& target, const std::string& token) const {
-  return request("GET", target, "", auth(token));
-}
-HttpResult ServerProcess::post(const std::string& target, const nlohmann::json& body, const std::string& token) const {
-  return request("POST", target, body.dump(), auth(token));
-}
-HttpResult ServerProcess::del(const std::string& target, const std::string& token) const {
-  return request("DELETE", target, "", auth(token));
-}
-
-HttpResult ServerProcess::put(const std::string& target, const nlohmann::json& body, const std::string& token) const {
-  return request("PUT", target, body.dump(), auth(token));
-}
-HttpResult ServerProcess::patch(const std::string& target, const nlohmann::json& body, const std::string& token,
-                                const std::string& content_type) const {
-  auto h = auth(token);
-  h["Content-Type"] = content_type;
-  return request("PATCH", target, body.dump(), h);
-}
-
 HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, const std::string& method,
                                          const std::string& target, const std::string& body,
                                          const std::map<std::string, std::string>& headers) const {
@@ -250,18 +225,6 @@ HttpResult ServerProcess::request_within(std::chrono::milliseconds timeout, cons
   return out;
 }
 
-std::pair<std::string, std::string> ServerProcess::signup_login(const std::string& name, const std::string& tenant_id,
-                                                                const std::string& admin_token) const {
-  nlohmann::json body = {{"username", name},       {"firstName", "Test"},
-                         {"lastName", "User"},     {"email", name + "@example.com"},
-                         {"phoneNumber", "+15550000000"}, {"password", "password-" + name}};
-  if (!tenant_id.empty()) body["tenantId"] = tenant_id;
-  auto r = post("/api/profiles", body, admin_token);
-  if (r.status != 201) throw std::runtime_error("signup failed: " + std::to_string(r.status) + " " + r.body);
-  auto l = post("/api/auth/login", {{"login", name}, {"password", "password-" + name}});
-  if (l.status != 200) throw std::runtime_error("login failed: " + l.body);
-  return {r.json()["profileId"].get<std::string>(), l.json()["token"].get<std::string>()};
-}
 
 void add_operator(const std::string& data_dir, const std::string& username, const std::string& password) {
   int pid = spawn({binary(), "user", "add", "--operator", "--data-dir", data_dir, "--username", username, "--email",
@@ -433,7 +396,7 @@ int raw_request_status(int port, const std::string& bytes) {
   return static_cast<int>(parser.get().result_int());
 }
 
-nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std::string& token,
+nlohmann::json wait_job(const Client& s, const std::string& id, const std::string& token,
                         const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   nlohmann::json job;

@@ -11,22 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "support/client.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cadenza::test {
 
-struct HttpResult {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  nlohmann::json json() const { return nlohmann::json::parse(body); }
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-class ServerProcess {
+class ServerProcess : public Client {
  public:
   // Starts `cadenza serve --port 0 --data-dir DIR extra...` and waits for its "listening" line.
   ServerProcess(const std::string& data_dir, std::vector<std::string> extra = {});
@@ -39,23 +29,11 @@ class ServerProcess {
   std::string log() const;  // what it wrote to stderr
 
   HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
-                     const std::map<std::string, std::string>& headers = {}) const;
-  HttpResult get(const std::string& target, const std::string& token = "") const;
-  HttpResult post(const std::string& target, const nlohmann::json& body, const std::string& token = "") const;
-  HttpResult del(const std::string& target, const std::string& token = "") const;
-  HttpResult put(const std::string& target, const nlohmann::json& body, const std::string& token = "") const;
-  // PATCH with a JSON body; Content-Type application/merge-patch+json unless told otherwise.
-  HttpResult patch(const std::string& target, const nlohmann::json& body, const std::string& token = "",
-                   const std::string& content_type = "application/merge-patch+json") const;
+                     const std::map<std::string, std::string>& headers = {}) const override;
   // Like request(), but asynchronous with a hard deadline; the body is written while the answer is read (an
   // early 413 is seen). status 0: no answer within `timeout`, or the connection closed without one.
   HttpResult request_within(std::chrono::milliseconds timeout, const std::string& method, const std::string& target,
                             const std::string& body = "", const std::map<std::string, std::string>& headers = {}) const;
-
-  // Signs up and logs in a fresh account; returns {profileId, token}.
-  std::pair<std::string, std::string> signup_login(const std::string& name,
-                                                   const std::string& tenant_id = "",
-                                                   const std::string& admin_token = "") const;
 
  private:
   int pid_ = -1;
@@ -113,7 +91,7 @@ int ws_upgrade_status(int port, const std::string& target);
 int raw_request_status(int port, const std::string& bytes);
 
 // Polls GET /api/jobs/{id} until pred(job) or timeout; returns the last job seen.
-nlohmann::json wait_job(const ServerProcess& s, const std::string& id, const std::string& token,
+nlohmann::json wait_job(const Client& s, const std::string& id, const std::string& token,
                         const std::function<bool(const nlohmann::json&)>& pred,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
