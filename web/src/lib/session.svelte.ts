@@ -119,10 +119,9 @@ export function signOut(message?: string): void {
   navigate("/login");
 }
 
-// Test hook and a way to prove the reconnect: drops the socket as a network failure would.
-export function dropLive(): void {
-  socket?.dropForTest();
-}
+// The browser tests prove the reconnect by dispatching this event: the socket closes as a network
+// failure would close it.
+addEventListener("cadenza:drop-live", () => socket?.dropForTest());
 
 const stored = load();
 if (stored) begin(stored);

@@ -1,0 +1,217 @@
+// The browser tests: `node tests/browser/run.mjs` from web/ (scripts/test runs them after ctest).
+// Environment: CADENZA_BIN (server binary), CADENZA_CHROMIUM, CADENZA_WEB_DIR (serve web/dist from disk),
+// CADENZA_BROWSER_ONLY (substring of the cases to run), CADENZA_SCREENSHOTS (write README screenshots).
+import { join } from "node:path";
+import { assert, config, newUser, run } from "./harness.mjs";
+
+async function shot(page, name) {
+  if (config.screenshots) await page.screenshot({ path: join(config.screenshots, `${name}.png`) });
+}
+
+async function signUpViaApi(api) {
+  const u = newUser();
+  const r = await api("POST", "/api/profiles", u);
+  assert(r.status === 201, `sign-up via API: ${r.status} ${JSON.stringify(r.body)}`);
+  return u;
+}
+
+async function logInViaUi(page, u) {
+  await page.goto("/login");
+  await page.getByLabel("Email or username").fill(u.username);
+  await page.getByLabel("Password").fill(u.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+  await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+}
+
+function field(page, name) {
+  return page.locator(`.field[data-field="${name}"]`);
+}
+
+const cases = [
+  {
+    name: "sign-up shows field errors next to the fields, then succeeds",
+    async fn({ page }) {
+      const u = newUser();
+      await page.goto("/signup");
+      await shot(page, "signup");
+      await page.getByLabel("Username").fill(u.username);
+      await page.getByLabel("First name").fill(u.firstName);
+      await page.getByLabel("Last name").fill(u.lastName);
+      await page.getByLabel("Email").fill("not-an-email");
+      await page.getByLabel("Phone number").fill(u.phoneNumber);
+      await page.getByLabel("Password").fill("short");
+      await page.getByRole("button", { name: "Sign up" }).click();
+      const emailErr = field(page, "email").locator(".field-error");
+      await emailErr.waitFor();
+      assert((await emailErr.textContent()).trim().length > 0, "email error text");
+      await field(page, "password").locator(".field-error").waitFor();
+      assert((await page.getByLabel("Email").getAttribute("aria-invalid")) === "true", "email aria-invalid");
+      assert((await field(page, "username").locator(".field-error").count()) === 0, "no error on a good field");
+      await shot(page, "signup-errors");
+      await page.getByLabel("Email").fill(u.email);
+      await page.getByLabel("Password").fill(u.password);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await page.waitForURL((url) => url.pathname === "/");
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+      assert((await page.locator(".field-error").count()) === 0, "errors gone");
+    },
+  },
+  {
+    name: "log-in: a wrong password is a toast, the right one signs in and keeps the session on reload",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await page.goto("/account");
+      await page.waitForURL((url) => url.pathname === "/login" && url.search.includes("next="));
+      await shot(page, "login");
+      await page.getByLabel("Email or username").fill(u.email);
+      await page.getByLabel("Password").fill("wrong-password-1");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.locator('[data-testid="toast"]', { hasText: /invalid/i }).waitFor();
+      await page.getByLabel("Password").fill(u.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      // Back where the visitor wanted to go.
+      await page.waitForURL((url) => url.pathname === "/account");
+      await page.getByTestId("profile-username").filter({ hasText: u.username }).waitFor();
+      await page.reload();
+      await page.getByTestId("profile-username").filter({ hasText: u.username }).waitFor();
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+    },
+  },
+  {
+    name: "a demo job's progress moves live over the WebSocket, then Cancel stops it",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+      await page.waitForURL((url) => url.pathname === "/jobs");
+      // A bad payload: the server's message sits next to the field.
+      await page.getByLabel("Steps").fill("0");
+      await page.getByRole("button", { name: "Run demo job" }).click();
+      await field(page, "payload.steps").locator(".field-error").waitFor();
+      await page.getByLabel("Steps").fill("200");
+      await page.getByLabel("Milliseconds per step").fill("100");
+      await page.getByRole("button", { name: "Run demo job" }).click();
+      const job = page.getByTestId("job").first();
+      await job.locator('[data-testid="job-state"]', { hasText: "running" }).waitFor();
+      // No polling in the page: every change below came over the WebSocket.
+      const p1 = Number(await job.getAttribute("data-progress"));
+      await page.waitForFunction(
+        (before) => Number(document.querySelector('[data-testid="job"]')?.getAttribute("data-progress")) >= before + 3,
+        p1,
+        { timeout: 15_000 },
+      );
+      const p2 = Number(await job.getAttribute("data-progress"));
+      assert(p2 > p1 && p2 < 100, `progress moved (${p1} -> ${p2})`);
+      await shot(page, "jobs");
+      await job.getByRole("button", { name: /Cancel/ }).click();
+      await job.locator('[data-testid="job-state"]', { hasText: "cancelled" }).waitFor();
+      const p3 = Number(await job.getAttribute("data-progress"));
+      await page.waitForTimeout(800);
+      assert(Number(await job.getAttribute("data-progress")) === p3, "progress stopped after cancel");
+      assert((await job.getByRole("button", { name: /Cancel/ }).count()) === 0, "no Cancel on a finished job");
+    },
+  },
+  {
+    name: "the live indicator reconnects by itself after the socket drops",
+    async fn({ page, api, context }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      // Cut the network: the socket closes and the indicator says so; back online, it reconnects.
+      await context.setOffline(true);
+      await page.evaluate(() => window.dispatchEvent(new Event("cadenza:drop-live")));
+      await page.locator('[data-testid="live"]:not([data-status="open"])').waitFor();
+      await context.setOffline(false);
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor({ timeout: 20_000 });
+    },
+  },
+  {
+    name: "API keys: create (shown once), copy, use, revoke",
+    async fn({ page, api, server }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+      await page.getByLabel("Key name").fill("laptop");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const value = page.getByTestId("new-key-value");
+      await value.waitFor();
+      const key = await value.inputValue();
+      assert(key.startsWith("cdz_"), `key looks like an API key (${key.slice(0, 6)}…)`);
+      await page.getByTestId("copy-key").click();
+      await page.getByTestId("copy-key").filter({ hasText: "Copied" }).waitFor();
+      const clip = await page.evaluate(() => navigator.clipboard.readText());
+      assert(clip === key, "the clipboard holds the key");
+      await page.getByTestId("api-key").filter({ hasText: "laptop" }).waitFor();
+      await shot(page, "account");
+      const use = async () => (await fetch(`${server.base}/api/jobs`, { headers: { "X-API-Key": key } })).status;
+      assert((await use()) === 200, "the key works");
+      // Shown once: after a reload the secret is gone, the key still listed.
+      await page.reload();
+      await page.getByTestId("api-key").filter({ hasText: "laptop" }).waitFor();
+      assert((await page.getByTestId("new-key-value").count()) === 0, "secret not shown again");
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: "Revoke API key laptop" }).click();
+      await page.getByTestId("api-key").first().waitFor({ state: "detached" });
+      assert((await use()) === 401, "the revoked key is refused");
+    },
+  },
+  {
+    name: "profile edit: field errors from PUT, then saved",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/account");
+      await page.getByRole("button", { name: "Edit profile" }).click();
+      await page.getByLabel("First name").fill("");
+      await page.getByRole("button", { name: "Save" }).click();
+      await field(page, "firstName").locator(".field-error").waitFor();
+      await page.getByLabel("First name").fill("Augusta");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByTestId("profile-name").filter({ hasText: "Augusta Lovelace" }).waitFor();
+      await page.locator('[data-testid="toast"]', { hasText: "firstName" }).waitFor();
+    },
+  },
+  {
+    name: "log-out ends the session",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("button", { name: "Log out" }).first().click();
+      await page.waitForURL((url) => url.pathname === "/login");
+      assert((await page.evaluate(() => localStorage.getItem("cadenza.session"))) === null, "session removed");
+      assert((await page.getByRole("navigation", { name: "Main" }).count()) === 0, "no app navigation");
+      await page.goto("/jobs");
+      await page.waitForURL((url) => url.pathname === "/login");
+    },
+  },
+  {
+    name: "360 px wide: no sideways scrolling, the menu opens, dark theme",
+    viewport: { width: 360, height: 740 },
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      for (const path of ["/", "/jobs", "/account", "/sheet-music"]) {
+        await page.goto(path);
+        await page.locator("main h1").waitFor();
+        const w = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert(w <= 360, `${path} fits 360 px (scrollWidth ${w})`);
+      }
+      await page.getByRole("button", { name: "Menu" }).click();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+      await page.waitForURL((url) => url.pathname === "/jobs");
+      await page.getByTestId("theme").click();
+      const t = await page.evaluate(() => document.documentElement.dataset.theme);
+      assert(t === "dark" || t === "light", "theme attribute set");
+      if (t !== "dark") await page.getByTestId("theme").click();
+      await shot(page, "narrow-dark");
+      // Keyboard: Tab reaches a control and its focus ring is visible.
+      await page.keyboard.press("Tab");
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert(outline !== "none", `focus is visible (outline ${outline})`);
+    },
+  },
+];
+
+const ok = await run(cases);
+process.exit(ok ? 0 : 1);
