@@ -22,6 +22,6 @@ export default defineConfig({
     // Nothing is inlined as a data: URL (the page's CSP allows scripts and styles only from 'self').
     assetsInlineLimit: 0,
     // Heavy libraries (Verovio, the synth) are split into their own chunks, loaded on demand.
-    chunkSizeWarningLimit: 8192,
+    chunkSizeWarningLimit: 10240,
   },
 });

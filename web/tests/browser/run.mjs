@@ -211,7 +211,111 @@ const cases = [
       assert(outline !== "none", `focus is visible (outline ${outline})`);
     },
   },
+  {
+    name: "score viewer: Verovio renders the MusicXML fixture with its 12 measures; page and zoom controls",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/score");
+      const score = page.locator('[data-testid="score"][data-status="ready"]');
+      await score.waitFor({ timeout: 30_000 });
+      assert((await score.getAttribute("data-measures")) === "12", `12 measures in the score (${await score.getAttribute("data-measures")})`);
+      const pages = Number(await score.getAttribute("data-pages"));
+      let drawn = 0;
+      for (let p = 1; p <= pages; p++) {
+        drawn += await page.locator(".score-page svg g.measure").count();
+        if (p < pages) await page.getByRole("button", { name: /Next page/ }).click();
+      }
+      assert(drawn === 12, `12 measures drawn over ${pages} page(s) (${drawn})`);
+      await page.getByRole("button", { name: "Zoom in" }).click();
+      await page.locator(".score-page svg g.measure").first().waitFor();
+      await shot(page, "score");
+    },
+  },
+  {
+    name: "audio player: a WAV plays (currentTime advances), pauses and seeks",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/audio");
+      await page.getByRole("button", { name: "Play Arpeggio" }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.5, null, { timeout: 15_000 });
+      const t = await page.evaluate(() => document.querySelector("audio").currentTime);
+      assert(t > 0.5, `currentTime advanced (${t})`);
+      await page.getByRole("button", { name: "Pause Arpeggio" }).click();
+      await page.locator('[data-testid="audio-player"][data-paused="true"]').waitFor();
+      await page.getByLabel("Seek Arpeggio").fill("4");
+      const t2 = await page.evaluate(() => document.querySelector("audio").currentTime);
+      assert(Math.abs(t2 - 4) < 0.1, `seeked to 4 s (${t2})`);
+    },
+  },
+  {
+    name: "upload: a WAV goes up with progress (multipart POST /api/files) and plays from its signed URL",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/upload");
+      await page.getByTestId("file-input").setInputFiles({ name: "tone.wav", mimeType: "audio/wav", buffer: toneWav(3) });
+      await page.locator('[data-testid="upload-progress"][data-percent="100"]').waitFor();
+      await page.getByTestId("uploaded").waitFor();
+      assert((await page.getByTestId("uploaded-size").textContent()) === String(toneWav(3).length), "size as sent");
+      await page.getByRole("button", { name: "Play tone.wav" }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.3, null, { timeout: 15_000 });
+      await shot(page, "upload");
+      // A pasted link that is not http(s) is a field error.
+      await page.getByLabel("Or paste a link").fill("ftp://example.com/a.wav");
+      await page.getByRole("button", { name: "Use link" }).click();
+      await page.locator(".field-error", { hasText: "http" }).waitFor();
+    },
+  },
+  {
+    name: "MIDI player: the score's MIDI plays through the GM soundfont and the highlight moves",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/midi");
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+      await page.getByRole("button", { name: "Play", exact: true }).click();
+      await page.locator('[data-testid="midi-player"][data-state="playing"]').waitFor({ timeout: 40_000 });
+      const lit = () => page.evaluate(() => document.querySelector(".score-page")?.dataset.playing ?? "");
+      await page.waitForFunction(() => (document.querySelector(".score-page")?.dataset.playing ?? "") !== "", null, { timeout: 10_000 });
+      const first = await lit();
+      await page.waitForFunction((f) => { const p = document.querySelector(".score-page")?.dataset.playing ?? ""; return p !== "" && p !== f; }, first, { timeout: 10_000 });
+      assert((await page.locator(".score-page g.playing").count()) > 0, "highlighted notes in the SVG");
+      const t = Number(await page.getByTestId("midi-player").getAttribute("data-time"));
+      assert(t > 0, `playback time advances (${t})`);
+      await shot(page, "midi");
+      await page.getByRole("button", { name: "Pause", exact: true }).click();
+    },
+  },
+  {
+    name: "piano roll grows while notes arrive; chart draws its series",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/piano-roll");
+      const roll = page.getByTestId("piano-roll");
+      await roll.waitFor();
+      const n1 = Number(await roll.getAttribute("data-notes"));
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-notes")) > n + 3, n1);
+      await shot(page, "piano-roll");
+      await page.goto("/demo/chart");
+      await page.locator('[data-testid="chart"] polyline').waitFor();
+      assert((await page.locator('[data-testid="chart"] circle').count()) === 30, "30 readings drawn");
+    },
+  },
 ];
+
+// A mono 16-bit WAV of a 440 Hz tone.
+function toneWav(seconds, rate = 22050) {
+  const n = seconds * rate;
+  const b = Buffer.alloc(44 + n * 2);
+  b.write("RIFF", 0); b.writeUInt32LE(36 + n * 2, 4); b.write("WAVE", 8); b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 8000), 44 + i * 2);
+  return b;
+}
 
 const ok = await run(cases);
 process.exit(ok ? 0 : 1);
