@@ -27,7 +27,10 @@ export async function startServer() {
   const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--config", join(ROOT, "config/cadenza.toml")];
   if (config.webDir) args.push("--web-dir", config.webDir);
   mkdirSync(config.artifacts, { recursive: true });
-  const child = spawn(config.binary, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // The server reads CADENZA_<SECTION>_<KEY> as configuration and refuses unknown ones: it gets none of
+  // the test's own CADENZA_* variables (its configuration is the file above).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CADENZA_")));
+  const child = spawn(config.binary, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   const port = await new Promise((resolvePort, reject) => {
