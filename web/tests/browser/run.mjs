@@ -2,6 +2,7 @@
 // Environment: CADENZA_BIN (server binary), CADENZA_CHROMIUM, CADENZA_WEB_DIR (serve web/dist from disk),
 // CADENZA_BROWSER_ONLY (substring of the cases to run), CADENZA_SCREENSHOTS (write README screenshots).
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { assert, config, newUser, run } from "./harness.mjs";
 
 async function shot(page, name) {
@@ -29,6 +30,25 @@ function field(page, name) {
 }
 
 const cases = [
+  {
+    name: "initial page weight: the JavaScript loaded before sign-in is at most 200 KB gzipped, without Verovio or the synth",
+    async fn({ page }) {
+      const scripts = [];
+      page.on("response", async (r) => {
+        if (r.request().resourceType() === "script" && !scripts.some((s) => s.url === r.url())) scripts.push({ url: r.url(), body: await r.body() });
+      });
+      await page.goto("/login");
+      await page.getByRole("button", { name: "Log in" }).waitFor();
+      await page.goto("/signup");
+      await page.getByRole("button", { name: "Sign up" }).waitFor();
+      await page.waitForTimeout(300);
+      const gz = scripts.reduce((n, s) => n + gzipSync(s.body, { level: 9 }).length, 0);
+      const raw = scripts.reduce((n, s) => n + s.body.length, 0);
+      console.log(`  # before sign-in: ${scripts.length} script(s), ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped`);
+      assert(gz <= 200 * 1024, `at most 200 KB gzipped (${gz} bytes)`);
+      assert(!scripts.some((s) => /verovio|spessasynth|processor/.test(s.url)), "no Verovio or synth before sign-in");
+    },
+  },
   {
     name: "sign-up shows field errors next to the fields, then succeeds",
     async fn({ page }) {
