@@ -247,9 +247,26 @@ const cases = [
         if (p < pages) await page.getByRole("button", { name: /Next page/ }).click();
       }
       assert(drawn === 12, `12 measures drawn over ${pages} page(s) (${drawn})`);
-      await page.getByRole("button", { name: "Zoom in" }).click();
-      await page.locator(".score-page svg g.measure").first().waitFor();
       await shot(page, "score");
+      // Zoomed in, the score needs more pages: every measure is still drawn once, page by page.
+      for (let i = 0; i < 16 && Number(await score.getAttribute("data-pages")) < 2; i++) {
+        await page.getByRole("button", { name: "Zoom in" }).click();
+      }
+      const zoomedPages = Number(await score.getAttribute("data-pages"));
+      assert(zoomedPages >= 2, `zoomed in, several pages (${zoomedPages})`);
+      let zoomed = 0;
+      for (let p = 1; p <= zoomedPages; p++) {
+        await page.locator(`[data-testid="score"][data-page="${p}"]`).waitFor();
+        zoomed += await page.locator(".score-page svg g.measure").count();
+        if (p < zoomedPages) await page.getByRole("button", { name: /Next page/ }).click();
+      }
+      assert(zoomed === 12, `12 measures over ${zoomedPages} zoomed pages (${zoomed})`);
+      await page.getByRole("button", { name: /Previous page/ }).click();
+      await page.locator(`[data-testid="score"][data-page="${zoomedPages - 1}"]`).waitFor();
+      // Dark theme: the notes take the text colour.
+      await page.getByTestId("theme").click();
+      await shot(page, "score-zoomed-dark");
+      await page.getByTestId("theme").click();
     },
   },
   {
