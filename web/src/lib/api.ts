@@ -168,6 +168,21 @@ export function uploadFile(file: File, onProgress: (sent: number, total: number)
   });
 }
 
+// A job's chunk stream (GET /api/jobs/{id}/chunks[?fromSeq=N]): the bytes as the job appends them, until
+// it ends. For a player's growing stream.
+export async function* jobChunks(jobId: string, fromSeq = 0): AsyncGenerator<Uint8Array> {
+  const headers: Record<string, string> = {};
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  const res = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/chunks${fromSeq ? `?fromSeq=${fromSeq}` : ""}`, { headers });
+  if (!res.ok || !res.body) throw parseError(res.status, res.statusText, await res.text());
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 export const api = {
   async health(): Promise<Health> {
     try {

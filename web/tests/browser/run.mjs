@@ -270,7 +270,7 @@ const cases = [
     },
   },
   {
-    name: "audio player: a WAV plays (currentTime advances), pauses and seeks",
+    name: "audio player: a WAV plays (currentTime advances), pauses and seeks; a growing stream plays while it grows",
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
@@ -284,6 +284,18 @@ const cases = [
       await page.getByLabel("Seek Arpeggio").fill("4");
       const t2 = await page.evaluate(() => document.querySelector("audio").currentTime);
       assert(Math.abs(t2 - 4) < 0.1, `seeked to 4 s (${t2})`);
+      // A stream that grows while it plays (MediaSource): playback starts while it is still growing.
+      await page.getByRole("button", { name: "Start the stream" }).click();
+      const stream = page.getByTestId("audio-player").nth(1);
+      await stream.and(page.locator('[data-growing="true"]')).waitFor();
+      await page.waitForFunction(() => Number(document.querySelectorAll('[data-testid="audio-player"]')[1]?.getAttribute("data-duration")) > 0.2);
+      const d1 = Number(await stream.getAttribute("data-duration"));
+      await page.getByRole("button", { name: "Play Stream" }).click();
+      await page.waitForFunction(
+        (d) => { const p = document.querySelectorAll('[data-testid="audio-player"]')[1]; return Number(p?.getAttribute("data-time")) > 0.5 && Number(p?.getAttribute("data-duration")) > d + 0.5; },
+        d1, { timeout: 15_000 });
+      assert((await stream.getAttribute("data-growing")) === "true", "still growing while it plays");
+      await page.locator('[data-testid="audio-player"][data-growing="false"]').nth(1).waitFor({ timeout: 15_000 });
     },
   },
   {
