@@ -27,7 +27,8 @@ std::optional<Response> soundfont_response(const Request& req) {
     if (ec) continue;
     auto mtime = fs::last_write_time(path, ec);
     if (ec) continue;
-    auto ticks = std::chrono::duration_cast<std::chrono::seconds>(mtime.time_since_epoch()).count();
+    auto ticks = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count();  // Unix seconds
     auto etag = "\"sf2-" + std::to_string(size) + "-" + std::to_string(ticks) + "\"";
     Response r;
     r.header("ETag", etag);
