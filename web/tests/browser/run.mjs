@@ -206,7 +206,7 @@ const cases = [
     },
   },
   {
-    name: "360 px wide: no sideways scrolling, the menu opens, dark theme",
+    name: "360 px wide: no sideways scrolling, the menu opens, every control named, dark theme, visible focus",
     viewport: { width: 360, height: 740 },
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
@@ -220,6 +220,23 @@ const cases = [
       await page.getByRole("button", { name: "Menu" }).click();
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
+      // Every control has an accessible name (a label, aria-label or text), on every page.
+      for (const path of ["/jobs", "/account", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+        await page.goto(path);
+        await page.locator("main h1").waitFor();
+        await page.waitForTimeout(300);
+        const unnamed = await page.evaluate(() =>
+          [...document.querySelectorAll("input, button, select, textarea, a[href]")]
+            .filter((el) => {
+              if (el.type === "hidden") return false;
+              const aria = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+              const label = el.labels && el.labels.length > 0;
+              const text = (el.textContent || "").trim();
+              return !aria && !label && !(el.tagName !== "INPUT" && text);
+            })
+            .map((el) => el.outerHTML.slice(0, 80)));
+        assert(unnamed.length === 0, `${path}: controls without a name: ${unnamed.join(" | ")}`);
+      }
       await page.getByTestId("theme").click();
       const t = await page.evaluate(() => document.documentElement.dataset.theme);
       assert(t === "dark" || t === "light", "theme attribute set");
