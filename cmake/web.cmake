@@ -9,10 +9,11 @@
 #                strong ETag from SHA-256, immutable flag for assets/*, body as a string literal).
 #
 # Where the app comes from, decided at configure time:
-#   CADENZA_BUILD_WEB=ON and npm found   -> built by step 1 (reruns only when a web source changes)
-#   otherwise web/dist/index.html exists -> web/dist as it is
-#   otherwise                            -> a generated page saying the web app was not built
-# The build never fails for lack of npm.
+#   CADENZA_BUILD_WEB=ON (the default)   -> built by step 1 (reruns only when a web source changes);
+#                                           without Node.js >= 18 and npm, configuring fails and says why
+#   CADENZA_BUILD_WEB=OFF                -> web/dist as it is when web/dist/index.html exists,
+#                                           otherwise a generated page saying the web app was not built
+# A placeholder page is embedded only on request (OFF), never because a tool is missing or failed.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # ------------------------------------------------------------------------------ script mode
@@ -23,7 +24,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5">
 <h1>Cadenza</h1>
-<p>The web app was not built into this binary (npm was not available at build time).
+<p>The web app was not built into this binary (it was configured with -DCADENZA_BUILD_WEB=OFF).
 The JSON API under <code>/api</code> works as usual.</p>
 <p>To include the app: install Node.js and npm, run <code>scripts/setup</code>, and rebuild with
 <code>-DCADENZA_BUILD_WEB=ON</code>; or serve a built copy with <code>--web-dir web/dist</code>.</p>
@@ -93,16 +94,16 @@ The JSON API under <code>/api</code> works as usual.</p>
 
   if(WEB_ACTION STREQUAL "build")
     # Inputs: WEB_DIR, NPM, OUT_DIR, STAMP.
-    if(NOT EXISTS "${WEB_DIR}/node_modules/.package-lock.json")
-      message(STATUS "web: web/node_modules missing, running npm ci")
+    # npm ci when web/node_modules is missing or older than the lock file.
+    if(NOT EXISTS "${WEB_DIR}/node_modules/.package-lock.json"
+       OR "${WEB_DIR}/package-lock.json" IS_NEWER_THAN "${WEB_DIR}/node_modules/.package-lock.json")
+      message(STATUS "web: installing web/node_modules (npm ci)")
       execute_process(COMMAND "${NPM}" ci --no-audit --no-fund --loglevel=error
                       WORKING_DIRECTORY "${WEB_DIR}" RESULT_VARIABLE rc)
       if(NOT rc EQUAL 0)
-        message(WARNING "web: npm ci failed (${rc}); embedding a placeholder page instead of the web app")
-        file(REMOVE_RECURSE "${OUT_DIR}")
-        _web_fallback_page("${OUT_DIR}")
-        file(TOUCH "${STAMP}")
-        return()
+        message(FATAL_ERROR "web: `npm ci` in web/ failed (${rc}), so the web app cannot be built. "
+                            "Check that the npm registry is reachable (or run scripts/setup), "
+                            "or configure with -DCADENZA_BUILD_WEB=OFF to embed a placeholder page.")
       endif()
     endif()
     execute_process(COMMAND "${NPM}" run build --silent -- --outDir "${OUT_DIR}" --emptyOutDir --logLevel warn
@@ -186,8 +187,25 @@ set(_web_script "${CMAKE_CURRENT_LIST_FILE}")
 set(_web_cpp "${_web_gen}/web_assets_data.cpp")
 file(MAKE_DIRECTORY "${_web_gen}")
 
-find_program(CADENZA_NPM npm)
-if(CADENZA_BUILD_WEB AND CADENZA_NPM AND EXISTS "${_web_dir}/package.json")
+if(CADENZA_BUILD_WEB)
+  # Building the app is the default, and a build that cannot do it stops here with the reason.
+  string(CONCAT _web_fix "Install Debian's nodejs and npm (`apt-get install nodejs npm`, or run scripts/setup), "
+                "or configure with -DCADENZA_BUILD_WEB=OFF to embed a placeholder page instead of the app.")
+  find_program(CADENZA_NODE NAMES node nodejs)
+  find_program(CADENZA_NPM npm)
+  if(NOT CADENZA_NODE OR NOT CADENZA_NPM)
+    message(FATAL_ERROR "web: CADENZA_BUILD_WEB is ON but Node.js or npm was not found (node: ${CADENZA_NODE}, "
+                        "npm: ${CADENZA_NPM}). ${_web_fix}")
+  endif()
+  execute_process(COMMAND "${CADENZA_NODE}" -p "process.versions.node"
+                  OUTPUT_VARIABLE _web_node_version OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0 OR _web_node_version VERSION_LESS 18.13)
+    message(FATAL_ERROR "web: web/ needs Node.js 18.13 or later (found '${_web_node_version}' at ${CADENZA_NODE}). ${_web_fix}")
+  endif()
+  if(NOT EXISTS "${_web_dir}/package.json")
+    message(FATAL_ERROR "web: CADENZA_BUILD_WEB is ON but ${_web_dir}/package.json is missing")
+  endif()
+  message(STATUS "web: Node.js ${_web_node_version} (${CADENZA_NODE}), npm ${CADENZA_NPM}")
   set(_web_mode "npm")
 elseif(EXISTS "${_web_dir}/dist/index.html")
   set(_web_mode "dist")
@@ -200,7 +218,7 @@ if(_web_mode STREQUAL "npm")
   set(_web_stamp "${_web_gen}/dist.stamp")
   file(GLOB_RECURSE _web_inputs CONFIGURE_DEPENDS
        "${_web_dir}/src/*" "${_web_dir}/public/*")
-  foreach(f index.html package.json package-lock.json vite.config.ts vite.config.js tsconfig.json .npmrc)
+  foreach(f index.html package.json package-lock.json vite.config.ts vite.config.js svelte.config.js tsconfig.json .npmrc)
     if(EXISTS "${_web_dir}/${f}")
       list(APPEND _web_inputs "${_web_dir}/${f}")
     endif()

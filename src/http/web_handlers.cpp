@@ -8,6 +8,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/web_assets.hpp"
+#include "soundfont.hpp"
 
 namespace cadenza::http {
 namespace {
@@ -18,7 +19,8 @@ std::string content_type_for(const std::string& path) {
       {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
       {".svg", "image/svg+xml"},             {".png", "image/png"},
       {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
-      {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}};
+      {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+      {".wasm", "application/wasm"},         {".mjs", "text/javascript; charset=utf-8"}};
   for (const auto& [ext, type] : types)
     if (path.size() >= std::strlen(ext) && path.compare(path.size() - std::strlen(ext), std::string::npos, ext) == 0) return type;
   return "application/octet-stream";
@@ -32,9 +34,10 @@ bool has_extension(const std::string& path) {
 // The app's pages may load scripts, styles, fonts and API answers only from this server ('self' covers
 // its ws:/wss: WebSocket too in CSP 3 browsers), images, audio and workers also from data:/blob: URLs the
 // app makes, and may not be framed (frame-ancestors, and X-Frame-Options for older browsers).
-// No inline styles or scripts: web/src/dom.ts sets styles through the CSSOM, which a policy does not govern.
+// No inline styles or scripts (the app sets styles through the CSSOM, which a policy does not govern);
+// 'wasm-unsafe-eval' lets the score viewer compile Verovio's WebAssembly (it allows no JavaScript eval).
 constexpr const char* kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
@@ -73,6 +76,7 @@ std::optional<Response> from_disk(const std::string& dir, const Request& req, co
 
 Response serve(App& app, const Request& req) {
   if (req.path.rfind("/api/", 0) == 0) throw Error(ErrorKind::NotFound, "No route for " + req.path);
+  if (auto sf = soundfont_response(req)) return *sf;
   std::string rel = req.path.substr(1);
   if (rel.empty()) rel = "index.html";
   const auto& dir = app.config.server.web_dir;

@@ -156,7 +156,7 @@ TEST_CASE("headers: nosniff on every response; the browser app gets a CSP and ma
     return std::string();
   };
   CHECK(allowed("default-src") == "'self'");
-  CHECK(allowed("script-src") == "'self'");
+  CHECK(allowed("script-src") == "'self' 'wasm-unsafe-eval'");  // WebAssembly (Verovio), no JS eval
   CHECK(allowed("style-src") == "'self'");
   CHECK(allowed("connect-src") == "'self'");  // also ws:/wss: to this host
   CHECK(allowed("img-src") == "'self' data: blob:");

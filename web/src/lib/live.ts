@@ -1,6 +1,7 @@
 // The live channel: /api/ws?token=..., reconnecting with exponential backoff.
 import type { Job } from "./api";
 
+
 export type LiveStatus = "connecting" | "open" | "closed";
 
 export type ServerMessage =
@@ -50,6 +51,11 @@ export class LiveSocket {
       this.ws = null;
     }
     this.handlers.onStatus("closed", "signed out");
+  }
+
+  // Closes the socket as a failed network would (the retry logic then reconnects).
+  dropForTest(): void {
+    this.ws?.close(4000, "dropped");
   }
 
   // fromSeq: resume after the last seq seen (the server replays what was missed, then goes live).

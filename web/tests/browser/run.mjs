@@ -1,0 +1,387 @@
+// The browser tests: `node tests/browser/run.mjs` from web/ (scripts/test runs them after ctest).
+// Environment: CADENZA_BIN (server binary), CADENZA_CHROMIUM, CADENZA_WEB_DIR (serve web/dist from disk),
+// CADENZA_BROWSER_ONLY (substring of the cases to run), CADENZA_SCREENSHOTS (write README screenshots).
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { assert, config, newUser, run } from "./harness.mjs";
+
+async function shot(page, name) {
+  if (config.screenshots) await page.screenshot({ path: join(config.screenshots, `${name}.png`) });
+}
+
+async function signUpViaApi(api) {
+  const u = newUser();
+  const r = await api("POST", "/api/profiles", u);
+  assert(r.status === 201, `sign-up via API: ${r.status} ${JSON.stringify(r.body)}`);
+  return u;
+}
+
+async function logInViaUi(page, u) {
+  await page.goto("/login");
+  await page.getByLabel("Email or username").fill(u.username);
+  await page.getByLabel("Password").fill(u.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+  await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+}
+
+function field(page, name) {
+  return page.locator(`.field[data-field="${name}"]`);
+}
+
+const cases = [
+  {
+    name: "initial page weight: the JavaScript loaded before sign-in is at most 200 KB gzipped, without Verovio or the synth",
+    async fn({ page }) {
+      const scripts = [];
+      page.on("response", async (r) => {
+        if (r.request().resourceType() === "script" && !scripts.some((s) => s.url === r.url())) scripts.push({ url: r.url(), body: await r.body() });
+      });
+      await page.goto("/login");
+      await page.getByRole("button", { name: "Log in" }).waitFor();
+      await page.goto("/signup");
+      await page.getByRole("button", { name: "Sign up" }).waitFor();
+      await page.waitForTimeout(300);
+      const gz = scripts.reduce((n, s) => n + gzipSync(s.body, { level: 9 }).length, 0);
+      const raw = scripts.reduce((n, s) => n + s.body.length, 0);
+      console.log(`  # before sign-in: ${scripts.length} script(s), ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped`);
+      assert(gz <= 200 * 1024, `at most 200 KB gzipped (${gz} bytes)`);
+      assert(!scripts.some((s) => /verovio|spessasynth|processor/.test(s.url)), "no Verovio or synth before sign-in");
+    },
+  },
+  {
+    name: "sign-up shows field errors next to the fields, then succeeds",
+    async fn({ page }) {
+      const u = newUser();
+      await page.goto("/signup");
+      await shot(page, "signup");
+      await page.getByLabel("Username").fill(u.username);
+      await page.getByLabel("First name").fill(u.firstName);
+      await page.getByLabel("Last name").fill(u.lastName);
+      await page.getByLabel("Email").fill("not-an-email");
+      await page.getByLabel("Phone number").fill(u.phoneNumber);
+      await page.getByLabel("Password").fill("short");
+      await page.getByRole("button", { name: "Sign up" }).click();
+      const emailErr = field(page, "email").locator(".field-error");
+      await emailErr.waitFor();
+      assert((await emailErr.textContent()).trim().length > 0, "email error text");
+      await field(page, "password").locator(".field-error").waitFor();
+      assert((await page.getByLabel("Email").getAttribute("aria-invalid")) === "true", "email aria-invalid");
+      assert((await field(page, "username").locator(".field-error").count()) === 0, "no error on a good field");
+      await shot(page, "signup-errors");
+      await page.getByLabel("Email").fill(u.email);
+      await page.getByLabel("Password").fill(u.password);
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await page.waitForURL((url) => url.pathname === "/");
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+      assert((await page.locator(".field-error").count()) === 0, "errors gone");
+    },
+  },
+  {
+    name: "log-in: a wrong password is a toast, the right one signs in and keeps the session on reload",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await page.goto("/account");
+      await page.waitForURL((url) => url.pathname === "/login" && url.search.includes("next="));
+      await shot(page, "login");
+      await page.getByLabel("Email or username").fill(u.email);
+      await page.getByLabel("Password").fill("wrong-password-1");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.locator('[data-testid="toast"]', { hasText: /invalid/i }).waitFor();
+      await page.getByLabel("Password").fill(u.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      // Back where the visitor wanted to go.
+      await page.waitForURL((url) => url.pathname === "/account");
+      await page.getByTestId("profile-username").filter({ hasText: u.username }).waitFor();
+      await page.reload();
+      await page.getByTestId("profile-username").filter({ hasText: u.username }).waitFor();
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+    },
+  },
+  {
+    name: "a demo job's progress moves live over the WebSocket, then Cancel stops it",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+      await page.waitForURL((url) => url.pathname === "/jobs");
+      // A bad payload: the server's message sits next to the field.
+      await page.getByLabel("Steps").fill("0");
+      await page.getByRole("button", { name: "Run demo job" }).click();
+      await field(page, "payload.steps").locator(".field-error").waitFor();
+      await page.getByLabel("Steps").fill("200");
+      await page.getByLabel("Milliseconds per step").fill("100");
+      await page.getByRole("button", { name: "Run demo job" }).click();
+      const job = page.getByTestId("job").first();
+      await job.locator('[data-testid="job-state"]', { hasText: "running" }).waitFor();
+      // No polling in the page: every change below came over the WebSocket.
+      const p1 = Number(await job.getAttribute("data-progress"));
+      await page.waitForFunction(
+        (before) => Number(document.querySelector('[data-testid="job"]')?.getAttribute("data-progress")) >= before + 3,
+        p1,
+        { timeout: 15_000 },
+      );
+      const p2 = Number(await job.getAttribute("data-progress"));
+      assert(p2 > p1 && p2 < 100, `progress moved (${p1} -> ${p2})`);
+      await shot(page, "jobs");
+      await job.getByRole("button", { name: /Cancel/ }).click();
+      await job.locator('[data-testid="job-state"]', { hasText: "cancelled" }).waitFor();
+      const p3 = Number(await job.getAttribute("data-progress"));
+      await page.waitForTimeout(800);
+      assert(Number(await job.getAttribute("data-progress")) === p3, "progress stopped after cancel");
+      assert((await job.getByRole("button", { name: /Cancel/ }).count()) === 0, "no Cancel on a finished job");
+    },
+  },
+  {
+    name: "the live indicator reconnects by itself after the socket drops",
+    async fn({ page, api, context }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      // Cut the network: the socket closes and the indicator says so; back online, it reconnects.
+      await context.setOffline(true);
+      await page.evaluate(() => window.dispatchEvent(new Event("cadenza:drop-live")));
+      await page.locator('[data-testid="live"]:not([data-status="open"])').waitFor();
+      await context.setOffline(false);
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor({ timeout: 20_000 });
+    },
+  },
+  {
+    name: "API keys: create (shown once), copy, use, revoke",
+    async fn({ page, api, server }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+      await page.getByLabel("Key name").fill("laptop");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const value = page.getByTestId("new-key-value");
+      await value.waitFor();
+      const key = await value.inputValue();
+      assert(key.startsWith("cdz_"), `key looks like an API key (${key.slice(0, 6)}…)`);
+      await page.getByTestId("copy-key").click();
+      await page.getByTestId("copy-key").filter({ hasText: "Copied" }).waitFor();
+      const clip = await page.evaluate(() => navigator.clipboard.readText());
+      assert(clip === key, "the clipboard holds the key");
+      await page.getByTestId("api-key").filter({ hasText: "laptop" }).waitFor();
+      await shot(page, "account");
+      const use = async () => (await fetch(`${server.base}/api/jobs`, { headers: { "X-API-Key": key } })).status;
+      assert((await use()) === 200, "the key works");
+      // Shown once: after a reload the secret is gone, the key still listed.
+      await page.reload();
+      await page.getByTestId("api-key").filter({ hasText: "laptop" }).waitFor();
+      assert((await page.getByTestId("new-key-value").count()) === 0, "secret not shown again");
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: "Revoke API key laptop" }).click();
+      await page.getByTestId("api-key").first().waitFor({ state: "detached" });
+      assert((await use()) === 401, "the revoked key is refused");
+    },
+  },
+  {
+    name: "profile edit: field errors from PUT, then saved",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/account");
+      await page.getByRole("button", { name: "Edit profile" }).click();
+      await page.getByLabel("First name").fill("");
+      await page.getByRole("button", { name: "Save" }).click();
+      await field(page, "firstName").locator(".field-error").waitFor();
+      await page.getByLabel("First name").fill("Augusta");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByTestId("profile-name").filter({ hasText: "Augusta Lovelace" }).waitFor();
+      await page.locator('[data-testid="toast"]', { hasText: "firstName" }).waitFor();
+    },
+  },
+  {
+    name: "log-out ends the session",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("button", { name: "Log out" }).first().click();
+      await page.waitForURL((url) => url.pathname === "/login");
+      assert((await page.evaluate(() => localStorage.getItem("cadenza.session"))) === null, "session removed");
+      assert((await page.getByRole("navigation", { name: "Main" }).count()) === 0, "no app navigation");
+      await page.goto("/jobs");
+      await page.waitForURL((url) => url.pathname === "/login");
+    },
+  },
+  {
+    name: "360 px wide: no sideways scrolling, the menu opens, every control named, dark theme, visible focus",
+    viewport: { width: 360, height: 740 },
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      for (const path of ["/", "/jobs", "/account", "/sheet-music"]) {
+        await page.goto(path);
+        await page.locator("main h1").waitFor();
+        const w = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert(w <= 360, `${path} fits 360 px (scrollWidth ${w})`);
+      }
+      await page.getByRole("button", { name: "Menu" }).click();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+      await page.waitForURL((url) => url.pathname === "/jobs");
+      // Every control has an accessible name (a label, aria-label or text), on every page.
+      for (const path of ["/jobs", "/account", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+        await page.goto(path);
+        await page.locator("main h1").waitFor();
+        await page.waitForTimeout(300);
+        const unnamed = await page.evaluate(() =>
+          [...document.querySelectorAll("input, button, select, textarea, a[href]")]
+            .filter((el) => {
+              if (el.type === "hidden") return false;
+              const aria = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+              const label = el.labels && el.labels.length > 0;
+              const text = (el.textContent || "").trim();
+              return !aria && !label && !(el.tagName !== "INPUT" && text);
+            })
+            .map((el) => el.outerHTML.slice(0, 80)));
+        assert(unnamed.length === 0, `${path}: controls without a name: ${unnamed.join(" | ")}`);
+      }
+      await page.getByTestId("theme").click();
+      const t = await page.evaluate(() => document.documentElement.dataset.theme);
+      assert(t === "dark" || t === "light", "theme attribute set");
+      if (t !== "dark") await page.getByTestId("theme").click();
+      await shot(page, "narrow-dark");
+      // Keyboard: Tab reaches a control and its focus ring is visible.
+      await page.keyboard.press("Tab");
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert(outline !== "none", `focus is visible (outline ${outline})`);
+    },
+  },
+  {
+    name: "score viewer: Verovio renders the MusicXML fixture with its 12 measures; page and zoom controls",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/score");
+      const score = page.locator('[data-testid="score"][data-status="ready"]');
+      await score.waitFor({ timeout: 30_000 });
+      assert((await score.getAttribute("data-measures")) === "12", `12 measures in the score (${await score.getAttribute("data-measures")})`);
+      const pages = Number(await score.getAttribute("data-pages"));
+      let drawn = 0;
+      for (let p = 1; p <= pages; p++) {
+        drawn += await page.locator(".score-page svg g.measure").count();
+        if (p < pages) await page.getByRole("button", { name: /Next page/ }).click();
+      }
+      assert(drawn === 12, `12 measures drawn over ${pages} page(s) (${drawn})`);
+      await shot(page, "score");
+      // Zoomed in, the score needs more pages: every measure is still drawn once, page by page.
+      for (let i = 0; i < 16 && Number(await score.getAttribute("data-pages")) < 2; i++) {
+        await page.getByRole("button", { name: "Zoom in" }).click();
+      }
+      const zoomedPages = Number(await score.getAttribute("data-pages"));
+      assert(zoomedPages >= 2, `zoomed in, several pages (${zoomedPages})`);
+      let zoomed = 0;
+      for (let p = 1; p <= zoomedPages; p++) {
+        await page.locator(`[data-testid="score"][data-page="${p}"]`).waitFor();
+        zoomed += await page.locator(".score-page svg g.measure").count();
+        if (p < zoomedPages) await page.getByRole("button", { name: /Next page/ }).click();
+      }
+      assert(zoomed === 12, `12 measures over ${zoomedPages} zoomed pages (${zoomed})`);
+      await page.getByRole("button", { name: /Previous page/ }).click();
+      await page.locator(`[data-testid="score"][data-page="${zoomedPages - 1}"]`).waitFor();
+      // Dark theme: the notes take the text colour.
+      await page.getByTestId("theme").click();
+      await shot(page, "score-zoomed-dark");
+      await page.getByTestId("theme").click();
+    },
+  },
+  {
+    name: "audio player: a WAV plays (currentTime advances), pauses and seeks; a growing stream plays while it grows",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/audio");
+      await page.getByRole("button", { name: "Play Arpeggio" }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.5, null, { timeout: 15_000 });
+      const t = await page.evaluate(() => document.querySelector("audio").currentTime);
+      assert(t > 0.5, `currentTime advanced (${t})`);
+      await page.getByRole("button", { name: "Pause Arpeggio" }).click();
+      await page.locator('[data-testid="audio-player"][data-paused="true"]').waitFor();
+      await page.getByLabel("Seek Arpeggio").fill("4");
+      const t2 = await page.evaluate(() => document.querySelector("audio").currentTime);
+      assert(Math.abs(t2 - 4) < 0.1, `seeked to 4 s (${t2})`);
+      // A stream that grows while it plays (MediaSource): playback starts while it is still growing.
+      await page.getByRole("button", { name: "Start the stream" }).click();
+      const stream = page.getByTestId("audio-player").nth(1);
+      await stream.and(page.locator('[data-growing="true"]')).waitFor();
+      await page.waitForFunction(() => Number(document.querySelectorAll('[data-testid="audio-player"]')[1]?.getAttribute("data-duration")) > 0.2);
+      const d1 = Number(await stream.getAttribute("data-duration"));
+      await page.getByRole("button", { name: "Play Stream" }).click();
+      await page.waitForFunction(
+        (d) => { const p = document.querySelectorAll('[data-testid="audio-player"]')[1]; return Number(p?.getAttribute("data-time")) > 0.5 && Number(p?.getAttribute("data-duration")) > d + 0.5; },
+        d1, { timeout: 15_000 });
+      assert((await stream.getAttribute("data-growing")) === "true", "still growing while it plays");
+      await page.locator('[data-testid="audio-player"][data-growing="false"]').nth(1).waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: "upload: a WAV goes up with progress (multipart POST /api/files) and plays from its signed URL",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/upload");
+      await page.getByTestId("file-input").setInputFiles({ name: "tone.wav", mimeType: "audio/wav", buffer: toneWav(3) });
+      await page.locator('[data-testid="upload-progress"][data-percent="100"]').waitFor();
+      await page.getByTestId("uploaded").waitFor();
+      assert((await page.getByTestId("uploaded-size").textContent()) === String(toneWav(3).length), "size as sent");
+      await page.getByRole("button", { name: "Play tone.wav" }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.3, null, { timeout: 15_000 });
+      await shot(page, "upload");
+      // A pasted link that is not http(s) is a field error.
+      await page.getByLabel("Or paste a link").fill("ftp://example.com/a.wav");
+      await page.getByRole("button", { name: "Use link" }).click();
+      await page.locator(".field-error", { hasText: "http" }).waitFor();
+    },
+  },
+  {
+    name: "MIDI player: the score's MIDI plays through the GM soundfont and the highlight moves",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/midi");
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+      await page.getByRole("button", { name: "Play", exact: true }).click();
+      await page.locator('[data-testid="midi-player"][data-state="playing"]').waitFor({ timeout: 40_000 });
+      const lit = () => page.evaluate(() => document.querySelector(".score-page")?.dataset.playing ?? "");
+      await page.waitForFunction(() => (document.querySelector(".score-page")?.dataset.playing ?? "") !== "", null, { timeout: 10_000 });
+      const first = await lit();
+      await page.waitForFunction((f) => { const p = document.querySelector(".score-page")?.dataset.playing ?? ""; return p !== "" && p !== f; }, first, { timeout: 10_000 });
+      assert((await page.locator(".score-page g.playing").count()) > 0, "highlighted notes in the SVG");
+      const t = Number(await page.getByTestId("midi-player").getAttribute("data-time"));
+      assert(t > 0, `playback time advances (${t})`);
+      await shot(page, "midi");
+      await page.getByRole("button", { name: "Pause", exact: true }).click();
+    },
+  },
+  {
+    name: "piano roll grows while notes arrive; chart draws its series",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/demo/piano-roll");
+      const roll = page.getByTestId("piano-roll");
+      await roll.waitFor();
+      const n1 = Number(await roll.getAttribute("data-notes"));
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-notes")) > n + 3, n1);
+      await shot(page, "piano-roll");
+      await page.goto("/demo/chart");
+      await page.locator('[data-testid="chart"] polyline').waitFor();
+      assert((await page.locator('[data-testid="chart"] circle').count()) === 30, "30 readings drawn");
+    },
+  },
+];
+
+// A mono 16-bit WAV of a 440 Hz tone.
+function toneWav(seconds, rate = 22050) {
+  const n = seconds * rate;
+  const b = Buffer.alloc(44 + n * 2);
+  b.write("RIFF", 0); b.writeUInt32LE(36 + n * 2, 4); b.write("WAVE", 8); b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 8000), 44 + i * 2);
+  return b;
+}
+
+const ok = await run(cases);
+process.exit(ok ? 0 : 1);
