@@ -4,6 +4,7 @@
 
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
+#include "cadenza/pipeline/convert_job.hpp"
 
 namespace cadenza::http {
 
@@ -14,7 +15,10 @@ Application::Application(const config::Config& cfg)
       events_(std::make_unique<jobs::EventBus>()),
       jobs_(std::make_unique<jobs::JobService>(*tenants_, *events_, cfg.jobs)) {
   if (auto stale = blobs_->clean_spool()) spdlog::info("removed {} unfinished uploads left by the previous run", stale);
+  // Every job kind, here and nowhere else (serve, the OpenAPI document and the tests all build this).
   jobs::register_job_kinds(*jobs_);
+  jobs_->register_kind(pipeline::convert_kind(
+      {*blobs_, *tenants_, transcribe::TranscriberOptions{}, std::filesystem::path(cfg.storage.data_dir) / "work"}));
   store::ProfileDeletion::Hooks hooks;
   hooks.stop_jobs = [jobs = jobs_.get()](const std::string& tenant, const std::string& profile) {
     jobs->stop_owner_jobs(tenant, profile, std::chrono::seconds(30));

@@ -127,11 +127,6 @@ std::optional<ByteRange> byte_range(std::string_view header, std::uint64_t size)
   return ByteRange{*first, std::min(*last, size - 1) - *first + 1};
 }
 
-std::string signed_url(App& app, const std::string& tenant, const std::string& sha, const std::string& name) {
-  auto expires = now_s() + app.config.storage.signed_url_ttl_s;
-  return app.config.server.public_url + "/api/blobs/" + tenant + "/" + sha + "?" +
-         (name.empty() ? "" : "name=" + url_encode(name) + "&") + app.blobs.signed_query(tenant, sha, expires, name);
-}
 
 // The body (raw, or the part named "file" of a multipart/form-data form) arrives spooled to disk and
 // hashed (see upload_spool.hpp); it moves into the blob store here. The name downloads offer: ?name=, else
@@ -199,6 +194,12 @@ Response download(App& app, Request& req) {
 }
 
 }  // namespace
+
+std::string signed_url(App& app, const std::string& tenant, const std::string& sha, const std::string& name) {
+  auto expires = now_s() + app.config.storage.signed_url_ttl_s;
+  return app.config.server.public_url + "/api/blobs/" + tenant + "/" + sha + "?" +
+         (name.empty() ? "" : "name=" + url_encode(name) + "&") + app.blobs.signed_query(tenant, sha, expires, name);
+}
 
 void add_file_routes(App& app) {
   app.router.add("POST", "/api/files", [&app](Request& req) { return upload(app, req); },

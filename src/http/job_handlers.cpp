@@ -25,6 +25,20 @@ store::JobRecord job_for(App& app, const Request& req) {
   return job;
 }
 
+// The job as shown to its reader: job_json, with a fresh signed `url` on each file of its result
+// (result.outputs[].files[], as the convert kind writes them).
+nlohmann::json job_view(App& app, const store::JobRecord& job) {
+  auto j = job_json(job);
+  auto& result = j["result"];
+  if (!result.is_object() || !result.contains("outputs") || !result["outputs"].is_array()) return j;
+  for (auto& out : result["outputs"])
+    if (out.is_object() && out.contains("files") && out["files"].is_array())
+      for (auto& f : out["files"])
+        if (f.is_object() && f.contains("sha") && f["sha"].is_string())
+          f["url"] = signed_url(app, job.tenant_id, f["sha"].get<std::string>(), f.value("name", ""));
+  return j;
+}
+
 // Kinds the pillars start through their own routes are not submittable here.
 bool submittable(App& app, const std::string& kind) {
   auto k = app.jobs.find_kind(kind);
@@ -67,7 +81,7 @@ Response list(App& app, Request& req) {
   if (all && !who.is_admin()) throw Error(ErrorKind::Forbidden, "Only admins may list every account's jobs");
   auto jobs = app.jobs.list(who.tenant_id, all ? "" : who.account_id, state, static_cast<int>(limit), static_cast<int>(offset));
   auto arr = nlohmann::json::array();
-  for (const auto& job : jobs) arr.push_back(job_json(job));
+  for (const auto& job : jobs) arr.push_back(job_view(app, job));
   return Response::json(200, {{"jobs", arr}, {"limit", limit}, {"offset", offset}});
 }
 
@@ -114,7 +128,7 @@ void add_job_routes(App& app) {
   auto& r = app.router;
   r.add("POST", "/api/jobs", [&app](Request& req) { return submit(app, req); }, {.body = &kNewJob});
   r.add("GET", "/api/jobs", [&app](Request& req) { return list(app, req); });
-  r.add("GET", "/api/jobs/{id}", [&app](Request& req) { return Response::json(200, job_json(job_for(app, req))); });
+  r.add("GET", "/api/jobs/{id}", [&app](Request& req) { return Response::json(200, job_view(app, job_for(app, req))); });
   r.add("GET", "/api/jobs/{id}/chunks", [&app](Request& req) { return chunks(app, req); });
   r.add("DELETE", "/api/jobs/{id}", [&app](Request& req) {
     auto job = job_for(app, req);

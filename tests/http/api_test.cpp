@@ -41,9 +41,10 @@ TEST_CASE("health, version, openapi, metrics, 404 and 405") {
     CHECK_MESSAGE(doc["paths"].contains(path), path);
   // The job kinds declare what POST /api/jobs takes: the document is built from their registrations.
   auto& schemas = doc["components"]["schemas"];
-  CHECK(schemas["NewJob"]["properties"]["kind"]["enum"] == json::array({"demo"}));
+  CHECK(schemas["NewJob"]["properties"]["kind"]["enum"] == json::array({"convert", "demo"}));  // by name
   CHECK(schemas["DemoJobPayload"]["properties"]["steps"]["maximum"] == 10000);
-  CHECK(schemas["NewJob"]["properties"]["payload"]["oneOf"][0]["$ref"] == "#/components/schemas/DemoJobPayload");
+  CHECK(schemas["ConvertJobPayload"]["required"] == json::array({"fileId"}));
+  CHECK(schemas["NewJob"]["properties"]["payload"]["oneOf"][1]["$ref"] == "#/components/schemas/DemoJobPayload");
   auto nf = s.get("/api/nothing-here");
   CHECK(nf.status == 404);
   CHECK(nf.json().contains("message"));

@@ -55,6 +55,9 @@ void add_file_routes(App& app);
 void add_web_routes(App& app);
 void add_routes(App& app);
 
+// An expiring signed download link (storage.signed_url_ttl_s) to a blob of the tenant, offering `name`.
+std::string signed_url(App& app, const std::string& tenant, const std::string& sha, const std::string& name);
+
 // The one wrapper around every handler: CORS preflight, route, rate limit, authenticate, response cache,
 // run, map errors to the JSON body, ETag/304, CORS headers, cache invalidation, metrics and the access
 // log. Never throws.

@@ -1,0 +1,31 @@
+#pragma once
+// The "convert" job kind: an uploaded audio file (a blob of the job owner's tenant, from POST /api/files)
+// -> notes (transcribe_audio, once) -> a score per requested arrangement (engrave_notes) -> score.musicxml,
+// score.mid and score.pdf of each, stored as blobs owned by the job's owner (deleted with the profile).
+//
+//   payload  {"fileId": "<sha256 of the upload>", "arrangements": ["piano", "easy"], "title": "..."}
+//   result   {"notes": N, "audioSeconds": S, "outputs": [{"type": "piano", "files": [
+//              {"name": "score.musicxml", "sha": "...", "size": N}, ...]}]}
+//
+// Stages: loading (the net, once per process), decoding .. notes, then per arrangement preparing .. pdf.
+// A cancel stops it between stages and while LilyPond runs. The HTTP layer adds a signed `url` to each
+// file of a result it shows.
+#include <filesystem>
+
+#include "cadenza/jobs/job_kind.hpp"
+#include "cadenza/store/blob_store.hpp"
+#include "cadenza/store/tenant_dbs.hpp"
+#include "cadenza/transcribe/transcriber.hpp"
+
+namespace cadenza::pipeline {
+
+struct ConvertDeps {
+  store::BlobStore& blobs;
+  store::TenantDbs& tenants;
+  transcribe::TranscriberOptions model;  // loaded on the first conversion, then shared
+  std::filesystem::path work_dir;        // per-job scratch directories go below it
+};
+
+jobs::JobKind convert_kind(ConvertDeps deps);
+
+}  // namespace cadenza::pipeline
