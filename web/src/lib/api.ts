@@ -203,6 +203,7 @@ export const api = {
   createApiKey: (name: string) => request<NewApiKey>("POST", "/api/auth/api-keys", { name }),
   revokeApiKey: (id: string) => request<null>("DELETE", `/api/auth/api-keys/${encodeURIComponent(id)}`),
   jobs: () => request<{ jobs: Job[]; total: number }>("GET", "/api/jobs"),
+  job: (id: string) => request<Job>("GET", `/api/jobs/${encodeURIComponent(id)}`),
   submitJob: async (kind: string, payload: unknown) => (await request<{ job: Job }>("POST", "/api/jobs", { kind, payload })).job,
   cancelJob: async (id: string) => (await request<{ job: Job }>("DELETE", `/api/jobs/${encodeURIComponent(id)}`)).job,
 };

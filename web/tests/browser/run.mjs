@@ -335,6 +335,29 @@ const cases = [
     },
   },
   {
+    name: "sheet music: a WAV upload is converted live (convert job) and its score renders in the browser, with downloads",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/sheet-music");
+      await page.getByTestId("file-input").setInputFiles({ name: "a4.wav", mimeType: "audio/wav", buffer: toneWav(2) });
+      // The first conversion of the server loads the net: give it time on a loaded machine.
+      await page.getByTestId("conversion-result").waitFor({ timeout: 90_000 });
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+      const measures = Number(await page.getByTestId("score").getAttribute("data-measures"));
+      assert(measures >= 1, `the score has measures (${measures})`);
+      const names = await page.getByTestId("download").allTextContents();
+      assert(names.join(",") === "score.musicxml,score.mid,score.pdf", `downloads: ${names}`);
+      const pdf = await page.evaluate(async () => {
+        const a = [...document.querySelectorAll('[data-testid="download"]')].find((x) => x.textContent === "score.pdf");
+        const r = await fetch(a.href);
+        return [r.status, new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))];
+      });
+      assert(pdf[0] === 200 && pdf[1] === "%PDF-", `the PDF downloads (${pdf})`);
+      await shot(page, "sheet-music");
+    },
+  },
+  {
     name: "MIDI player: the score's MIDI plays through the GM soundfont and the highlight moves",
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
