@@ -144,7 +144,7 @@ Job JobService::submit(const std::string& tenant_id, const std::string& owner_id
     spec = it->second;
   }
   schema::check(spec->payload_schema, payload, "payload");
-  if (spec->validate) spec->validate(payload);  // a bad payload is refused here, never a job that fails later
+  if (spec->validate) spec->validate(payload, tenant_id);  // a bad payload is refused here, never a job that fails later
   LaneState& lane = *lanes_[static_cast<std::size_t>(spec->lane)];
   {
     std::lock_guard lock(mutex_);

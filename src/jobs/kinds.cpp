@@ -94,7 +94,7 @@ JobKind demo_kind() {
     }
     return {{"completedSteps", p.steps}, {"chunks", p.chunks}};
   };
-  k.validate = [](const nlohmann::json& payload) { read_payload(payload); };
+  k.validate = [](const nlohmann::json& payload, const std::string&) { read_payload(payload); };
   k.payload_schema = payload_schema();
   k.result_schema = {{"type", "object"},
                      {"properties", {{"completedSteps", {{"type", "integer"}}}, {"chunks", {{"type", "integer"}}}}}};

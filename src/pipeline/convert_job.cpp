@@ -72,12 +72,19 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
                     {"sha", {{"type", "string"}}},
                     {"size", {{"type", "integer"}}},
                     {"url", {{"type", "string"}, {"description", "signed download link, added when shown"}}}}}}}}}}}}}}}}}};
+  // The file must be one of the submitter's tenant: a 400 at submit, not a job that fails later.
+  k.validate = [blobs = &deps.blobs](const nlohmann::json& p, const std::string& tenant_id) {
+    if (!blobs->path(tenant_id, p.at("fileId").get<std::string>()))
+      throw Error(ErrorKind::BadRequest, "Validation failed",
+                  {{"payload.fileId", "no uploaded file with this id (POST /api/files answers it)"}});
+  };
   k.run = [deps, net](jobs::JobContext& ctx) -> nlohmann::json {
     const auto& job = ctx.job();
     const auto& p = ctx.payload();
     schema::check(payload_schema(), p, "payload");
     const auto sha = p.at("fileId").get<std::string>();
     auto audio = deps.blobs.path(job.tenant_id, sha);
+    // Checked at submit; gone since (its profile deleted while the job waited).
     if (!audio) throw Error(ErrorKind::NotFound, "No uploaded file " + sha, {{"payload.fileId", "no such file"}});
     std::vector<std::string> arrangements = {"piano"};
     if (p.contains("arrangements") && !p["arrangements"].is_null()) arrangements = p["arrangements"].get<std::vector<std::string>>();

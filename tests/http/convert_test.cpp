@@ -82,7 +82,7 @@ TEST_CASE("convert: an uploaded WAV becomes a score per arrangement (MusicXML, M
   for (const auto& url : urls) CHECK(s.get(url).status == 404);
 }
 
-TEST_CASE("convert: a bad payload is a 400 at submit; a file that is not there fails the job naming the field") {
+TEST_CASE("convert: a bad payload, or a file that is not the tenant's, is a 400 at submit naming the field") {
   InProcess s;
   auto [id, token] = s.signup_login("carl");
   auto bad = s.post("/api/jobs", {{"kind", "convert"}, {"payload", {{"fileId", "abc"}, {"arrangements", {"jazz"}}, {"x", 1}}}}, token);
@@ -95,10 +95,16 @@ TEST_CASE("convert: a bad payload is a 400 at submit; a file that is not there f
         "is required");
 
   auto missing = s.post("/api/jobs", {{"kind", "convert"}, {"payload", {{"fileId", std::string(64, 'a')}}}}, token);
-  REQUIRE(missing.status == 202);
-  auto job = wait_job(s, missing.json()["job"]["id"].get<std::string>(), token, state_in({"succeeded", "failed"}),
-                      std::chrono::seconds(60));
-  CHECK(job["state"] == "failed");
-  CHECK(job["error"]["kind"] == "not_found");
-  CHECK(job["error"]["fields"].contains("payload.fileId"));
+  CHECK(missing.status == 400);
+  CHECK(missing.json()["errors"].value("payload.fileId", "").find("no uploaded file") == 0);
+  // Another tenant's file is not there either.
+  auto admin = s.add_operator("root", "root-password");
+  auto tenant = s.post("/api/tenants", {{"name", "Elsewhere"}}, admin).json()["tenantId"].get<std::string>();
+  auto [other_id, other] = s.signup_login("dora", tenant, admin);
+  auto up = s.upload("/api/files", other, "RIFF....WAVE not really", "audio/wav");
+  REQUIRE(up.status == 201);
+  auto foreign = s.post("/api/jobs", {{"kind", "convert"}, {"payload", {{"fileId", up.json()["id"]}}}}, token);
+  CHECK(foreign.status == 400);
+  CHECK(foreign.json()["errors"].contains("payload.fileId"));
+  CHECK(s.get("/api/jobs", token).json()["jobs"].empty());  // nothing was stored
 }

@@ -296,7 +296,7 @@ TEST_CASE("job service: a validator refuses a payload at submit; sleep_for wakes
         started = true;
         bool finished = ctx.sleep_for(std::chrono::minutes(10));
         return {{"finished", finished}};
-      }, .validate = [](const nlohmann::json& p) {
+      }, .validate = [](const nlohmann::json& p, const std::string&) {
         if (p.contains("bad")) throw Error(ErrorKind::BadRequest, "Validation failed", {{"payload.bad", "no"}});
       }});
   service.start();

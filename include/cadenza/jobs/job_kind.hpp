@@ -32,7 +32,8 @@ const char* to_string(Lane lane);
 std::optional<Lane> parse_lane(std::string_view name);
 
 using Handler = std::function<nlohmann::json(JobContext&)>;
-using Validator = std::function<void(const nlohmann::json& payload)>;
+// Checks at submit that need the submitter's tenant (e.g. that a file it names exists there).
+using Validator = std::function<void(const nlohmann::json& payload, const std::string& tenant_id)>;
 
 struct JobKind {
   std::string name;
