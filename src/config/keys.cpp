@@ -143,6 +143,32 @@ const Key kKeys[] = {
    "Log level: trace, debug, info, warn, error or off.", log_level},
   {"log.access_log", [](Config& c) -> Field { return &c.log.access_log; }, 0, 0,
    "Log one line per HTTP request."},
+
+  {"net.allow_networks", [](Config& c) -> Field { return &c.net.allow_networks; }, 0, 0,
+   "Networks (comma-separated CIDRs) that audio_url fetches and webhooks may reach although they are loopback, "
+   "private, link-local, multicast or unspecified (\"\" = none: only public addresses)."},
+
+  {"convert.max_duration_s", [](Config& c) -> Field { return &c.convert.max_duration_s; }, 1, 24 * 3600,
+   "Longest audio a conversion accepts, in seconds (longer: refused with 422 before transcription)."},
+  {"convert.fetch_max_bytes", [](Config& c) -> Field { return &c.convert.fetch_max_bytes; }, 1 * kKiB, 64 * kGiB,
+   "Largest download of an audio_url or youtube_link, in bytes."},
+  {"convert.fetch_timeout_s", [](Config& c) -> Field { return &c.convert.fetch_timeout_s; }, 1, 3600,
+   "Seconds an audio_url or youtube_link download may take."},
+  {"convert.max_redirects", [](Config& c) -> Field { return &c.convert.max_redirects; }, 0, 20,
+   "Redirects an audio_url download follows (each one checked against the address rules)."},
+  {"convert.max_running_per_account", [](Config& c) -> Field { return &c.convert.max_running_per_account; }, 1, 1000,
+   "Conversions an account may have queued or running at once (more: 429)."},
+  {"convert.ytdlp_path", [](Config& c) -> Field { return &c.convert.ytdlp_path; }, 0, 0,
+   "The yt-dlp program that fetches a youtube_link (a name on PATH or a path; \"\" = youtube_link refused)."},
+  {"convert.render_audio", [](Config& c) -> Field { return &c.convert.render_audio; }, 0, 0,
+   "Render each arrangement to Ogg/Opus with FluidSynth (the output's audioUrl)."},
+
+  {"webhooks.timeout_s", [](Config& c) -> Field { return &c.webhooks.timeout_s; }, 1, 300,
+   "Seconds a webhook receiver has to answer 2xx."},
+  {"webhooks.max_attempts", [](Config& c) -> Field { return &c.webhooks.max_attempts; }, 1, 100,
+   "Attempts per webhook delivery before it is marked failed."},
+  {"webhooks.backoff_s", [](Config& c) -> Field { return &c.webhooks.backoff_s; }, 1, 86400,
+   "Seconds before the first retry of a webhook delivery; each later one waits about twice as long (with jitter)."},
 };
 // clang-format on
 

@@ -87,6 +87,28 @@ struct LogConfig {
   bool access_log = true;
 };
 
+// Outbound HTTP (audio_url fetches, webhook deliveries): loopback, private, link-local, multicast and
+// unspecified addresses are refused unless a network is listed here.
+struct NetConfig {
+  std::string allow_networks = "";  // comma-separated CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32"
+};
+
+struct ConvertConfig {
+  int max_duration_s = 1200;                  // longer audio: 422 before any heavy work
+  std::int64_t fetch_max_bytes = 200LL << 20;  // audio_url and youtube_link downloads
+  int fetch_timeout_s = 120;
+  int max_redirects = 5;
+  int max_running_per_account = 2;  // conversions queued or running per account (more: 429)
+  std::string ytdlp_path = "yt-dlp";  // "" = youtube_link refused
+  bool render_audio = true;           // the FluidSynth rendering of each arrangement (audioUrl)
+};
+
+struct WebhookConfig {
+  int timeout_s = 10;     // a delivery must answer 2xx within this
+  int max_attempts = 8;   // then the delivery is marked failed
+  int backoff_s = 30;     // first retry after about this, doubling each time (with jitter)
+};
+
 struct Config {
   ServerConfig server;
   AuthConfig auth;
@@ -97,6 +119,9 @@ struct Config {
   CacheConfig cache;
   CorsConfig cors;
   LogConfig log;
+  NetConfig net;
+  ConvertConfig convert;
+  WebhookConfig webhooks;
 };
 
 struct LoadOptions {
