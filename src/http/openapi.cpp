@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "cadenza/core/error.hpp"
 #include "cadenza/http/app.hpp"
 
 namespace cadenza::http {
@@ -27,8 +28,39 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+nlohmann::json merge_openapi_parts(const std::vector<std::pair<std::string_view, std::string_view>>& parts) {
+  nlohmann::json doc;
+  for (const auto& [name, text] : parts)
+    if (name == "base.json") doc = nlohmann::json::parse(text);
+  if (!doc.is_object()) throw Error(ErrorKind::Internal, "openapi: no base.json");
+  if (!doc.contains("paths")) doc["paths"] = nlohmann::json::object();
+  for (const auto& [name, text] : parts) {
+    if (name == "base.json") continue;
+    auto part = nlohmann::json::parse(text);
+    auto fail = [&, n = std::string(name)](const std::string& what) {
+      throw Error(ErrorKind::Internal, "openapi: " + n + " defines " + what + " again");
+    };
+    for (const auto& [path, item] : part.value("paths", nlohmann::json::object()).items()) {
+      if (doc["paths"].contains(path)) fail(path);
+      doc["paths"][path] = item;
+    }
+    for (const auto& [section, entries] : part.value("components", nlohmann::json::object()).items())
+      for (const auto& [key, value] : entries.items()) {
+        auto& target = doc["components"][section];
+        if (target.contains(key)) fail("components/" + section + "/" + key);
+        target[key] = value;
+      }
+  }
+  return doc;
+}
+
+const nlohmann::json& openapi_document() {
+  static const nlohmann::json doc = merge_openapi_parts(openapi_parts());
+  return doc;
+}
+
 nlohmann::json openapi_json(const App& app) {
-  auto doc = nlohmann::json::parse(openapi_document());
+  auto doc = openapi_document();
   auto& schemas = doc["components"]["schemas"];
 
   for (const auto& route : app.router.routes()) {
@@ -36,9 +68,8 @@ nlohmann::json openapi_json(const App& app) {
     const auto& name = route.body->name;
     schemas[name] = with_descriptions(route.body->schema, schemas.contains(name) ? schemas[name] : nlohmann::json());
     auto& op = doc["paths"][route.pattern][lower(route.method)];
-    auto& content = op["requestBody"]["content"];
-    if (!content.is_object() || content.empty()) content["application/json"] = nlohmann::json::object();
-    for (auto& [type, media] : content.items()) media["schema"] = {{"$ref", "#/components/schemas/" + name}};
+    // The JSON media type's schema (an upload route may document a form beside it).
+    op["requestBody"]["content"]["application/json"]["schema"] = {{"$ref", "#/components/schemas/" + name}};
   }
 
   // The kinds POST /api/jobs accepts, with their payload and result schemas (job_kind.hpp).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
@@ -49,8 +50,7 @@ RouteSet router_routes() {
 const json& document() { return test::served_document(); }
 
 const json& written() {
-  static const json doc = json::parse(http::openapi_document());
-  return doc;
+  return http::openapi_document();
 }
 
 // Follows a local "$ref" ("#/components/...") until the object is not a reference.
@@ -119,12 +119,24 @@ void each_ref(const json& j, const std::function<void(const std::string&)>& f) {
 }  // namespace
 
 TEST_CASE("openapi: the embedded document is the source file, OpenAPI 3.1, and every $ref resolves") {
-  std::ifstream in(std::string(CADENZA_SOURCE_DIR) + "/src/http/openapi.json");
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  bool same = json::parse(ss.str()) == written();
-  CHECK_MESSAGE(same, "the embedded document differs from src/http/openapi.json: rebuild");
+  // The embedded parts are the files of src/http/openapi/, and they merge without a clash.
+  std::vector<std::string> names, texts;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(CADENZA_SOURCE_DIR) + "/src/http/openapi")) {
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    names.push_back(entry.path().filename().string());
+    texts.push_back(ss.str());
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> on_disk;
+  for (std::size_t i = 0; i < names.size(); ++i) on_disk.emplace_back(names[i], texts[i]);
+  CHECK(on_disk.size() == http::openapi_parts().size());
+  bool same = http::merge_openapi_parts(on_disk) == written();
+  CHECK_MESSAGE(same, "the embedded document differs from src/http/openapi/*.json: rebuild");
+  std::vector<std::pair<std::string_view, std::string_view>> twice = on_disk;
+  for (const auto& part : on_disk)
+    if (part.first != "base.json") twice.emplace_back("again.json", part.second);
+  CHECK_THROWS(http::merge_openapi_parts(twice));  // a path defined by two parts
   CHECK(document()["openapi"] == "3.1.0");
   REQUIRE(document()["paths"].is_object());
   int refs = 0;

@@ -1,0 +1,21 @@
+# cmake -DIN="a.json;b.json" -DOUT=file.cpp -DNS=namespace -DFN=function -P embed_parts.cmake
+# Writes a .cpp defining `std::vector<std::pair<std::string_view, std::string_view>> NS::FN()`: each file's
+# name (without directory) and bytes, in the order given.
+set(defs "")
+set(items "")
+set(i 0)
+foreach(f IN LISTS IN)
+  file(READ "${f}" content HEX)
+  string(LENGTH "${content}" n)
+  set(bytes "")
+  if(n GREATER 0)
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${content}")
+  endif()
+  math(EXPR size "${n} / 2")
+  get_filename_component(name "${f}" NAME)
+  string(APPEND defs "const char kData${i}[] = {${bytes} 0};\n")
+  string(APPEND items "{\"${name}\", {kData${i}, ${size}}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+file(WRITE "${OUT}.tmp" "#include <string_view>\n#include <utility>\n#include <vector>\nnamespace ${NS} {\nnamespace {\n${defs}}\nstd::vector<std::pair<std::string_view, std::string_view>> ${FN}() {\n  return {\n${items}  };\n}\n}\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
