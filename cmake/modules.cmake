@@ -11,6 +11,9 @@ endmacro()
 
 cadenza_add(core fmt::fmt spdlog::spdlog nlohmann_json::nlohmann_json PkgConfig::SODIUM Threads::Threads)
 cadenza_add(config cadenza_core PkgConfig::TOMLPP)
+# net: outbound HTTP (libcurl) that never reaches internal addresses; nothing but core.
+find_package(CURL REQUIRED)
+cadenza_add(net cadenza_core CURL::libcurl)
 include(${CMAKE_CURRENT_LIST_DIR}/store.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/audio.cmake OPTIONAL)
 include(${CMAKE_CURRENT_LIST_DIR}/ml.cmake OPTIONAL)
