@@ -67,6 +67,7 @@ struct detail::FluidInstance {
   PoolKey key;
   fluid_settings_t* settings = nullptr;
   fluid_synth_t* synth = nullptr;
+  std::uint64_t frames = 0;  // rendered so far: FluidSynth renders 64-frame blocks, buffering the rest
   FluidInstance() = default;
   FluidInstance(const FluidInstance&) = delete;
   FluidInstance& operator=(const FluidInstance&) = delete;
@@ -194,15 +195,21 @@ Synth::~Synth() {
   if (!inst_) return;
   // Back to silence and power-on state for the next owner. fluid_synth_system_reset alone lets the voices
   // release (measured: ~0.3 s of sound after it), so: every voice cut, a block rendered for the cut to
-  // take effect, then the reset (programs, controllers, tuning). FluidSynth 2.3 does not clear the
+  // take effect, then the reset (controllers, tuning; the programs by a program reset, which system_reset
+  // alone leaves sounding: a violin stayed a violin). FluidSynth 2.3 does not clear the
   // reverb's delay lines, whose tail (~2e-5 RMS, halving every 0.1 s) is drained by rendering 0.5 s of
   // silence, a few milliseconds of work with no voices.
   try {
     float scratch[2 * 1024];
     fluid_synth_all_sounds_off(inst_->synth, -1);
-    fluid_synth_write_float(inst_->synth, 64, scratch, 0, 2, scratch, 1, 2);
+    // Also back onto FluidSynth's 64-frame block grid: events apply at block starts, so a synth left
+    // mid-block would start the next owner's notes up to 63 frames late.
+    const int to_grid = int((64 - inst_->frames % 64) % 64);
+    fluid_synth_write_float(inst_->synth, 64 + to_grid, scratch, 0, 2, scratch, 1, 2);
     fluid_synth_system_reset(inst_->synth);
+    fluid_synth_program_reset(inst_->synth);  // system_reset keeps each channel's old preset (2.3)
     for (int i = 0; i < 24; ++i) fluid_synth_write_float(inst_->synth, 1024, scratch, 0, 2, scratch, 1, 2);
+    inst_->frames = 0;  // on the grid again
     pool().give(std::move(inst_));
   } catch (...) {
     // allocation failure in the pool: the instance is freed instead
@@ -269,6 +276,7 @@ void Synth::render_append(std::size_t frames, std::vector<float>& out) {
       throw Error{ErrorKind::Internal, "synth: FluidSynth failed to render"};
     at += std::size_t(n) * kChannels;
     frames -= std::size_t(n);
+    inst_->frames += std::uint64_t(n);
   }
 }
 
