@@ -1,0 +1,69 @@
+#pragma once
+// Ogg/Opus encoding, for two users: a whole rendering written to a file (the conversion job's score.ogg,
+// write_ogg_opus, through libsndfile), and a stream encoded piece by piece while it is generated
+// (OggOpusStream, through libopus + libogg).
+//
+// Why two paths: libsndfile's Ogg/Opus writer does flush pages as it goes, but on its own schedule (a page
+// per SFC_SET_OGG_PAGE_LATENCY_MS of audio, 1 s by default; neither sf_write_sync nor any command flushes
+// a page early), so after a 0.5 s piece up to a page latency of audio stays inside the encoder: with the
+// default, every other 0.5 s piece returned no bytes at all. OggOpusStream drives libopus and libogg
+// itself and ends a page at every piece, so each piece's bytes hold all of its audio (whole 20 ms Opus
+// frames; a remainder under 20 ms waits for the next piece) and a client can play them at once.
+//
+// Quality is one scale for both: 0..1 maps to (6 + 250 * quality) kbit/s per channel, libsndfile's own
+// mapping for SFC_SET_VBR_ENCODING_QUALITY; the default 0.25 is ~68 kbit/s per channel, ~137 kbit/s stereo.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cadenza::audio {
+
+inline constexpr double kDefaultOpusQuality = 0.25;
+
+// The bit rate (bit/s) that `quality` (clamped to 0..1) means for `channels` channels.
+int opus_bitrate(double quality, int channels);
+
+// Writes `interleaved` (frames * channels floats, [-1, 1]) as an Ogg/Opus file. sample_rate must be one
+// Opus takes (8000, 12000, 16000, 24000, 48000), channels 1..8. The file is written to `path` + ".part",
+// fsynced and renamed over `path`: nothing half-written is ever left under `path`, and on failure the
+// .part file is removed. Throws Error(Internal) with libsndfile's message when it cannot.
+void write_ogg_opus(const std::filesystem::path& path, const std::vector<float>& interleaved, int sample_rate,
+                    int channels, double quality = kDefaultOpusQuality);
+
+// A growing Ogg/Opus stream: feed PCM pieces (the caller picks their length, about 0.5 s), get back the
+// bytes of the pages they completed; the concatenation of every returned string, through finish(), is one
+// valid Ogg/Opus stream, and every prefix of whole returned strings is itself a decodable stream (without
+// the end-of-stream page). The first write's bytes begin with the OpusHead and OpusTags pages (also
+// available from headers(), e.g. for a client that joins late). Not thread-safe; movable.
+class OggOpusStream {
+ public:
+  // sample_rate: 8000, 12000, 16000, 24000 or 48000; channels 1 or 2. Error(BadRequest) otherwise.
+  explicit OggOpusStream(int sample_rate = 48000, int channels = 2, double quality = kDefaultOpusQuality);
+  ~OggOpusStream();
+  OggOpusStream(OggOpusStream&&) noexcept;
+  OggOpusStream& operator=(OggOpusStream&&) noexcept;
+
+  // Encodes a piece (frames * channels interleaved floats) and returns the pages it completed: all of the
+  // piece except a remainder of under 20 ms, which goes out with the next piece. Error(BadRequest) when
+  // the size is not a multiple of channels or after finish().
+  std::string write(const float* interleaved, std::size_t samples);
+  std::string write(const std::vector<float>& interleaved) { return write(interleaved.data(), interleaved.size()); }
+
+  // Encodes what remains (padded with silence, trimmed again by the final granule position so decoders
+  // give back exactly the frames written) and returns the last page, flagged end of stream. Once only.
+  std::string finish();
+
+  // The OpusHead and OpusTags pages (the first bytes of the stream).
+  const std::string& headers() const;
+  std::int64_t frames_written() const;  // frames passed to write() so far
+  bool finished() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace cadenza::audio

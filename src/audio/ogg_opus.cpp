@@ -1,0 +1,243 @@
+#include "cadenza/audio/ogg_opus.hpp"
+
+#include <fcntl.h>
+#include <ogg/ogg.h>
+#include <opus.h>
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <system_error>
+
+#include "cadenza/core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cadenza::audio {
+namespace {
+
+bool opus_rate(int rate) {
+  return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
+}
+
+void put_le(std::string& out, std::uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(char((v >> (8 * i)) & 0xFF));
+}
+
+void append_page(std::string& out, const ogg_page& page) {
+  out.append(reinterpret_cast<const char*>(page.header), std::size_t(page.header_len));
+  out.append(reinterpret_cast<const char*>(page.body), std::size_t(page.body_len));
+}
+
+}  // namespace
+
+int opus_bitrate(double quality, int channels) {
+  const double q = std::clamp(quality, 0.0, 1.0);
+  return int(6000.0 + 250000.0 * q) * channels;
+}
+
+void write_ogg_opus(const fs::path& path, const std::vector<float>& interleaved, int sample_rate, int channels,
+                    double quality) {
+  const std::string name = path.filename().string();
+  if (channels < 1 || channels > 8)
+    throw Error{ErrorKind::BadRequest, name + ": Ogg/Opus takes 1..8 channels, not " + std::to_string(channels)};
+  if (!opus_rate(sample_rate))
+    throw Error{ErrorKind::BadRequest, name + ": Opus does not take a sample rate of " + std::to_string(sample_rate)};
+  if (interleaved.size() % std::size_t(channels) != 0)
+    throw Error{ErrorKind::BadRequest, name + ": the samples are not a whole number of frames"};
+
+  fs::path part = path;
+  part += ".part";
+  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw Error{ErrorKind::Internal, "cannot create " + part.string() + ": " + std::strerror(errno)};
+  auto fail = [&](const std::string& why) {
+    ::close(fd);
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw Error{ErrorKind::Internal, "cannot write " + name + ": " + why};
+  };
+
+  SF_INFO info{};
+  info.samplerate = sample_rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
+  SNDFILE* f = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+  if (!f) fail(sf_strerror(nullptr));
+  double q = std::clamp(quality, 0.0, 1.0);
+  if (sf_command(f, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q) != SF_TRUE) {
+    std::string why = sf_strerror(f);
+    sf_close(f);
+    fail("libsndfile refused the quality setting (" + why + ")");
+  }
+  const auto frames = sf_count_t(interleaved.size() / std::size_t(channels));
+  if (frames > 0 && sf_writef_float(f, interleaved.data(), frames) != frames) {
+    std::string why = sf_strerror(f);
+    sf_close(f);
+    fail(why);
+  }
+  if (int err = sf_close(f); err != 0) fail(sf_error_number(err));
+  if (::fsync(fd) != 0) fail(std::string{"fsync: "} + std::strerror(errno));
+  if (::close(fd) != 0) {
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw Error{ErrorKind::Internal, "cannot write " + name + ": close: " + std::strerror(errno)};
+  }
+  std::error_code ec;
+  fs::rename(part, path, ec);
+  if (ec) {
+    fs::remove(part, ec);
+    throw Error{ErrorKind::Internal, "cannot write " + name + ": rename: " + ec.message()};
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// OggOpusStream: RFC 7845 framing. Granule positions count 48 kHz samples from the start of the decoded
+// stream, pre-skip (the encoder's look-ahead) included; the final page's granule position ends the
+// stream exactly at the last frame written.
+
+struct OggOpusStream::State {
+  int rate = 48000;
+  int channels = 2;
+  int frame = 960;     // frames per Opus packet (20 ms)
+  int factor = 1;      // 48000 / rate
+  int lookahead = 0;   // encoder delay, input-rate frames
+  OpusEncoder* enc = nullptr;
+  ogg_stream_state os{};
+  bool os_ready = false;
+  std::string headers;
+  bool headers_sent = false;
+  bool finished = false;
+  std::vector<float> pending;  // input not yet a whole packet
+  std::int64_t frames_in = 0;
+  std::int64_t packets = 0;    // audio packets encoded
+  std::int64_t packetno = 0;
+  std::vector<unsigned char> packet = std::vector<unsigned char>(4000);
+
+  ~State() {
+    if (enc) opus_encoder_destroy(enc);
+    if (os_ready) ogg_stream_clear(&os);
+  }
+
+  void packet_in(unsigned char* data, long bytes, std::int64_t granule, bool bos, bool eos) {
+    ogg_packet p{};
+    p.packet = data;
+    p.bytes = bytes;
+    p.b_o_s = bos ? 1 : 0;
+    p.e_o_s = eos ? 1 : 0;
+    p.granulepos = granule;
+    p.packetno = packetno++;
+    if (ogg_stream_packetin(&os, &p) != 0) throw Error{ErrorKind::Internal, "ogg: packetin failed"};
+  }
+
+  void flush_to(std::string& out) {
+    ogg_page page;
+    while (ogg_stream_flush(&os, &page) != 0) append_page(out, page);
+  }
+
+  // Encodes one packet of `frame` frames from `pcm`.
+  void encode(const float* pcm, bool eos, std::int64_t granule) {
+    const opus_int32 n = opus_encode_float(enc, pcm, frame, packet.data(), opus_int32(packet.size()));
+    if (n < 0) throw Error{ErrorKind::Internal, std::string{"opus: "} + opus_strerror(n)};
+    ++packets;
+    packet_in(packet.data(), n, granule, false, eos);
+  }
+
+  std::string take_headers_once() {
+    if (headers_sent) return {};
+    headers_sent = true;
+    return headers;
+  }
+};
+
+OggOpusStream::OggOpusStream(int sample_rate, int channels, double quality) : s_(std::make_unique<State>()) {
+  if (!opus_rate(sample_rate))
+    throw Error{ErrorKind::BadRequest, "Opus does not take a sample rate of " + std::to_string(sample_rate)};
+  if (channels < 1 || channels > 2)
+    throw Error{ErrorKind::BadRequest, "the Opus stream takes 1 or 2 channels, not " + std::to_string(channels)};
+  State& s = *s_;
+  s.rate = sample_rate;
+  s.channels = channels;
+  s.frame = sample_rate / 50;
+  s.factor = 48000 / sample_rate;
+  int err = 0;
+  s.enc = opus_encoder_create(sample_rate, channels, OPUS_APPLICATION_AUDIO, &err);
+  if (err != OPUS_OK || !s.enc) throw Error{ErrorKind::Internal, std::string{"opus: "} + opus_strerror(err)};
+  opus_encoder_ctl(s.enc, OPUS_SET_BITRATE(opus_bitrate(quality, channels)));
+  opus_int32 lookahead = 0;
+  opus_encoder_ctl(s.enc, OPUS_GET_LOOKAHEAD(&lookahead));
+  s.lookahead = int(lookahead);
+
+  std::random_device rd;
+  if (ogg_stream_init(&s.os, int(rd() & 0x7FFFFFFF)) != 0) throw Error{ErrorKind::Internal, "ogg: init failed"};
+  s.os_ready = true;
+
+  // OpusHead (RFC 7845 5.1), alone on the first page; OpusTags (5.2) ends the second.
+  std::string head = "OpusHead";
+  head.push_back(1);  // version
+  head.push_back(char(channels));
+  put_le(head, std::uint32_t(s.lookahead * s.factor), 2);  // pre-skip, 48 kHz samples
+  put_le(head, std::uint32_t(sample_rate), 4);              // input sample rate
+  put_le(head, 0, 2);                                       // output gain
+  head.push_back(0);                                        // mapping family 0: mono or L, R
+  s.packet_in(reinterpret_cast<unsigned char*>(head.data()), long(head.size()), 0, true, false);
+  s.flush_to(s.headers);
+  std::string tags = "OpusTags";
+  const std::string vendor = opus_get_version_string();
+  put_le(tags, std::uint32_t(vendor.size()), 4);
+  tags += vendor;
+  put_le(tags, 0, 4);  // no user comments
+  s.packet_in(reinterpret_cast<unsigned char*>(tags.data()), long(tags.size()), 0, false, false);
+  s.flush_to(s.headers);
+}
+
+OggOpusStream::~OggOpusStream() = default;
+OggOpusStream::OggOpusStream(OggOpusStream&&) noexcept = default;
+OggOpusStream& OggOpusStream::operator=(OggOpusStream&&) noexcept = default;
+
+const std::string& OggOpusStream::headers() const { return s_->headers; }
+std::int64_t OggOpusStream::frames_written() const { return s_->frames_in; }
+bool OggOpusStream::finished() const { return s_->finished; }
+
+std::string OggOpusStream::write(const float* interleaved, std::size_t samples) {
+  State& s = *s_;
+  if (s.finished) throw Error{ErrorKind::BadRequest, "the Opus stream is already finished"};
+  if (samples % std::size_t(s.channels) != 0)
+    throw Error{ErrorKind::BadRequest, "the samples are not a whole number of frames"};
+  std::string out = s.take_headers_once();
+  s.pending.insert(s.pending.end(), interleaved, interleaved + samples);
+  s.frames_in += std::int64_t(samples / std::size_t(s.channels));
+  const std::size_t per_packet = std::size_t(s.frame) * std::size_t(s.channels);
+  std::size_t at = 0;
+  for (; at + per_packet <= s.pending.size(); at += per_packet)
+    s.encode(s.pending.data() + at, false, (s.packets + 1) * s.frame * s.factor);
+  s.pending.erase(s.pending.begin(), s.pending.begin() + std::ptrdiff_t(at));
+  s.flush_to(out);
+  return out;
+}
+
+std::string OggOpusStream::finish() {
+  State& s = *s_;
+  if (s.finished) throw Error{ErrorKind::BadRequest, "the Opus stream is already finished"};
+  s.finished = true;
+  std::string out = s.take_headers_once();
+  // Packets until the decoder has given back every frame written plus the pre-skip; at least one, so
+  // that there is a page to carry the end-of-stream flag.
+  const std::int64_t needed = s.frames_in + s.lookahead;
+  std::int64_t total_packets = (needed + s.frame - 1) / s.frame;
+  total_packets = std::max(total_packets, s.packets + 1);
+  const std::size_t per_packet = std::size_t(s.frame) * std::size_t(s.channels);
+  s.pending.resize(std::size_t(total_packets - s.packets) * per_packet, 0.0f);
+  const std::int64_t final_granule = needed * s.factor;
+  for (std::size_t at = 0; s.packets < total_packets; at += per_packet) {
+    const bool last = s.packets + 1 == total_packets;
+    s.encode(s.pending.data() + at, last, last ? final_granule : (s.packets + 1) * s.frame * s.factor);
+  }
+  s.pending.clear();
+  s.flush_to(out);
+  return out;
+}
+
+}  // namespace cadenza::audio
