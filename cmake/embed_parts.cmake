@@ -1,6 +1,7 @@
-# cmake -DIN="a.json;b.json" -DOUT=file.cpp -DNS=namespace -DFN=function -P embed_parts.cmake
+# cmake -DIN="a.json,b.json" -DOUT=file.cpp -DNS=namespace -DFN=function -P embed_parts.cmake
 # Writes a .cpp defining `std::vector<std::pair<std::string_view, std::string_view>> NS::FN()`: each file's
 # name (without directory) and bytes, in the order given.
+string(REPLACE "," ";" IN "${IN}")
 set(defs "")
 set(items "")
 set(i 0)

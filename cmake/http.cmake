@@ -8,9 +8,10 @@ if(_http_srcs)
   # then one per API area), embedded into the binary and merged when served.
   file(GLOB _openapi_parts CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/http/openapi/*.json)
   list(SORT _openapi_parts)
+  string(REPLACE ";" "," _openapi_list "${_openapi_parts}")  # one argument for the script
   set(_openapi_cpp ${CMAKE_BINARY_DIR}/generated/openapi_parts.cpp)
   add_custom_command(OUTPUT ${_openapi_cpp}
-    COMMAND ${CMAKE_COMMAND} "-DIN=${_openapi_parts}" -DOUT=${_openapi_cpp}
+    COMMAND ${CMAKE_COMMAND} "-DIN=${_openapi_list}" -DOUT=${_openapi_cpp}
             -DNS=cadenza::http -DFN=openapi_parts -P ${PROJECT_SOURCE_DIR}/cmake/embed_parts.cmake
     DEPENDS ${_openapi_parts} ${PROJECT_SOURCE_DIR}/cmake/embed_parts.cmake)
   target_sources(cadenza_http PRIVATE ${_openapi_cpp})

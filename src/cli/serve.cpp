@@ -25,7 +25,7 @@ int serve(const config::Config& cfg) {
 
   http::Server server(app);
   auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));
-  job_service.start();  // re-queues what a previous run left queued or running
+  application.start();  // the job workers re-queue what a previous run left queued or running
   app.ready = true;
   spdlog::info("data in {}, job workers: {} interactive, {} batch, {} training", cfg.storage.data_dir,
                cfg.jobs.interactive.workers, cfg.jobs.batch.workers, cfg.jobs.training.workers);

@@ -5,6 +5,8 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
+#include "cadenza/pipeline/webhook_sender.hpp"
+#include "conversions.hpp"
 
 namespace cadenza::http {
 
@@ -17,8 +19,6 @@ Application::Application(const config::Config& cfg)
   if (auto stale = blobs_->clean_spool()) spdlog::info("removed {} unfinished uploads left by the previous run", stale);
   // Every job kind, here and nowhere else (serve, the OpenAPI document and the tests all build this).
   jobs::register_job_kinds(*jobs_);
-  jobs_->register_kind(pipeline::convert_kind(
-      {*blobs_, *tenants_, transcribe::TranscriberOptions{}, std::filesystem::path(cfg.storage.data_dir) / "work"}));
   store::ProfileDeletion::Hooks hooks;
   hooks.stop_jobs = [jobs = jobs_.get()](const std::string& tenant, const std::string& profile) {
     jobs->stop_owner_jobs(tenant, profile, std::chrono::seconds(30));
@@ -27,14 +27,33 @@ Application::Application(const config::Config& cfg)
   app_.reset(new App{cfg, *control_, *tenants_, *blobs_, *events_, *jobs_, *deletions_,
                      Tokens(control_->secret("jwt"), cfg.auth.token_ttl_s)});
   app_->started_at_ms = now_ms();
+  // Conversions: the outbox row and the files it holds are written with the job's final state.
+  const auto rules = net::AddressRules::parse(cfg.net.allow_networks);
+  pipeline::ConvertDeps deps{*blobs_, *tenants_, transcribe::TranscriberOptions{},
+                             std::filesystem::path(cfg.storage.data_dir) / "work"};
+  deps.rules = rules;
+  deps.fetch = {cfg.convert.fetch_max_bytes, cfg.convert.fetch_timeout_s, cfg.convert.max_redirects};
+  deps.ytdlp = cfg.convert.ytdlp_path;
+  deps.max_duration_s = cfg.convert.max_duration_s;
+  deps.render_audio = cfg.convert.render_audio;
+  auto convert = pipeline::convert_kind(deps);
+  convert.on_finish = conversion_finish_hook(*app_);
+  jobs_->register_kind(std::move(convert));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
+  webhooks_ = std::make_unique<pipeline::WebhookSender>(*tenants_, cfg.webhooks, rules);
   add_routes(*app_);
   deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
 }
 
+void Application::start() {
+  jobs_->start();
+  webhooks_->start();
+}
+
 Application::~Application() {
+  webhooks_->stop();
   // Nothing may report into the cache once it is gone.
   tenants_->on_profile_write({});
   control_->on_account_write({});

@@ -40,11 +40,13 @@ nlohmann::json merge_openapi_parts(const std::vector<std::pair<std::string_view,
     auto fail = [&, n = std::string(name)](const std::string& what) {
       throw Error(ErrorKind::Internal, "openapi: " + n + " defines " + what + " again");
     };
-    for (const auto& [path, item] : part.value("paths", nlohmann::json::object()).items()) {
+    const auto paths = part.value("paths", nlohmann::json::object());  // named: items() must not outlive it
+    for (const auto& [path, item] : paths.items()) {
       if (doc["paths"].contains(path)) fail(path);
       doc["paths"][path] = item;
     }
-    for (const auto& [section, entries] : part.value("components", nlohmann::json::object()).items())
+    const auto components = part.value("components", nlohmann::json::object());
+    for (const auto& [section, entries] : components.items())
       for (const auto& [key, value] : entries.items()) {
         auto& target = doc["components"][section];
         if (target.contains(key)) fail("components/" + section + "/" + key);

@@ -170,6 +170,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   Principal who_;
   std::string remote_;
   std::chrono::steady_clock::time_point opened_;
+  std::string socket_id_;  // sent in hello; a conversion naming it is told here when it ends
   std::string close_reason_ = "connection lost";
   std::uint64_t subscription_ = 0;
   std::mutex subs_mu_;

@@ -6,7 +6,9 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/http/views.hpp"
+#include "conversions.hpp"
 #include "sessions.hpp"
+#include "cadenza/core/crypto.hpp"
 
 namespace cadenza::http::detail {
 
@@ -29,7 +31,8 @@ WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, P
       registry_(registry),
       who_(std::move(who)),
       remote_(std::move(remote)),
-      opened_(std::chrono::steady_clock::now()) {
+      opened_(std::chrono::steady_clock::now()),
+      socket_id_(crypto::random_token(12)) {
   ++app_.metrics.open_websockets;
 }
 
@@ -65,7 +68,8 @@ void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
     self->subscription_ = self->app_.events.subscribe([weak](const jobs::JobEvent& ev) {
       if (auto s = weak.lock()) s->on_event(ev);
     });
-    self->enqueue(nlohmann::json{{"type", "hello"}, {"accountId", self->who_.account_id}}.dump());
+    self->enqueue(
+        nlohmann::json{{"type", "hello"}, {"accountId", self->who_.account_id}, {"socketId", self->socket_id_}}.dump());
     self->read();
   });
 }
@@ -97,6 +101,17 @@ void WsSession::on_event(const jobs::JobEvent& ev) {
   live.final = ev.type == "job.state" && (ev.job.state == store::JobState::Succeeded ||
                                           ev.job.state == store::JobState::Failed ||
                                           ev.job.state == store::JobState::Cancelled);
+  // A conversion that named this socket (additional_data.socket_id) is told here when it ends.
+  if (live.final && mine && ev.job.kind == "convert") {
+    try {
+      if (auto message = conversion_message(app_, ev.job, socket_id_))
+        net::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(*message)]() mutable {
+          if (!self->closing_) self->enqueue(std::move(m));
+        });
+    } catch (const std::exception& e) {
+      spdlog::warn("websocket {}: no messageFromServer for job {}: {}", registry_id_, ev.job.id, e.what());
+    }
+  }
   live.text = ev.text ? ev.text
                       : std::make_shared<const std::string>(
                             nlohmann::json{{"type", ev.type}, {"job", job_json(ev.job)}}.dump());

@@ -134,7 +134,7 @@ void JobService::recover_tenant(const std::string& tenant_id) {
 }
 
 Job JobService::submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind,
-                       int priority, nlohmann::json payload) {
+                       int priority, nlohmann::json payload, const RowHook& with_row) {
   const OwnerKey owner{tenant_id, owner_id};
   std::shared_ptr<const JobKind> spec;
   {
@@ -174,7 +174,11 @@ Job JobService::submit(const std::string& tenant_id, const std::string& owner_id
   job.payload = payload.is_null() ? nlohmann::json::object() : std::move(payload);
   job.created_at = job.updated_at = now_ms();
   try {
-    repo::insert(dbs_.get(tenant_id), job);
+    auto& db = dbs_.get(tenant_id);
+    db.write([&](store::Db& conn) {
+      repo::insert(db, job);
+      if (with_row) with_row(conn, job);
+    });
   } catch (...) {
     std::lock_guard lock(mutex_);
     release_reservation(lane, owner);
@@ -436,12 +440,20 @@ void JobService::finish_job(store::Database& db, Job& job, const Outcome& outcom
 
 void JobService::record_finish(store::Database& db, Job& job, const Outcome& outcome) {
   const std::int64_t now = now_ms();
-  repo::finish(db, job.id, outcome.state, outcome.result, outcome.error, now);
-  job.state = outcome.state;
-  if (outcome.state == JobState::Succeeded) job.progress = 1.0;  // as job_repo::finish records it
-  job.result = outcome.result;
-  job.error = outcome.error;
-  job.finished_at = job.updated_at = now;
+  Job done = job;
+  done.state = outcome.state;
+  if (outcome.state == JobState::Succeeded) done.progress = 1.0;  // as job_repo::finish records it
+  done.result = outcome.result;
+  done.error = outcome.error;
+  done.finished_at = done.updated_at = now;
+  // Kinds never change once started (no lock: callers may hold mutex_).
+  auto kind = kinds_.find(job.kind);
+  const RowHook* hook = kind != kinds_.end() && kind->second->on_finish ? &kind->second->on_finish : nullptr;
+  db.write([&](store::Db& conn) {
+    repo::finish(db, job.id, outcome.state, outcome.result, outcome.error, now);
+    if (hook) (*hook)(conn, done);
+  });
+  job = std::move(done);
 }
 
 void JobService::publish_state(const Job& job) { events_.state(job); }

@@ -1,18 +1,16 @@
 #include "cadenza/notation/lilypond_writer.hpp"
 
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <thread>
 
 #include "cadenza/core/atomic_file.hpp"
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/subprocess.hpp"
 #include "cadenza/notation/key_finder.hpp"
 
 namespace cadenza::notation {
@@ -149,55 +147,16 @@ std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, c
   const std::string log_path = (dir / "lilypond.log").string();
   const std::string out_base = (dir / "score").string();
   const std::string in_path = (dir / "score.ly").string();
-  const pid_t pid = fork();
-  if (pid < 0) throw Error{ErrorKind::Internal, "cannot start LilyPond (fork failed)"};
-  if (pid == 0) {
-    setpgid(0, 0);
-    FILE* log = std::fopen(log_path.c_str(), "w");
-    if (log) {
-      dup2(fileno(log), 1);
-      dup2(fileno(log), 2);
-    }
-    execlp(program.c_str(), program.c_str(), "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", out_base.c_str(),
-           in_path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  // Whatever ends the wait early (the time-out, an exception from poll) kills LilyPond's process group
-  // and reaps it, before the temporary directory goes.
-  struct Child {
-    pid_t pid;
-    bool reaped = false;
-    ~Child() {
-      if (reaped) return;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  } child{pid};
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  int status = 0;
-  while (!child.reaped) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) child.reaped = true;
-    else if (r < 0) {
-      child.reaped = true;  // nothing left to kill
-      throw Error{ErrorKind::Internal, "lost the LilyPond process"};
-    } else if (std::chrono::steady_clock::now() > deadline) {
-      throw Error{ErrorKind::Internal, fmt::format("LilyPond did not finish within {} s", options.timeout.count())};
-    } else {
-      if (poll) poll();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  auto log_tail = [&] {
-    std::ifstream in(log_path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text.size() > 1500 ? text.substr(text.size() - 1500) : text;
-  };
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+  ProcessOptions run;
+  run.timeout = options.timeout;
+  run.output = log_path;
+  run.poll = poll;
+  run.name = "LilyPond";
+  const int status = run_process({program, "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", out_base, in_path}, run);
+  auto log_tail = [&] { return file_tail(log_path); };
+  if (status == 127)
     throw Error{ErrorKind::Unavailable, "'" + program + "' was not found: install LilyPond (apt-get install lilypond) to render PDF"};
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (status != 0)
     throw Error{ErrorKind::Internal, "LilyPond failed: " + log_tail()};
   std::ifstream pdf(dir / "score.pdf", std::ios::binary);
   if (!pdf) throw Error{ErrorKind::Internal, "LilyPond wrote no PDF: " + log_tail()};

@@ -31,6 +31,13 @@ void release_owner(Db& db, const std::string& owner_id) {
   db.run("DELETE FROM blob_owners WHERE owner_id = ?", owner_id);
 }
 
+void release(Db& db, const std::string& owner_id, const std::string& sha) {
+  db.touch(owner_id);
+  db.run("DELETE FROM blob_owners WHERE sha = ? AND owner_id = ?", sha, owner_id);
+  if (!db.scalar_int64("SELECT 1 FROM blob_owners WHERE sha = ?", sha))
+    db.run("INSERT OR IGNORE INTO blob_garbage (sha, queued_at) VALUES (?, ?)", sha, now_ms());
+}
+
 int collect_garbage(Database& database, BlobStore& blobs, const std::string& tenant_id) {
   std::vector<std::string> queued = database.read([&](Db& db) {
     std::vector<std::string> out;

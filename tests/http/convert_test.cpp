@@ -72,9 +72,10 @@ TEST_CASE("convert: an uploaded WAV becomes a score per arrangement (MusicXML, M
       }
       if (f["name"] == "score.mid") CHECK(got.body.rfind("MThd", 0) == 0);
       if (f["name"] == "score.pdf") CHECK(got.body.rfind("%PDF-", 0) == 0);
+      if (f["name"] == "score.ogg") CHECK(got.body.find("OpusHead") != std::string::npos);
       urls.push_back(f["url"].get<std::string>());
     }
-    CHECK(names == std::vector<std::string>{"score.musicxml", "score.mid", "score.pdf"});
+    CHECK(names == std::vector<std::string>{"score.musicxml", "score.mid", "score.pdf", "score.ogg"});
   }
 
   // The outputs belong to the profile: deleting it removes them (the upload too).

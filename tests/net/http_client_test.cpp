@@ -21,10 +21,13 @@
 
 #include "cadenza/net/http_client.hpp"
 #include "support/error_kind.hpp"
+#include "support/http_test_server.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cadenza;
 using namespace cadenza::net;
+using cadenza::test::HttpRequest;
+using cadenza::test::HttpTestServer;
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,185 +53,61 @@ std::string audio_body() {
   return body;
 }
 
-struct Request {
-  std::string method, target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
-
-// A blocking HTTP/1.1 server on 127.0.0.1, one thread per connection, `Connection: close` answers.
-class TestServer {
- public:
-  TestServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 64) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    accept_thread_ = std::thread([this] { accept_loop(); });
+// The routes the client is tried against.
+void respond(int c, const HttpRequest& r, const std::atomic<bool>& stopping) {
+  auto q = r.target.find('?');
+  std::string path = r.target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : r.target.substr(q + 1);
+  if (r.method == "POST") {
+    std::string answer(path == "/post-big" ? 200 * 1024 : 2, 'k');
+    HttpTestServer::send_all(c, HttpTestServer::head(path == "/post-big" ? 200 : 202, "Accepted", "text/plain", static_cast<long long>(answer.size())) +
+                    answer);
+  } else if (path == "/audio.wav") {
+    auto body = audio_body();
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", static_cast<long long>(body.size())) + body);
+  } else if (path == "/notype") {
+    auto body = audio_body();
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "", static_cast<long long>(body.size())) + body);
+  } else if (path == "/octet") {
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "application/octet-stream", 5) + "abcde");
+  } else if (path == "/page") {
+    std::string body = "<!doctype html><title>hi</title>";
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "text/html; charset=utf-8", static_cast<long long>(body.size())) + body);
+  } else if (path == "/json") {
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "application/json", 2) + "{}");
+  } else if (path == "/missing") {
+    HttpTestServer::send_all(c, HttpTestServer::head(404, "Not Found", "text/plain", 9) + "not found");
+  } else if (path == "/big") {  // announced as too large: the client must not read it
+    std::string body(64 * 1024, 'x');
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", static_cast<long long>(body.size())) + body);
+  } else if (path == "/big-chunked") {  // no length: the client counts and hangs up
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", -1, "Transfer-Encoding: chunked\r\n"));
+    std::string chunk(4096, 'y');
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+    for (int i = 0; i < 16; ++i) HttpTestServer::send_all(c, size + chunk + "\r\n");
+    HttpTestServer::send_all(c, "0\r\n\r\n");
+  } else if (path == "/slow") {
+    for (int i = 0; i < 100 && !stopping; ++i) std::this_thread::sleep_for(30ms);
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", 4) + "late");
+  } else if (path == "/trickle") {  // sends a little, then waits (for cancellation)
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", 1 << 20) + std::string(1024, 'z'));
+    for (int i = 0; i < 100 && !stopping; ++i) std::this_thread::sleep_for(30ms);
+  } else if (path == "/empty") {
+    HttpTestServer::send_all(c, HttpTestServer::head(200, "OK", "audio/wav", 0));
+  } else if (path == "/redirect") {
+    auto to = percent_decode(query.substr(query.find('=') + 1));
+    HttpTestServer::send_all(c, HttpTestServer::head(302, "Found", "", 0, "Location: " + to + "\r\n"));
+  } else if (path == "/loop") {
+    HttpTestServer::send_all(c, HttpTestServer::head(302, "Found", "", 0, "Location: /loop\r\n"));
+  } else {
+    HttpTestServer::send_all(c, HttpTestServer::head(404, "Not Found", "", 0));
   }
-  ~TestServer() {
-    stop_ = true;
-    accept_thread_.join();
-    ::close(fd_);
-    std::lock_guard lock(mu_);
-    for (auto& t : workers_) t.join();
-  }
+}
 
-  int port() const { return port_; }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  int connections() const { return connections_.load(); }
-  Request last() {
-    std::lock_guard lock(mu_);
-    return last_;
-  }
-
- private:
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      ++connections_;
-      std::lock_guard lock(mu_);
-      workers_.emplace_back([this, c] {
-        serve(c);
-        ::close(c);
-      });
-    }
-  }
-
-  static void send_all(int c, const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      auto n = ::send(c, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      off += static_cast<std::size_t>(n);
-    }
-  }
-
-  static std::string head(int status, const std::string& reason, const std::string& type, long long length,
-                          const std::string& extra = "") {
-    std::string h = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nConnection: close\r\n";
-    if (!type.empty()) h += "Content-Type: " + type + "\r\n";
-    if (length >= 0) h += "Content-Length: " + std::to_string(length) + "\r\n";
-    return h + extra + "\r\n";
-  }
-
-  void serve(int c) {
-    std::string in;
-    char buf[4096];
-    std::size_t end;
-    while ((end = in.find("\r\n\r\n")) == std::string::npos) {
-      pollfd p{c, POLLIN, 0};
-      if (::poll(&p, 1, 2000) <= 0) return;
-      auto n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return;
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-    Request r;
-    auto line_end = in.find("\r\n");
-    auto first = in.substr(0, line_end);
-    auto sp1 = first.find(' '), sp2 = first.rfind(' ');
-    r.method = first.substr(0, sp1);
-    r.target = first.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::size_t pos = line_end + 2;
-    while (pos < end) {
-      auto e = in.find("\r\n", pos);
-      auto line = in.substr(pos, e - pos);
-      auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        auto v = line.substr(colon + 1);
-        while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-        r.headers[name] = v;
-      }
-      pos = e + 2;
-    }
-    r.body = in.substr(end + 4);
-    if (auto it = r.headers.find("content-length"); it != r.headers.end()) {
-      auto want = std::stoul(it->second);
-      while (r.body.size() < want) {
-        auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        r.body.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      last_ = r;
-    }
-    respond(c, r);
-  }
-
-  void respond(int c, const Request& r) {
-    auto q = r.target.find('?');
-    std::string path = r.target.substr(0, q);
-    std::string query = q == std::string::npos ? "" : r.target.substr(q + 1);
-    if (r.method == "POST") {
-      std::string answer(path == "/post-big" ? 200 * 1024 : 2, 'k');
-      send_all(c, head(path == "/post-big" ? 200 : 202, "Accepted", "text/plain", static_cast<long long>(answer.size())) +
-                      answer);
-    } else if (path == "/audio.wav") {
-      auto body = audio_body();
-      send_all(c, head(200, "OK", "audio/wav", static_cast<long long>(body.size())) + body);
-    } else if (path == "/notype") {
-      auto body = audio_body();
-      send_all(c, head(200, "OK", "", static_cast<long long>(body.size())) + body);
-    } else if (path == "/octet") {
-      send_all(c, head(200, "OK", "application/octet-stream", 5) + "abcde");
-    } else if (path == "/page") {
-      std::string body = "<!doctype html><title>hi</title>";
-      send_all(c, head(200, "OK", "text/html; charset=utf-8", static_cast<long long>(body.size())) + body);
-    } else if (path == "/json") {
-      send_all(c, head(200, "OK", "application/json", 2) + "{}");
-    } else if (path == "/missing") {
-      send_all(c, head(404, "Not Found", "text/plain", 9) + "not found");
-    } else if (path == "/big") {  // announced as too large: the client must not read it
-      std::string body(64 * 1024, 'x');
-      send_all(c, head(200, "OK", "audio/wav", static_cast<long long>(body.size())) + body);
-    } else if (path == "/big-chunked") {  // no length: the client counts and hangs up
-      send_all(c, head(200, "OK", "audio/wav", -1, "Transfer-Encoding: chunked\r\n"));
-      std::string chunk(4096, 'y');
-      char size[16];
-      std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-      for (int i = 0; i < 16; ++i) send_all(c, size + chunk + "\r\n");
-      send_all(c, "0\r\n\r\n");
-    } else if (path == "/slow") {
-      for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(30ms);
-      send_all(c, head(200, "OK", "audio/wav", 4) + "late");
-    } else if (path == "/trickle") {  // sends a little, then waits (for cancellation)
-      send_all(c, head(200, "OK", "audio/wav", 1 << 20) + std::string(1024, 'z'));
-      for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(30ms);
-    } else if (path == "/empty") {
-      send_all(c, head(200, "OK", "audio/wav", 0));
-    } else if (path == "/redirect") {
-      auto to = percent_decode(query.substr(query.find('=') + 1));
-      send_all(c, head(302, "Found", "", 0, "Location: " + to + "\r\n"));
-    } else if (path == "/loop") {
-      send_all(c, head(302, "Found", "", 0, "Location: /loop\r\n"));
-    } else {
-      send_all(c, head(404, "Not Found", "", 0));
-    }
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::thread accept_thread_;
-  std::mutex mu_;
-  std::vector<std::thread> workers_;
-  Request last_;
+// A blocking HTTP/1.1 server on 127.0.0.1 with those routes.
+struct TestServer : HttpTestServer {
+  TestServer() : HttpTestServer(respond) {}
 };
 
 // A port on 127.0.0.1 that nothing listens on (bound, then closed).

@@ -116,7 +116,7 @@ class InProcess : public Client {
   void start() {
     cfg_.storage.data_dir = dir_.storage().data_dir;
     app_ = std::make_unique<http::Application>(cfg_);
-    app_->jobs().start();  // as serve does: the lanes' workers run the jobs
+    app_->start();  // as serve does: the lanes' workers run the jobs
     app_->app().ready = true;
   }
 

@@ -52,6 +52,7 @@ void add_tune_vector_routes(App& app);
 void add_variable_routes(App& app);
 void add_job_routes(App& app);
 void add_file_routes(App& app);
+void add_conversion_routes(App& app);
 void add_web_routes(App& app);
 void add_routes(App& app);
 

@@ -11,6 +11,10 @@
 #include "cadenza/config/config.hpp"
 #include "cadenza/http/app.hpp"
 
+namespace cadenza::pipeline {
+class WebhookSender;
+}
+
 namespace cadenza::http {
 
 class Application {
@@ -21,11 +25,15 @@ class Application {
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
+  // Starts the job workers (recovering what a previous run left) and the webhook sender.
+  void start();
+
   App& app() { return *app_; }
   store::ControlStore& control() { return *control_; }
   store::TenantDbs& tenants() { return *tenants_; }
   jobs::JobService& jobs() { return *jobs_; }
   store::ProfileDeletion& deletions() { return *deletions_; }
+  pipeline::WebhookSender& webhooks() { return *webhooks_; }
 
  private:
   std::unique_ptr<store::ControlStore> control_;
@@ -34,6 +42,7 @@ class Application {
   std::unique_ptr<jobs::EventBus> events_;
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<store::ProfileDeletion> deletions_;
+  std::unique_ptr<pipeline::WebhookSender> webhooks_;
   std::unique_ptr<App> app_;
 };
 

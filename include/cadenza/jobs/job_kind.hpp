@@ -12,12 +12,20 @@
 //             naming "payload.<field>"), so a bad payload is a 400 then, never a job that fails later
 //   submittable  whether clients may submit it through POST /api/jobs (kinds that pillars start through
 //             their own routes are not)
+//   on_finish optional: runs inside the transaction that records the job's final state (succeeded, failed
+//             or cancelled), with the job as recorded, so what it writes (a webhook's outbox row) exists
+//             exactly when the final state does; throwing rolls both back
 #include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace cadenza::store {
+class Db;
+struct JobRecord;
+}  // namespace cadenza::store
 
 namespace cadenza::jobs {
 
@@ -34,6 +42,8 @@ std::optional<Lane> parse_lane(std::string_view name);
 using Handler = std::function<nlohmann::json(JobContext&)>;
 // Checks at submit that need the submitter's tenant (e.g. that a file it names exists there).
 using Validator = std::function<void(const nlohmann::json& payload, const std::string& tenant_id)>;
+// Writes in the transaction of a job row (JobKind::on_finish, JobService::submit's with_row).
+using RowHook = std::function<void(store::Db& db, const store::JobRecord& job)>;
 
 struct JobKind {
   std::string name;
@@ -41,6 +51,7 @@ struct JobKind {
   Handler run;
   Validator validate;
   bool submittable = false;
+  RowHook on_finish;
   std::string summary;
   nlohmann::json payload_schema = nlohmann::json::object();
   nlohmann::json result_schema = nlohmann::json::object();

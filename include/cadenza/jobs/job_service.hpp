@@ -85,9 +85,11 @@ class JobService {
 
   // Unknown kind -> Error(BadRequest, fields {kind}); a payload its validator refuses -> that Error; stopping -> Error(Unavailable);
   // queue full -> Error(Unavailable).with_retry_after; owner at max_queued_per_account queued jobs
-  // -> Error(TooManyRequests).with_retry_after. The row exists before the job can run.
+  // -> Error(TooManyRequests).with_retry_after. The row exists before the job can run. with_row, when set,
+  // runs in the transaction that inserts the row (a resource made with the job, such as a conversion):
+  // throwing there refuses the submit and leaves no job.
   Job submit(const std::string& tenant_id, const std::string& owner_id, const std::string& kind, int priority,
-             nlohmann::json payload);
+             nlohmann::json payload, const RowHook& with_row = {});
   // Error(NotFound) when the tenant has no such job.
   Job get(const std::string& tenant_id, const std::string& job_id);
   std::vector<Job> list(const std::string& tenant_id, const std::string& owner_id, std::optional<JobState> state,

@@ -1,18 +1,20 @@
 #pragma once
 // The "convert" job kind: an uploaded audio file (a blob of the job owner's tenant, from POST /api/files)
 // -> notes (transcribe_audio, once) -> a score per requested arrangement (engrave_notes) -> score.musicxml,
-// score.mid and score.pdf of each, stored as blobs owned by the job's owner (deleted with the profile).
+// score.mid, score.pdf and (render_audio) score.ogg of each, stored as blobs owned by the job's owner (deleted with the profile).
 //
 //   payload  {"fileId": "<sha256 of the upload>", "arrangements": ["piano", "easy"], "title": "..."}
 //   result   {"notes": N, "audioSeconds": S, "outputs": [{"type": "piano", "files": [
 //              {"name": "score.musicxml", "sha": "...", "size": N}, ...]}]}
 //
-// Stages: loading (the net, once per process), decoding .. notes, then per arrangement preparing .. pdf.
+// Stages: fetching (a link), loading (the net, once per process), decoding .. notes, then per arrangement preparing .. pdf.
 // A cancel stops it between stages and while LilyPond runs. The HTTP layer adds a signed `url` to each
 // file of a result it shows.
 #include <filesystem>
 
 #include "cadenza/jobs/job_kind.hpp"
+#include "cadenza/net/address_rules.hpp"
+#include "cadenza/net/http_client.hpp"
 #include "cadenza/store/blob_store.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 #include "cadenza/transcribe/transcriber.hpp"
@@ -24,6 +26,11 @@ struct ConvertDeps {
   store::TenantDbs& tenants;
   transcribe::TranscriberOptions model;  // loaded on the first conversion, then shared
   std::filesystem::path work_dir;        // per-job scratch directories go below it
+  net::AddressRules rules;               // what audioUrl may reach (net.allow_networks)
+  net::FetchLimits fetch;                // audioUrl and youtubeLink downloads (convert.fetch_*)
+  std::string ytdlp = "yt-dlp";          // convert.ytdlp_path
+  double max_duration_s = 1200;          // longer audio fails with 422 before transcription
+  bool render_audio = true;              // score.ogg per arrangement (FluidSynth, Ogg/Opus)
 };
 
 jobs::JobKind convert_kind(ConvertDeps deps);

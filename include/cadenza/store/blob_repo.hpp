@@ -16,6 +16,8 @@ std::vector<std::string> owners(Database& db, const std::string& sha);
 // Removes the owner's rows on db (the caller's transaction) and queues the shas left without an owner
 // in blob_garbage.
 void release_owner(Db& db, const std::string& owner_id);
+// The same for one blob of the owner.
+void release(Db& db, const std::string& owner_id, const std::string& sha);
 // Removes the files of the queued shas that still have no owner, then their queue rows; a sha that found
 // an owner again is only dequeued. Idempotent: a failure leaves the rest queued for the next call.
 // Returns the files removed.
