@@ -36,6 +36,15 @@ Application::Application(const config::Config& cfg)
   deps.ytdlp = cfg.convert.ytdlp_path;
   deps.max_duration_s = cfg.convert.max_duration_s;
   deps.render_audio = cfg.convert.render_audio;
+  const auto swept = pipeline::sweep_work_dirs(deps, [this](const std::string& tenant, const std::string& job) {
+    try {
+      auto state = jobs_->get(tenant, job).state;
+      return state == store::JobState::Queued || state == store::JobState::Running;
+    } catch (const Error&) {
+      return false;  // no such job (or tenant) any more
+    }
+  });
+  if (swept > 0) spdlog::info("removed {} conversion scratch directories of ended jobs", swept);
   auto convert = pipeline::convert_kind(deps);
   convert.on_finish = conversion_finish_hook(*app_);
   jobs_->register_kind(std::move(convert));

@@ -21,6 +21,10 @@ nlohmann::json with_descriptions(nlohmann::json generated, const nlohmann::json&
   return generated;
 }
 
+bool is_json_type(const std::string& type) {
+  return type == "application/json" || (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -70,8 +74,11 @@ nlohmann::json openapi_json(const App& app) {
     const auto& name = route.body->name;
     schemas[name] = with_descriptions(route.body->schema, schemas.contains(name) ? schemas[name] : nlohmann::json());
     auto& op = doc["paths"][route.pattern][lower(route.method)];
-    // The JSON media type's schema (an upload route may document a form beside it).
-    op["requestBody"]["content"]["application/json"]["schema"] = {{"$ref", "#/components/schemas/" + name}};
+    // Every JSON media type's schema (an upload route may document a form beside them).
+    auto& content = op["requestBody"]["content"];
+    if (!content.is_object() || content.empty()) content["application/json"] = nlohmann::json::object();
+    for (auto& [type, media] : content.items())
+      if (is_json_type(type)) media["schema"] = {{"$ref", "#/components/schemas/" + name}};
   }
 
   // The kinds POST /api/jobs accepts, with their payload and result schemas (job_kind.hpp).

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -17,10 +19,12 @@
 #include "cadenza/pipeline/transcribe_audio.hpp"
 #include "cadenza/audio/ogg_opus.hpp"
 #include "cadenza/audio/synth.hpp"
+#include "cadenza/core/crypto.hpp"
 #include "cadenza/core/subprocess.hpp"
 #include "cadenza/ml/runtime.hpp"
 #include "cadenza/net/http_client.hpp"
 #include "cadenza/store/blob_repo.hpp"
+#include "cadenza/store/transcription_repo.hpp"
 
 namespace cadenza::pipeline {
 namespace {
@@ -65,6 +69,18 @@ class SharedTranscriber {
   std::unique_ptr<transcribe::Transcriber> net_;
 };
 
+// What kept notes depend on: the net and the note options (bump when either changes).
+constexpr const char* kTranscriptionOptions = "basic-pitch/1";
+
+std::string file_sha256(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  crypto::Sha256 h;
+  std::string buf(1 << 16, '\0');
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+    h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+  return h.hex_digest();
+}
+
 nlohmann::json result_schema() {
   using namespace schema;
   auto file = object({{"name", string(200), Required},
@@ -73,9 +89,13 @@ nlohmann::json result_schema() {
                       {"url", with(string(4096), "description", "signed download link, added when shown")}});
   auto output = object({{"type", enumeration({"transcription", "piano", "easy"}), Required},
                         {"files", array(file, 0, 8), Required}});
+  auto reused = with(object({{"transcription", boolean(), Required},
+                             {"arrangements", array(enumeration({"transcription", "piano", "easy"}), 0, 3), Required}}),
+                     "description", "what came from an earlier run: kept notes of the same audio, arrangements an interrupted run finished");
   return object({{"notes", integer(0, INT64_MAX), Required},
                  {"audioSeconds", number(0, 1e9), Required},
-                 {"outputs", array(output, 1, 3), Required}});
+                 {"outputs", array(output, 1, 3), Required},
+                 {"reused", reused}});
 }
 
 // The audio of a link, fetched into dir: audioUrl over HTTP under the address rules, youtubeLink with yt-dlp.
@@ -85,10 +105,13 @@ std::filesystem::path fetch_audio(const ConvertDeps& deps, const nlohmann::json&
   auto cancelled = [&ctx] { return ctx.cancelled(); };
   if (p.contains("audioUrl")) {
     auto dest = dir / "source";
+    if (std::filesystem::exists(dest)) return dest;  // fetched by the interrupted run (download renames it whole)
     net::download(p["audioUrl"].get<std::string>(), dest, deps.fetch, deps.rules, cancelled);
     return dest;
   }
   const auto link = p.at("youtubeLink").get<std::string>();
+  for (const auto& e : std::filesystem::directory_iterator(dir))  // fetched by the interrupted run
+    if (e.path().filename().string().rfind("source.", 0) == 0 && e.path().extension() != ".part") return e.path();
   const auto log = dir / "yt-dlp.log";
   ProcessOptions run;
   run.timeout = std::chrono::seconds(deps.fetch.timeout_s);
@@ -117,6 +140,26 @@ std::filesystem::path fetch_audio(const ConvertDeps& deps, const nlohmann::json&
 }
 
 }  // namespace
+
+std::filesystem::path work_dir_of(const ConvertDeps& deps, const std::string& tenant_id, const std::string& job_id) {
+  return deps.work_dir / ("convert-" + tenant_id + "-" + job_id);
+}
+
+int sweep_work_dirs(const ConvertDeps& deps, const std::function<bool(const std::string&, const std::string&)>& unfinished) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(deps.work_dir, ec)) return 0;
+  int removed = 0;
+  const std::string prefix = "convert-";
+  for (const auto& e : std::filesystem::directory_iterator(deps.work_dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || name.size() != prefix.size() + 36 + 1 + 36) continue;
+    const auto tenant = name.substr(prefix.size(), 36), job = name.substr(prefix.size() + 37);
+    if (unfinished(tenant, job)) continue;
+    std::filesystem::remove_all(e.path(), ec);
+    ++removed;
+  }
+  return removed;
+}
 
 jobs::JobKind convert_kind(ConvertDeps deps) {
   auto net = std::make_shared<SharedTranscriber>(deps.model);
@@ -148,16 +191,18 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
                                   ? p["title"].get<std::string>()
                                   : "Untitled";
 
-    const auto work = deps.work_dir / ("convert-" + job.id);
-    std::error_code ec;
-    std::filesystem::remove_all(work, ec);  // what an interrupted run left
+    // The job's scratch directory outlives a crash or a shutdown (the requeued run resumes from what it
+    // holds: a fetched file, finished arrangements); it goes when the job ends any other way.
+    const auto work = work_dir_of(deps, job.tenant_id, job.id);
     struct Cleanup {
       std::filesystem::path dir;
+      jobs::JobContext& ctx;
       ~Cleanup() {
+        if (ctx.control().shutdown.load()) return;  // requeued: resumed by the next run
         std::error_code ignored;
         std::filesystem::remove_all(dir, ignored);
       }
-    } cleanup{work};
+    } cleanup{work, ctx};
 
     // Progress: 10 % fetching a link, transcription up to 60 %, the rest shared by the arrangements.
     const bool link = !p.contains("fileId");
@@ -169,45 +214,77 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
       return h;
     };
     std::filesystem::path audio;
+    std::string audio_sha;
     if (link) {
       ctx.progress(0, "fetching");
       audio = fetch_audio(deps, p, work / "fetch", ctx);
+      audio_sha = file_sha256(audio);
     } else {
-      const auto sha = p.at("fileId").get<std::string>();
-      auto stored = deps.blobs.path(job.tenant_id, sha);
+      audio_sha = p.at("fileId").get<std::string>();
+      auto stored = deps.blobs.path(job.tenant_id, audio_sha);
       // Checked at submit; gone since (its profile deleted while the job waited).
-      if (!stored) throw Error(ErrorKind::NotFound, "No uploaded file " + sha, {{"payload.fileId", "no such file"}});
+      if (!stored) throw Error(ErrorKind::NotFound, "No uploaded file " + audio_sha, {{"payload.fileId", "no such file"}});
       audio = *stored;
     }
-    ctx.progress(fetch_share, "loading");
-    const auto& transcriber = net->get();
-    TranscribeOptions topt;  // no notes.mid: the scores are the output
-    topt.limits.max_seconds = deps.max_duration_s;
-    topt.limits.max_bytes = static_cast<std::size_t>(deps.fetch.max_bytes);
-    const double notes_end = 0.6;
-    auto notes = transcribe_audio(transcriber, audio, topt, hooks_for(fetch_share, notes_end - fetch_share));
 
+    // The notes: kept from an earlier conversion of the same audio (or the interrupted run), else the net's.
     auto& db = deps.tenants.get(job.tenant_id);
+    const double notes_end = 0.6;
+    nlohmann::json reused = {{"transcription", false}, {"arrangements", nlohmann::json::array()}};
+    store::KeptTranscription notes;
+    if (auto kept = store::transcription_repo::find(db, job.owner_id, audio_sha, kTranscriptionOptions)) {
+      if (kept->audio_seconds > deps.max_duration_s)
+        throw Error(ErrorKind::Unprocessable, "audio is longer than the limit of " +
+                                                  std::to_string(static_cast<int>(deps.max_duration_s)) + " s");
+      notes = std::move(*kept);
+      reused["transcription"] = true;
+      ctx.progress(notes_end, "notes");
+    } else {
+      ctx.progress(fetch_share, "loading");
+      const auto& transcriber = net->get();
+      TranscribeOptions topt;  // no notes.mid: the scores are the output
+      topt.limits.max_seconds = deps.max_duration_s;
+      topt.limits.max_bytes = static_cast<std::size_t>(deps.fetch.max_bytes);
+      auto t = transcribe_audio(transcriber, audio, topt, hooks_for(fetch_share, notes_end - fetch_share));
+      notes = {std::move(t.notes), t.audio_seconds};
+      store::transcription_repo::put(db, job.owner_id, audio_sha, kTranscriptionOptions, notes);
+    }
+
     nlohmann::json outputs = nlohmann::json::array();
     const double each = (1.0 - notes_end) / static_cast<double>(arrangements.size());
     for (std::size_t i = 0; i < arrangements.size(); ++i) {
-      EngraveOptions eo;
-      eo.score.arrangement = notation::parse_arrangement(arrangements[i]);
-      eo.score.title = title;
-      eo.score.arranger = "Cadenza";
-      eo.out_dir = work / arrangements[i];
+      const auto dir = work / arrangements[i];
       const double from = notes_end + each * static_cast<double>(i);
-      auto engraved = engrave_notes(notes.notes, eo, hooks_for(from, deps.render_audio ? each * 0.85 : each));
+      std::vector<std::filesystem::path> written;
+      for (const char* name : {"score.musicxml", "score.mid", "score.pdf"}) written.push_back(dir / name);
+      // Each file is written whole or not at all, so those present are finished: an interrupted run's
+      // arrangements are not engraved again.
+      const bool engraved_before = std::all_of(written.begin(), written.end(), [](const auto& f) { return std::filesystem::exists(f); });
+      if (!engraved_before) {
+        EngraveOptions eo;
+        eo.score.arrangement = notation::parse_arrangement(arrangements[i]);
+        eo.score.title = title;
+        eo.score.arranger = "Cadenza";
+        eo.out_dir = dir;
+        written = engrave_notes(notes.notes, eo, hooks_for(from, deps.render_audio ? each * 0.85 : each)).files;
+      }
       if (deps.render_audio) {  // what was written, heard: the arrangement's MIDI through FluidSynth, as Ogg/Opus
-        ctx.progress(from + each * 0.85, "audio");
-        audio::SynthOptions so;
-        so.gain = 0.8;
-        auto pcm = audio::render_midi_file(eo.out_dir / "score.mid", so, [&ctx] { return ctx.cancelled(); });
-        audio::write_ogg_opus(eo.out_dir / "score.ogg", pcm, so.sample_rate, audio::Synth::kChannels);
-        engraved.files.push_back(eo.out_dir / "score.ogg");
+        const auto ogg = dir / "score.ogg";
+        if (!std::filesystem::exists(ogg)) {
+          ctx.progress(from + each * 0.85, "audio");
+          audio::SynthOptions so;
+          so.gain = 0.8;
+          auto pcm = audio::render_midi_file(dir / "score.mid", so, [&ctx] { return ctx.cancelled(); });
+          audio::write_ogg_opus(ogg, pcm, so.sample_rate, audio::Synth::kChannels);
+        } else if (engraved_before) {
+          reused["arrangements"].push_back(arrangements[i]);
+        }
+        written.push_back(ogg);
+      } else if (engraved_before) {
+        reused["arrangements"].push_back(arrangements[i]);
       }
       nlohmann::json files = nlohmann::json::array();
-      for (const auto& f : engraved.files) {
+      for (const auto& f : written) {
         auto size = std::filesystem::file_size(f);
         auto file_sha = deps.blobs.put_file(job.tenant_id, f);
         store::blob_repo::add_owner(db, file_sha, job.owner_id);
@@ -215,7 +292,10 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
       }
       outputs.push_back({{"type", arrangements[i]}, {"files", std::move(files)}});
     }
-    return {{"notes", notes.notes.size()}, {"audioSeconds", notes.audio_seconds}, {"outputs", std::move(outputs)}};
+    return {{"notes", notes.notes.size()},
+            {"audioSeconds", notes.audio_seconds},
+            {"outputs", std::move(outputs)},
+            {"reused", std::move(reused)}};
   };
   return k;
 }

@@ -358,3 +358,51 @@ TEST_CASE("conversions (real server): messageFromServer on the named socket; a f
   CHECK(seen.size() >= 2);
   for (const auto& req : seen) CHECK(signature_valid(req, secret));
 }
+
+TEST_CASE("conversions (real server): kill -9 mid-conversion, restart: it finishes without redoing finished stages") {
+  TempDir dir;
+  std::vector<std::string> args = {"--set", "convert.max_running_per_account=5"};
+  auto server = std::make_unique<ServerProcess>(dir.str(), args);
+  auto [alice_id, alice] = server->signup_login("alice");
+  // Long enough that three arrangements (score, PDF, audio each) take a few seconds.
+  TempDir tmp;
+  std::vector<std::pair<int, double>> tones;
+  for (int i = 0; i < 24; ++i) tones.push_back({60 + (i * 5) % 17, 0.35});
+  auto wav = file_bytes(pipeline_test::write_tones(tmp.path() / "long.wav", tones));
+  auto headers = Client::auth(alice);
+  headers["Content-Type"] = "multipart/form-data; boundary=" + kBoundary;
+  auto r = server->request("POST", "/api/convert", form({{"arrangement_type", "transcription,piano,easy"}}, wav), headers);
+  REQUIRE_MESSAGE(r.status == 202, r.body);
+  const auto uuid = r.json()["uuid"].get<std::string>();
+  // Killed once the first arrangement is written and the second is under way.
+  json seen;
+  auto until = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < until) {
+    seen = server->get("/api/conversions/" + uuid, alice).json();
+    if (seen.value("progress", 0.0) >= 0.76 || ended(seen)) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE_MESSAGE(seen["status"] == "running", seen.dump());
+  server->kill9();
+  server.reset();
+
+  ServerProcess again(dir.str(), args);
+  auto done = wait_conversion(again, uuid, alice);
+  REQUIRE_MESSAGE(done["status"] == "succeeded", done.dump());
+  REQUIRE(done["output"].size() == 3);
+  for (const auto& out : done["output"])
+    CHECK(again.get(out["musicXmlUrl"].get<std::string>()).body.find("<score-partwise") != std::string::npos);
+  // The job's result says what the second run took from the first: the notes, and the first arrangement.
+  auto jobs = again.get("/api/jobs", alice).json()["jobs"];
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["attempts"] == 2);
+  const auto& reused = jobs[0]["result"]["reused"];
+  CHECK(reused["transcription"] == true);
+  REQUIRE(reused["arrangements"].size() >= 1);
+  CHECK(reused["arrangements"][0] == "transcription");
+  // And nothing of it is left in the scratch space.
+  std::size_t left = 0;
+  if (std::filesystem::exists(dir.path() / "work"))
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path() / "work")) ++left;
+  CHECK(left == 0);
+}

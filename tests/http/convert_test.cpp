@@ -93,7 +93,7 @@ TEST_CASE("convert: a bad payload, or a file that is not the tenant's, is a 400 
   CHECK(errors.contains("payload.arrangements[0]"));
   CHECK(errors["payload.x"] == "unknown field");
   CHECK(s.post("/api/jobs", {{"kind", "convert"}, {"payload", json::object()}}, token).json()["errors"]["payload.fileId"] ==
-        "is required");
+        "one of fileId, audioUrl and youtubeLink is required");
 
   auto missing = s.post("/api/jobs", {{"kind", "convert"}, {"payload", {{"fileId", std::string(64, 'a')}}}}, token);
   CHECK(missing.status == 400);

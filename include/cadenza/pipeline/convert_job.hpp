@@ -11,6 +11,8 @@
 // A cancel stops it between stages and while LilyPond runs. The HTTP layer adds a signed `url` to each
 // file of a result it shows.
 #include <filesystem>
+#include <functional>
+#include <string>
 
 #include "cadenza/jobs/job_kind.hpp"
 #include "cadenza/net/address_rules.hpp"
@@ -34,5 +36,13 @@ struct ConvertDeps {
 };
 
 jobs::JobKind convert_kind(ConvertDeps deps);
+
+// A convert job's scratch directory, <work_dir>/convert-<tenant>-<job>. It outlives a crash or a shutdown,
+// so the requeued run resumes from it: a fetched file, the kept notes (store/transcription_repo.hpp) and
+// the arrangements already written are not made again (the result's `reused` says which).
+std::filesystem::path work_dir_of(const ConvertDeps& deps, const std::string& tenant_id, const std::string& job_id);
+// Removes the scratch directories whose job will not run again (unfinished(tenant, job) false); returns
+// how many.
+int sweep_work_dirs(const ConvertDeps& deps, const std::function<bool(const std::string&, const std::string&)>& unfinished);
 
 }  // namespace cadenza::pipeline

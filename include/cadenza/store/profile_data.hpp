@@ -31,6 +31,7 @@ struct OwnedTable {
 // What each repository registers (declared here, defined next to the repository's SQL).
 namespace conversion_repo { std::vector<OwnedTable> owned_tables(); }
 namespace webhook_repo { std::vector<OwnedTable> owned_tables(); }
+namespace transcription_repo { std::vector<OwnedTable> owned_tables(); }
 namespace job_repo { std::vector<OwnedTable> owned_tables(); }
 namespace preference_repo { std::vector<OwnedTable> owned_tables(); }
 namespace tune_vector_repo { std::vector<OwnedTable> owned_tables(); }

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// bench/convert: POST /api/convert against the real server (127.0.0.1, a fresh data dir), with the model warm.
+//
+//   node bench/convert.mjs [--seconds 180] [--arrangements piano]      one song: submit -> every output, per stage,
+//                                                                      and MuseScore 3 on the same MusicXML
+//   node bench/convert.mjs --burst [--submits 1000] [--clients 50]     short files from many clients: time to the
+//                                                                      202 (p50/p99), none lost, all finish
+//
+// The song is Nottingham tunes (../shared/datasets/nottingham/MIDI) rendered with FluidSynth to the length
+// asked. Stage times come from polling GET /api/conversions/{uuid} every 10 ms (the first time each stage is
+// seen). "MusicXML written" is when the first arrangement's pdf stage starts (the score is on disk then; it
+// is announced with the other files when the job ends). Needs scripts/setup and a built ./build/cadenza.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+};
+const burst = args.includes('--burst');
+const seconds = Number(opt('--seconds', burst ? 2 : 180));
+const arrangements = opt('--arrangements', 'piano');
+const submits = Number(opt('--submits', 1000));
+const clients = Number(opt('--clients', 50));
+const binary = process.env.CADENZA_BINARY || 'build/cadenza';
+const soundfont = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
+
+const work = mkdtempSync(join(tmpdir(), 'cadenza-bench-convert-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+// A song of `secs` seconds: Nottingham tunes one after another, rendered with FluidSynth, cut with sox.
+function song(secs) {
+  const midiDir = '../shared/datasets/nottingham/MIDI';
+  const tunes = readdirSync(midiDir).filter((f) => f.endsWith('.mid')).sort();
+  const parts = [];
+  let total = 0;
+  for (const t of tunes) {
+    if (total >= secs) break;
+    const wav = join(work, `part${parts.length}.wav`);
+    execFileSync('fluidsynth', ['-ni', '-q', '-g', '0.6', '-r', '44100', '-F', wav, soundfont, join(midiDir, t)]);
+    total += Number(execFileSync('soxi', ['-D', wav]).toString());
+    parts.push(wav);
+  }
+  const out = join(work, `song-${secs}s.wav`);
+  execFileSync('sox', [...parts, out, 'trim', '0', String(secs)]);
+  return out;
+}
+
+async function startServer(sets) {
+  const data = join(work, 'data');
+  const child = spawn(binary, ['serve', '--port', '0', '--data-dir', data, ...sets.flatMap((s) => ['--set', s])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+      const m = text.match(/listening on http:\/\/[^:]+:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.stderr.resume();
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+async function signUp(base, name) {
+  const body = { username: name, firstName: 'Bench', lastName: 'Mark', email: `${name}@example.com`, phoneNumber: '+15550000000', password: `password-${name}` };
+  await fetch(`${base}/api/profiles`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: name, password: body.password }) });
+  return (await r.json()).token;
+}
+
+async function submit(base, token, wav, fields = {}) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', new Blob([readFileSync(wav)], { type: 'audio/wav' }), 'song.wav');
+  const t0 = performance.now();
+  const r = await fetch(`${base}/api/convert`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
+  const ms = performance.now() - t0;
+  return { status: r.status, body: await r.json(), ms };
+}
+
+async function follow(base, token, uuid) {
+  const stages = new Map();
+  const t0 = performance.now();
+  for (;;) {
+    const c = await (await fetch(`${base}/api/conversions/${uuid}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const stage = c.status === 'running' || c.status === 'queued' ? c.stage || c.status : c.status;
+    if (!stages.has(stage)) stages.set(stage, performance.now() - t0);
+    if (['succeeded', 'failed', 'cancelled'].includes(c.status)) return { c, stages };
+    await sleep(10);
+  }
+}
+
+async function one() {
+  const wav = song(seconds);
+  const warm = song(3);
+  const { child, base } = await startServer(['convert.max_running_per_account=5', 'ratelimit.read_per_s=0', 'ratelimit.read_burst=0']);
+  try {
+    const token = await signUp(base, 'bench');
+    // Warm: the net loads on the first conversion.
+    const w = await submit(base, token, warm, { arrangement_type: arrangements });
+    await follow(base, token, w.body.uuid);
+
+    const s = await submit(base, token, wav, { arrangement_type: arrangements });
+    if (s.status !== 202) throw new Error(`submit answered ${s.status}: ${JSON.stringify(s.body)}`);
+    const { c, stages } = await follow(base, token, s.body.uuid);
+    if (c.status !== 'succeeded') throw new Error(`conversion ${c.status}: ${JSON.stringify(c.error)}`);
+    console.log(`convert: ${seconds} s song, arrangements ${arrangements}; 202 in ${s.ms.toFixed(1)} ms`);
+    console.log('  stage            first seen (s after the 202)');
+    for (const [k, v] of stages) console.log(`  ${k.padEnd(16)} ${(v / 1000).toFixed(2)}`);
+    const total = stages.get('succeeded') / 1000;
+    const xmlReady = (stages.get('pdf') ?? stages.get('succeeded')) / 1000;
+    const pdfStart = stages.get('pdf');
+    const afterPdf = [...stages.entries()].find(([k, v]) => v > pdfStart && k !== 'pdf');
+    const lilypond = afterPdf ? (afterPdf[1] - pdfStart) / 1000 : NaN;
+    // MuseScore 3 on the same MusicXML, in the same run.
+    const xml = join(work, 'score.musicxml');
+    writeFileSync(xml, Buffer.from(await (await fetch(base + c.output[0].musicXmlUrl)).arrayBuffer()));
+    let musescore = NaN;
+    try {
+      const t0 = performance.now();
+      execFileSync('mscore3', ['-o', join(work, 'score-mscore.pdf'), xml], { env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' }, stdio: 'ignore' });
+      musescore = (performance.now() - t0) / 1000;
+    } catch {
+      console.log('  (mscore3 failed or is not installed)');
+    }
+    console.log(`  MusicXML written ${xmlReady.toFixed(2)} s (target <= 2 s); every file ${total.toFixed(2)} s (target <= 5 s)`);
+    console.log(`  PDF: LilyPond ${lilypond.toFixed(2)} s (first arrangement) vs MuseScore 3 ${musescore.toFixed(2)} s on the same MusicXML: ratio ${(lilypond / musescore).toFixed(2)}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function burstRun() {
+  const wav = song(seconds);
+  const { child, base } = await startServer(['convert.render_audio=false', 'ratelimit.write_per_s=0', 'ratelimit.write_burst=0',
+    'ratelimit.read_per_s=0', 'ratelimit.read_burst=0', `convert.max_running_per_account=${Math.ceil(submits / clients) + 1}`,
+    'jobs.batch_max_queued_per_account=1000000']);
+  try {
+    const tokens = [];
+    for (let i = 0; i < clients; i++) tokens.push(await signUp(base, `client${i}`));
+    const latencies = [], statuses = new Map(), accepted = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(tokens.map(async (token) => {
+      while (next < submits) {
+        next++;
+        const s = await submit(base, token, wav, { arrangement_type: 'piano' });
+        latencies.push(s.ms);
+        statuses.set(s.status, (statuses.get(s.status) || 0) + 1);
+        if (s.status === 202) accepted.push({ token, uuid: s.body.uuid });
+      }
+    }));
+    const submitSeconds = (performance.now() - t0) / 1000;
+    console.log(`convert --burst: ${submits} submits of a ${seconds} s file from ${clients} clients in ${submitSeconds.toFixed(1)} s`);
+    console.log(`  time to the answer: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms (target p99 < 20 ms)`);
+    console.log(`  answers: ${[...statuses].map(([k, v]) => `${k} x${v}`).join(', ')}`);
+    // Every accepted conversion must finish.
+    const ends = new Map();
+    for (const a of accepted) {
+      for (;;) {
+        const c = await (await fetch(`${base}/api/conversions/${a.uuid}`, { headers: { Authorization: `Bearer ${a.token}` } })).json();
+        if (['succeeded', 'failed', 'cancelled'].includes(c.status)) {
+          ends.set(c.status, (ends.get(c.status) || 0) + 1);
+          break;
+        }
+        await sleep(200);
+      }
+    }
+    console.log(`  accepted ${accepted.length}, ended: ${[...ends].map(([k, v]) => `${k} x${v}`).join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+try {
+  if (!existsSync(binary)) throw new Error(`${binary} not found: run scripts/build`);
+  await (burst ? burstRun() : one());
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
