@@ -8,8 +8,9 @@
 //
 // The song is Nottingham tunes (../shared/datasets/nottingham/MIDI) rendered with FluidSynth to the length
 // asked. Stage times come from polling GET /api/conversions/{uuid} every 10 ms (the first time each stage is
-// seen). "MusicXML written" is when the first arrangement's pdf stage starts (the score is on disk then; it
-// is announced with the other files when the job ends). Needs scripts/setup and a built ./build/cadenza.
+// seen), and the job's own per-stage seconds (result.timings). "MusicXML written" is transcription plus the
+// first arrangement's score (its MusicXML is on disk before the PDF starts; it is announced with the other
+// files when the job ends). Needs scripts/setup and a built ./build/cadenza.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,10 +119,14 @@ async function one() {
     console.log('  stage            first seen (s after the 202)');
     for (const [k, v] of stages) console.log(`  ${k.padEnd(16)} ${(v / 1000).toFixed(2)}`);
     const total = stages.get('succeeded') / 1000;
-    const xmlReady = (stages.get('pdf') ?? stages.get('succeeded')) / 1000;
-    const pdfStart = stages.get('pdf');
-    const afterPdf = [...stages.entries()].find(([k, v]) => v > pdfStart && k !== 'pdf');
-    const lilypond = afterPdf ? (afterPdf[1] - pdfStart) / 1000 : NaN;
+    // The job's own account of its stages (result.timings), the newest convert job being this one.
+    const jobs = (await (await fetch(`${base}/api/jobs?limit=1`, { headers: { Authorization: `Bearer ${token}` } })).json()).jobs;
+    const t = jobs[0].result.timings;
+    const first = t.arrangements[0];
+    const xmlReady = (t.transcribeS ?? 0) + (t.fetchS ?? 0) + first.scoreS;
+    const lilypond = first.pdfS;
+    console.log(`  job timings: transcribe ${t.transcribeS?.toFixed(2)} s; ` +
+      t.arrangements.map((a) => `${a.type}: score ${a.scoreS.toFixed(2)} s, pdf ${a.pdfS?.toFixed(2)} s, audio ${a.audioS?.toFixed(2)} s`).join('; '));
     // MuseScore 3 on the same MusicXML, in the same run.
     const xml = join(work, 'score.musicxml');
     writeFileSync(xml, Buffer.from(await (await fetch(base + c.output[0].musicXmlUrl)).arrayBuffer()));

@@ -92,10 +92,20 @@ nlohmann::json result_schema() {
   auto reused = with(object({{"transcription", boolean(), Required},
                              {"arrangements", array(enumeration({"transcription", "piano", "easy"}), 0, 3), Required}}),
                      "description", "what came from an earlier run: kept notes of the same audio, arrangements an interrupted run finished");
+  auto seconds = number(0, 1e9);
+  auto timings = with(object({{"fetchS", seconds},
+                              {"transcribeS", seconds},
+                              {"arrangements", array(object({{"type", string(32), Required},
+                                                             {"scoreS", seconds},
+                                                             {"pdfS", seconds},
+                                                             {"audioS", seconds}}),
+                                                     0, 3)}}),
+                      "description", "seconds per stage (MusicXML and MIDI: scoreS; LilyPond: pdfS; FluidSynth + Opus: audioS)");
   return object({{"notes", integer(0, INT64_MAX), Required},
                  {"audioSeconds", number(0, 1e9), Required},
                  {"outputs", array(output, 1, 3), Required},
-                 {"reused", reused}});
+                 {"reused", reused},
+                 {"timings", timings}});
 }
 
 // The audio of a link, fetched into dir: audioUrl over HTTP under the address rules, youtubeLink with yt-dlp.
@@ -207,18 +217,29 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
     // Progress: 10 % fetching a link, transcription up to 60 %, the rest shared by the arrangements.
     const bool link = !p.contains("fileId");
     const double fetch_share = link ? 0.1 : 0;
+    // Seconds spent per stage (the result's `timings`): where a conversion's time goes, for bench/convert.
+    const auto started = std::chrono::steady_clock::now();
+    auto since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    };
+    std::optional<std::chrono::steady_clock::time_point> pdf_started;
     auto hooks_for = [&](double from, double width) {
       Hooks h;
-      h.progress = [&ctx, from, width](double f, std::string_view stage) { ctx.progress(from + width * f, stage); };
+      h.progress = [&ctx, &pdf_started, from, width](double f, std::string_view stage) {
+        if (stage == "pdf" && !pdf_started) pdf_started = std::chrono::steady_clock::now();
+        ctx.progress(from + width * f, stage);
+      };
       h.cancelled = [&ctx] { return ctx.cancelled(); };
       return h;
     };
+    nlohmann::json timings = {{"arrangements", nlohmann::json::array()}};
     std::filesystem::path audio;
     std::string audio_sha;
     if (link) {
       ctx.progress(0, "fetching");
       audio = fetch_audio(deps, p, work / "fetch", ctx);
       audio_sha = file_sha256(audio);
+      timings["fetchS"] = since(started);
     } else {
       audio_sha = p.at("fileId").get<std::string>();
       auto stored = deps.blobs.path(job.tenant_id, audio_sha);
@@ -245,7 +266,9 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
       TranscribeOptions topt;  // no notes.mid: the scores are the output
       topt.limits.max_seconds = deps.max_duration_s;
       topt.limits.max_bytes = static_cast<std::size_t>(deps.fetch.max_bytes);
+      const auto t0 = std::chrono::steady_clock::now();
       auto t = transcribe_audio(transcriber, audio, topt, hooks_for(fetch_share, notes_end - fetch_share));
+      timings["transcribeS"] = since(t0);
       notes = {std::move(t.notes), t.audio_seconds};
       store::transcription_repo::put(db, job.owner_id, audio_sha, kTranscriptionOptions, notes);
     }
@@ -259,6 +282,9 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
       for (const char* name : {"score.musicxml", "score.mid", "score.pdf"}) written.push_back(dir / name);
       // Each file is written whole or not at all, so those present are finished: an interrupted run's
       // arrangements are not engraved again.
+      nlohmann::json timing = {{"type", arrangements[i]}};
+      const auto a0 = std::chrono::steady_clock::now();
+      pdf_started.reset();
       const bool engraved_before = std::all_of(written.begin(), written.end(), [](const auto& f) { return std::filesystem::exists(f); });
       if (!engraved_before) {
         EngraveOptions eo;
@@ -267,15 +293,20 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
         eo.score.arranger = "Cadenza";
         eo.out_dir = dir;
         written = engrave_notes(notes.notes, eo, hooks_for(from, deps.render_audio ? each * 0.85 : each)).files;
+        // MusicXML and MIDI are written before the PDF starts.
+        timing["scoreS"] = pdf_started ? std::chrono::duration<double>(*pdf_started - a0).count() : since(a0);
+        if (pdf_started) timing["pdfS"] = since(*pdf_started);
       }
       if (deps.render_audio) {  // what was written, heard: the arrangement's MIDI through FluidSynth, as Ogg/Opus
         const auto ogg = dir / "score.ogg";
         if (!std::filesystem::exists(ogg)) {
           ctx.progress(from + each * 0.85, "audio");
+          const auto r0 = std::chrono::steady_clock::now();
           audio::SynthOptions so;
           so.gain = 0.8;
           auto pcm = audio::render_midi_file(dir / "score.mid", so, [&ctx] { return ctx.cancelled(); });
           audio::write_ogg_opus(ogg, pcm, so.sample_rate, audio::Synth::kChannels);
+          timing["audioS"] = since(r0);
         } else if (engraved_before) {
           reused["arrangements"].push_back(arrangements[i]);
         }
@@ -291,11 +322,13 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
         files.push_back({{"name", f.filename().string()}, {"sha", file_sha}, {"size", size}});
       }
       outputs.push_back({{"type", arrangements[i]}, {"files", std::move(files)}});
+      timings["arrangements"].push_back(std::move(timing));
     }
     return {{"notes", notes.notes.size()},
             {"audioSeconds", notes.audio_seconds},
             {"outputs", std::move(outputs)},
-            {"reused", std::move(reused)}};
+            {"reused", std::move(reused)},
+            {"timings", std::move(timings)}};
   };
   return k;
 }
