@@ -11,7 +11,10 @@ const POLL_MS = 600;
 export interface Tracked {
   c: Conversion;
   stages: string[];
+  at: number; // when it was last read: its links are signed and expire
 }
+// A finished conversion read longer ago than this is read again before its links are shown.
+export const FRESH_MS = 10 * 60_000;
 
 export const tracked = $state<Record<string, Tracked>>({});
 // The conversion the Sheet music page shows under its form (kept while the visitor looks elsewhere).
@@ -40,11 +43,12 @@ export function track(c: Conversion): Tracked {
   checkOwner();
   const t = tracked[c.uuid];
   if (!t) {
-    tracked[c.uuid] = { c, stages: c.stage ? [c.stage] : [] };
+    tracked[c.uuid] = { c, stages: c.stage ? [c.stage] : [], at: Date.now() };
   } else {
     // An older answer never takes a final state back.
     if (isFinal(t.c.status) && !isFinal(c.status)) return t;
     t.c = c;
+    t.at = Date.now();
     if (c.stage && t.stages[t.stages.length - 1] !== c.stage) t.stages.push(c.stage);
   }
   schedule();
