@@ -95,6 +95,50 @@ export interface UploadedFile {
   expiresInSeconds: number;
 }
 
+// A conversion (POST /api/convert, /api/conversions): snake_case as the API has it.
+export type Arrangement = "piano" | "transcription" | "easy";
+
+export interface ConversionOutput {
+  type: Arrangement | string;
+  midiUrl: string | null;
+  musicXmlUrl: string | null;
+  pdfUrl: string | null;
+  audioUrl: string | null; // the arrangement rendered with FluidSynth (Ogg/Opus)
+}
+
+export interface Conversion {
+  uuid: string;
+  status: JobState;
+  stage?: string;
+  progress?: number;
+  error?: { message: string; fields?: Record<string, string> };
+  output: ConversionOutput[];
+  source: string;
+  user_id: string;
+  is_public: boolean;
+  arrangement_type: string | string[];
+  song_name: string;
+  audio_url?: string;
+  youtube_link?: string;
+  file_id?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConversionList {
+  conversions: Conversion[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface ConvertOptions {
+  arrangements: Arrangement[];
+  songName: string;
+  isPublic: boolean;
+  socketId: string | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -107,6 +151,9 @@ export class ApiError extends Error {
 }
 
 let token: string | null = null;
+// The bearer token, for requests made without request() (XMLHttpRequest uploads).
+export const currentToken = (): string | null => token;
+export const unauthorized = (): void => onUnauthorized?.();
 let onUnauthorized: (() => void) | null = null;
 
 // The session module sets the bearer token and what to do when the server no longer accepts it.
@@ -115,7 +162,7 @@ export function setCredentials(t: string | null, unauthorized: (() => void) | nu
   onUnauthorized = unauthorized;
 }
 
-function parseError(status: number, statusText: string, text: string): ApiError {
+export function parseError(status: number, statusText: string, text: string): ApiError {
   let d: { message?: unknown; errors?: unknown } = {};
   try {
     d = text ? (JSON.parse(text) as typeof d) : {};
@@ -127,7 +174,7 @@ function parseError(status: number, statusText: string, text: string): ApiError 
   return new ApiError(status, message, fields);
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const sent = token;
@@ -207,6 +254,10 @@ export const api = {
   submitJob: async (kind: string, payload: unknown) => (await request<{ job: Job }>("POST", "/api/jobs", { kind, payload })).job,
   cancelJob: async (id: string) => (await request<{ job: Job }>("DELETE", `/api/jobs/${encodeURIComponent(id)}`)).job,
 };
+
+export function isFinal(state: JobState): boolean {
+  return state === "succeeded" || state === "failed" || state === "cancelled";
+}
 
 export function isActive(job: Job): boolean {
   return job.state === "queued" || job.state === "running";

@@ -1,11 +1,13 @@
 // The live channel: /api/ws?token=..., reconnecting with exponential backoff.
-import type { Job } from "./api";
+import type { Conversion, Job } from "./api";
 
 
 export type LiveStatus = "connecting" | "open" | "closed";
 
 export type ServerMessage =
-  | { type: "hello"; accountId: string }
+  // socketId: name it as additional_data.socket_id in POST /api/convert to be told here when it ends.
+  | { type: "hello"; accountId: string; socketId?: string }
+  | { type: "messageFromServer"; data: Conversion }
   // seq: per job, 1, 2, 3 ... (absent on the snapshot that answers a subscribe without fromSeq)
   | { type: "job.state"; job: Job; seq?: number }
   | { type: "job.progress"; job: Job; seq?: number }

@@ -1,6 +1,6 @@
 // The signed-in session: token (localStorage), the live channel (WebSocket /api/ws, reconnecting) and
 // the account's jobs as the live channel reports them.
-import { api, isActive, setCredentials, type Job, type Session } from "./api";
+import { api, isActive, setCredentials, type Conversion, type Job, type Session } from "./api";
 import { LiveSocket, type LiveStatus, type ServerMessage } from "./live";
 import { navigate } from "./router.svelte";
 import { toast } from "./toasts.svelte";
@@ -21,11 +21,20 @@ function load(): Session | null {
 }
 
 export const session = $state<{ current: Session | null }>({ current: null });
-export const live = $state<{ status: LiveStatus; detail: string }>({ status: "closed", detail: "" });
+// socketId: this connection's, from its hello (a new one after each reconnect).
+export const live = $state<{ status: LiveStatus; detail: string; socketId: string | null }>({ status: "closed", detail: "", socketId: null });
 // Jobs by id, newest first when listed; `loaded` once the first list came back.
 export const jobs = $state<{ byId: Record<string, Job>; total: number; loaded: boolean }>({ byId: {}, total: 0, loaded: false });
 
 let socket: LiveSocket | null = null;
+
+// Listeners for conversions: a finished conversion (messageFromServer) and any convert job's event.
+type ConversionListener = { done?: (c: Conversion) => void; job?: (j: Job) => void };
+const conversionListeners = new Set<ConversionListener>();
+export function onConversionEvents(l: ConversionListener): () => void {
+  conversionListeners.add(l);
+  return () => conversionListeners.delete(l);
+}
 // The last event seq seen per job: events at or below it are old news, and a reconnect resumes after it.
 const lastSeq = new Map<string, number>();
 
@@ -71,6 +80,13 @@ function onLive(msg: ServerMessage): void {
         lastSeq.set(msg.job.id, msg.seq);
       }
       upsertJob(msg.job);
+      if (msg.job.kind === "convert") for (const l of conversionListeners) l.job?.(msg.job);
+      break;
+    case "hello":
+      live.socketId = msg.socketId ?? null;
+      break;
+    case "messageFromServer":
+      if (msg.data && msg.data.uuid) for (const l of conversionListeners) l.done?.(msg.data);
       break;
     case "error":
       toast("error", msg.message);
@@ -86,6 +102,7 @@ function startLive(token: string): void {
     onStatus: (status, detail) => {
       live.status = status;
       live.detail = detail;
+      if (status !== "open") live.socketId = null;
     },
     onMessage: onLive,
     // (Re)connected: catch up on anything missed while the socket was down.

@@ -139,11 +139,13 @@ export async function run(cases) {
         if (m.type() === "error") errors.push(`console: ${m.text()}`);
       });
       const t0 = Date.now();
+      // A case may ask for more time (timeoutMs); CADENZA_CASE_TIMEOUT_MS raises every case's.
+      const limit = Math.max(c.timeoutMs ?? 0, config.caseTimeoutMs);
       try {
         let timer;
         await Promise.race([
-          c.fn({ page, context, server, api: apiClient(server.base), errors }),
-          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${config.caseTimeoutMs} ms`)), config.caseTimeoutMs))),
+          c.fn({ page, context, browser, server, api: apiClient(server.base), errors }),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms`)), limit))),
         ]).finally(() => clearTimeout(timer));
         const csp = errors.filter((e) => /Content Security Policy|Refused to/i.test(e));
         assert(csp.length === 0, `no CSP violations (${csp.join("; ")})`);

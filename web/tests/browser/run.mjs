@@ -25,6 +25,9 @@ async function logInViaUi(page, u) {
   await page.locator('[data-testid="live"][data-status="open"]').waitFor();
 }
 
+// The conversion the sheet-music case makes, reused by the history and gallery case.
+let converted = null;
+
 function field(page, name) {
   return page.locator(`.field[data-field="${name}"]`);
 }
@@ -211,7 +214,7 @@ const cases = [
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
-      for (const path of ["/", "/jobs", "/account", "/sheet-music"]) {
+      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -221,7 +224,7 @@ const cases = [
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
       // Every control has an accessible name (a label, aria-label or text), on every page.
-      for (const path of ["/jobs", "/account", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(300);
@@ -335,26 +338,175 @@ const cases = [
     },
   },
   {
-    name: "sheet music: a WAV upload is converted live (convert job) and its score renders in the browser, with downloads",
+    name: "sheet music: a WAV upload is converted live (POST /api/convert): stages, score per arrangement, audio rendering, downloads",
+    // The first conversion of the server loads the net: give it time on a loaded machine.
+    timeoutMs: 150_000,
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      // The socket's frames: the finished conversion comes as messageFromServer to the socket named at submit.
+      const frames = [];
+      page.on("websocket", (ws) => ws.on("framereceived", (f) => typeof f.payload === "string" && frames.push(f.payload)));
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sheet music" }).click();
+      await page.getByTestId("convert-form").waitFor();
+      await page.getByTestId("file-input").setInputFiles({ name: "a4.wav", mimeType: "audio/wav", buffer: toneWav(2) });
+      await page.getByTestId("chosen-file").filter({ hasText: "a4.wav" }).waitFor();
+      await page.getByLabel("Song name").fill("Tone study");
+      await page.getByLabel(/Easy piano/).check();
+      await page.getByRole("button", { name: "Convert", exact: true }).click();
+      // Live: the stage is shown while it runs, then the result.
+      const conv = page.getByTestId("conversion");
+      await page.getByTestId("conversion-stage").waitFor();
+      await conv.and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 140_000 });
+      const stages = (await conv.getAttribute("data-stages")).split(" ").filter(Boolean);
+      assert(stages.length >= 2, `several stages shown (${stages})`);
+      // (A poll may see the end first: the socket's message follows within moments.)
+      for (let i = 0; i < 50 && !frames.some((f) => f.includes('"messageFromServer"') && f.includes('"succeeded"')); i++) await page.waitForTimeout(100);
+      assert(frames.some((f) => f.includes('"messageFromServer"') && f.includes('"succeeded"')), "messageFromServer on the socket");
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+      const measures = Number(await page.getByTestId("score").getAttribute("data-measures"));
+      assert(measures >= 1, `the score has measures (${measures})`);
+      // One tab per arrangement; the easy one engraves its own score.
+      const tabs = await page.getByTestId("arrangement-tab").allTextContents();
+      assert(tabs.join(",") === "Piano,Easy piano", `tabs: ${tabs}`);
+      const names = await page.getByTestId("download").allTextContents();
+      assert(names.join(",") === "MusicXML,MIDI,PDF,Audio", `downloads: ${names}`);
+      // The rendering plays in an <audio> element (Ogg/Opus from FluidSynth).
+      await page.waitForFunction(() => document.querySelector('[data-testid="conversion-audio"]')?.duration > 0.5, null, { timeout: 15_000 });
+      const heads = await page.evaluate(async () => {
+        const out = {};
+        for (const a of document.querySelectorAll('[data-testid="download"]')) {
+          const r = await fetch(a.href);
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          out[a.dataset.kind] = [r.status, new TextDecoder().decode(a.dataset.kind === "musicxml" ? bytes : bytes.slice(0, 5)), a.getAttribute("download")];
+        }
+        return out;
+      });
+      assert(heads.musicxml[0] === 200 && heads.musicxml[1].includes("<score-partwise"), "the MusicXML downloads");
+      assert(heads.musicxml[2] === "Tone study (Piano).musicxml", `download name (${heads.musicxml[2]})`);
+      assert(heads.midi[0] === 200 && heads.midi[1].startsWith("MThd"), `the MIDI downloads (${heads.midi})`);
+      assert(heads.pdf[0] === 200 && heads.pdf[1] === "%PDF-", `the PDF downloads (${heads.pdf})`);
+      assert(heads.audio[0] === 200 && heads.audio[1].startsWith("OggS"), `the audio downloads (${heads.audio})`);
+      await conv.evaluate((el) => el.scrollIntoView({ block: "start" }));
+      await shot(page, "sheet-music");
+      await page.getByRole("tab", { name: "Easy piano" }).click();
+      await page.locator('[data-testid="conversion-result"][data-arrangement="easy"]').waitFor();
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+      const easyXml = await page.evaluate(() => document.querySelector('[data-testid="download"][data-kind="musicxml"]').getAttribute("download"));
+      assert(easyXml === "Tone study (Easy piano).musicxml", `the easy tab's links (${easyXml})`);
+      converted = { user: u, uuid: await conv.getAttribute("data-uuid"), session: await page.evaluate(() => JSON.parse(localStorage.getItem("cadenza.session"))) };
+      // What the form sent (a multipart body with a file is not visible to the test): the conversion echoes it.
+      const echo = (await api("GET", `/api/conversions/${converted.uuid}`, undefined, converted.session.token)).body;
+      assert(echo.source === "web_frontend" && echo.song_name === "Tone study" && !echo.is_public, `source, name, private (${JSON.stringify(echo)})`);
+      assert(JSON.stringify(echo.arrangement_type) === '["piano","easy"]', `arrangements (${JSON.stringify(echo.arrangement_type)})`);
+      assert(typeof echo.additional_data?.socket_id === "string" && echo.additional_data.socket_id.length > 0, "the socket id was sent");
+    },
+  },
+  {
+    name: "conversion history: search, open, rename inline, make public; the gallery shows it signed out, read-only; delete removes it",
+    timeoutMs: 90_000,
+    async fn({ page, browser, server }) {
+      assert(converted, "needs the conversion of the case before");
+      const { uuid } = converted;
+      const call = async (method, path, body) => {
+        const r = await fetch(server.base + path, { method, headers: { Authorization: `Bearer ${converted.session.token}`, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+        return { status: r.status, body: r.status === 204 ? null : await r.json() };
+      };
+      await page.addInitScript((s) => localStorage.setItem("cadenza.session", JSON.stringify(s)), converted.session);
+      await page.goto("/sheet-music");
+      await page.getByRole("link", { name: "History" }).click();
+      await page.waitForURL((url) => url.pathname === "/sheet-music/history");
+      const item = page.locator(`[data-testid="history-item"][data-uuid="${uuid}"]`);
+      await item.and(page.locator('[data-status="succeeded"]')).waitFor();
+      assert((await item.getByTestId("history-status").textContent()) === "succeeded", "status badge");
+      // Search on the song name.
+      await page.getByLabel("Search by song name").fill("no such song");
+      await page.locator(".empty", { hasText: "No conversion named like" }).waitFor();
+      await page.getByLabel("Search by song name").fill("tone");
+      await item.waitFor();
+      // Open it, and back.
+      await item.getByTestId("history-name").click();
+      await page.waitForURL((url) => url.pathname === `/sheet-music/${uuid}`);
+      await page.locator('[data-testid="conversion"][data-status="succeeded"] [data-testid="conversion-result"]').waitFor();
+      await page.goBack();
+      await item.waitFor();
+      // Rename in place (Enter saves).
+      await item.getByRole("button", { name: "Rename Tone study" }).click();
+      await item.getByLabel("New name").fill("Renamed study");
+      await item.getByLabel("New name").press("Enter");
+      await item.getByTestId("history-name").filter({ hasText: "Renamed study" }).waitFor();
+      assert((await call("GET", `/api/conversions/${uuid}`)).body.song_name === "Renamed study", "renamed on the server");
+      // Public: it joins the gallery.
+      await item.getByLabel("Public: Renamed study").check();
+      await item.and(page.locator('[data-public="true"]')).waitFor();
+      assert((await call("GET", `/api/conversions/${uuid}`)).body.is_public === true, "public on the server");
+      await shot(page, "sheet-music-history");
+      // Signed out, in a fresh context: the gallery lists it and opens it read-only.
+      const guest = await browser.newContext({ baseURL: server.base, viewport: { width: 1100, height: 800 } });
+      try {
+        const g = await guest.newPage();
+        await g.goto("/");
+        await g.getByRole("link", { name: "Gallery" }).click();
+        await g.waitForURL((url) => url.pathname === "/gallery");
+        const card = g.locator(`[data-testid="gallery-item"][data-uuid="${uuid}"]`);
+        await card.waitFor();
+        await card.getByRole("link", { name: "Renamed study" }).click();
+        await g.waitForURL((url) => url.pathname === `/gallery/${uuid}`);
+        await g.locator('[data-testid="gallery-view"] [data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
+        assert((await g.getByTestId("conversion-audio").count()) === 1, "the rendering is there");
+        const xml = await g.evaluate(async () => (await (await fetch(document.querySelector('[data-testid="download"][data-kind="musicxml"]').href)).text()));
+        assert(xml.includes("<score-partwise"), "the MusicXML downloads signed out");
+        assert((await g.getByRole("button", { name: /Rename|Delete|Cancel/ }).count()) === 0, "read-only");
+        await shot(g, "gallery");
+        // A deep link works signed out as well.
+        await g.reload();
+        await g.locator('[data-testid="gallery-view"] [data-testid="conversion-result"]').waitFor();
+        // Deleted (after the confirmation), it leaves the history and the gallery.
+        page.once("dialog", (d) => d.accept());
+        await item.getByRole("button", { name: "Delete Renamed study" }).click();
+        await item.waitFor({ state: "detached" });
+        await page.getByLabel("Search by song name").fill("");
+        await page.locator(".empty", { hasText: "No conversions yet" }).waitFor();
+        assert((await call("GET", `/api/conversions/${uuid}`)).status === 404, "gone from the server");
+        await g.goto("/gallery");
+        await g.locator(".empty", { hasText: "Nothing shared yet" }).waitFor();
+      } finally {
+        await guest.close();
+      }
+    },
+  },
+  {
+    name: "sheet music: field errors before sending; a link that cannot be fetched fails with its reason; Cancel stops a conversion",
+    timeoutMs: 60_000,
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
       await page.goto("/sheet-music");
-      await page.getByTestId("file-input").setInputFiles({ name: "a4.wav", mimeType: "audio/wav", buffer: toneWav(2) });
-      // The first conversion of the server loads the net: give it time on a loaded machine.
-      await page.getByTestId("conversion-result").waitFor({ timeout: 90_000 });
-      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 30_000 });
-      const measures = Number(await page.getByTestId("score").getAttribute("data-measures"));
-      assert(measures >= 1, `the score has measures (${measures})`);
-      const names = await page.getByTestId("download").allTextContents();
-      assert(names.join(",") === "score.musicxml,score.mid,score.pdf", `downloads: ${names}`);
-      const pdf = await page.evaluate(async () => {
-        const a = [...document.querySelectorAll('[data-testid="download"]')].find((x) => x.textContent === "score.pdf");
-        const r = await fetch(a.href);
-        return [r.status, new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))];
-      });
-      assert(pdf[0] === 200 && pdf[1] === "%PDF-", `the PDF downloads (${pdf})`);
-      await shot(page, "sheet-music");
+      await page.getByTestId("convert-form").waitFor();
+      // Nothing to convert, no arrangement: said next to the controls, nothing sent.
+      const piano = page.locator('input[name="arrangement_type"][value="piano"]');
+      await piano.uncheck();
+      await page.getByRole("button", { name: "Convert", exact: true }).click();
+      await page.locator(".drop .field-error", { hasText: "Choose a file" }).waitFor();
+      await page.locator(".choices .field-error", { hasText: "at least one" }).waitFor();
+      await piano.check();
+      // A link goes as JSON (audio_url); a loopback address is refused by the server's address rules.
+      await page.getByLabel(/Or paste a link/).fill("http://127.0.0.1:9/song.wav");
+      const sent = page.waitForRequest((r) => r.url().endsWith("/api/convert") && r.method() === "POST");
+      await page.getByRole("button", { name: "Convert", exact: true }).click();
+      const body = (await sent).postDataJSON();
+      assert(body.audio_url === "http://127.0.0.1:9/song.wav" && body.source === "web_frontend" && body.additional_data?.socket_id, `JSON body ${JSON.stringify(body)}`);
+      const failed = page.locator('[data-testid="conversion"][data-status="failed"]');
+      await failed.waitFor({ timeout: 30_000 });
+      const why = (await failed.getByTestId("conversion-error").textContent()).trim();
+      assert(why.length > "The conversion failed:".length + 3, `the reason is shown (${why})`);
+      await shot(page, "sheet-music-failed");
+      // A longer recording, cancelled while it runs.
+      await page.getByTestId("file-input").setInputFiles({ name: "long.wav", mimeType: "audio/wav", buffer: toneWav(40) });
+      await page.getByRole("button", { name: "Convert", exact: true }).click();
+      const running = page.locator('[data-testid="conversion"]:not([data-status="failed"])');
+      await running.getByRole("button", { name: "Cancel conversion" }).click();
+      await page.locator('[data-testid="conversion"][data-status="cancelled"]').waitFor({ timeout: 40_000 });
     },
   },
   {
