@@ -153,8 +153,6 @@ bool ytdlp_available(const std::string& program) {
   return false;
 }
 
-std::string time_or_empty(std::int64_t ms) { return ms > 0 ? iso8601(ms) : ""; }
-
 const char* kFileKeys[][2] = {{"score.mid", "midiUrl"}, {"score.musicxml", "musicXmlUrl"}, {"score.pdf", "pdfUrl"},
                               {"score.ogg", "audioUrl"}};
 
@@ -166,6 +164,7 @@ json conversion_body(App& app, const store::ConversionRecord& c, const store::Jo
   j["song_name"] = c.song_name;
   j["is_public"] = c.is_public;
   j["status"] = store::to_string(job.state);
+  j["job_id"] = job.id;  // its job.state / job.progress events on the WebSocket
   if (job.state == store::JobState::Running || job.state == store::JobState::Queued) {
     j["stage"] = job.stage;
     j["progress"] = job.progress;
@@ -388,8 +387,25 @@ Response gallery(App& app, Request& req) {
   if (!app.control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "Tenant " + tenant + " not found");
   auto q = list_query(req);
   q.public_only = true;
+  if (!req.query_param("status")) q.state = "succeeded";  // the gallery shows finished pieces unless asked
   auto page = store::conversion_repo::list(app.tenants.get(tenant), q);
   return Response::json(200, page_json(app, tenant, page, q.limit, q.offset));
+}
+
+// One public conversion of ?tenant= (as the gallery picks it), readable without an account; a private or
+// unknown one is a 404.
+Response public_one(App& app, Request& req) {
+  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
+  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
+  const auto& id = req.params.at("conversionId");
+  auto not_found = Error(ErrorKind::NotFound, "Conversion " + id + " not found");
+  auto who = authenticate_request(app, req);
+  std::string tenant = req.query_param("tenant").value_or(who ? who->tenant_id : "");
+  if (tenant.empty()) tenant = app.control.default_tenant().id;
+  if (!is_uuid(id) || !app.control.find_tenant(tenant)) throw not_found;
+  auto c = store::conversion_repo::find(app.tenants.get(tenant), id);
+  if (!c || !c->is_public) throw not_found;
+  return Response::json(200, conversion_body(app, *c, app.jobs.get(tenant, c->job_id)));
 }
 
 Response patch(App& app, Request& req) {
@@ -462,6 +478,8 @@ void add_conversion_routes(App& app) {
   r.add("POST", "/api/convert", [&app](Request& req) { return convert(app, req); }, {.upload = true, .body = &kConvert});
   r.add("GET", "/api/conversions", [&app](Request& req) { return list(app, req); });
   r.add("GET", "/api/conversions/public", [&app](Request& req) { return gallery(app, req); }, {.access = Access::Public});
+  r.add("GET", "/api/conversions/public/{conversionId}", [&app](Request& req) { return public_one(app, req); },
+        {.access = Access::Public});
   r.add("GET", "/api/conversions/{conversionId}", [&app](Request& req) {
     auto found = conversion_for(app, req, false);
     return Response::json(200, conversion_body(app, found.conversion, found.job));

@@ -183,6 +183,7 @@ TEST_CASE("conversions: a form upload converts to every output; public, renamed,
 
   // Private: a 404 to bob and absent from the gallery; public: readable by bob and by anyone in the gallery.
   CHECK(s.get("/api/conversions/public").json()["total"] == 0);
+  CHECK(s.get("/api/conversions/public/" + uuid).status == 404);
   auto pub = s.patch("/api/conversions/" + uuid, {{"is_public", true}, {"song_name", "Tune No. 1"}}, alice);
   REQUIRE(pub.status == 200);
   CHECK(pub.json()["song_name"] == "Tune No. 1");
@@ -190,6 +191,9 @@ TEST_CASE("conversions: a form upload converts to every output; public, renamed,
   auto gallery = s.get("/api/conversions/public").json();  // no credentials
   REQUIRE(gallery["total"] == 1);
   CHECK(gallery["conversions"][0]["uuid"] == uuid);
+  CHECK(gallery["conversions"][0]["job_id"].is_string());
+  CHECK(s.get("/api/conversions/public/" + uuid).json()["song_name"] == "Tune No. 1");  // a deep link, signed out
+  CHECK(s.get("/api/conversions/public/" + uuid + "?status=failed").status == 200);
   CHECK(s.patch("/api/conversions/" + uuid, {{"is_public", false}}, bob).status == 403);
   CHECK(s.del("/api/conversions/" + uuid, bob).status == 403);
   CHECK(s.post("/api/conversions/" + uuid + "/cancel", json::object(), alice).status == 409);  // finished

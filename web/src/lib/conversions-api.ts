@@ -69,6 +69,8 @@ export const conversionsApi = {
     request<ConversionList>("GET", `/api/conversions${listQuery(q)}`),
   publicConversions: (q: { q?: string; status?: string; limit?: number; offset?: number } = {}) =>
     request<ConversionList>("GET", `/api/conversions/public${listQuery(q)}`),
+  publicConversion: (uuid: string) =>
+    request<Conversion>("GET", `/api/conversions/public/${encodeURIComponent(uuid)}`),
   conversion: (uuid: string) => request<Conversion>("GET", `/api/conversions/${encodeURIComponent(uuid)}`),
   updateConversion: (uuid: string, patch: { song_name?: string; is_public?: boolean }) =>
     request<Conversion>("PATCH", `/api/conversions/${encodeURIComponent(uuid)}`, patch),
