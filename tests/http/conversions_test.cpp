@@ -16,6 +16,9 @@
 
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
+#include "cadenza/audio/decode.hpp"
+#include "cadenza/notation/midi_file.hpp"
+#include "notation/notation_fixture.hpp"
 #include "pipeline/pipeline_fixture.hpp"
 #include "support/http_test_server.hpp"
 #include "support/in_process.hpp"
@@ -172,12 +175,25 @@ TEST_CASE("conversions: a form upload converts to every output; public, renamed,
   CHECK(done["output"][0]["type"] == "piano");
   CHECK(done["output"][1]["type"] == "transcription");
   std::vector<std::string> urls;
+  TempDir got;
   for (const auto& out : done["output"]) {
+    // The MusicXML validates against the MusicXML 4.0 schema, the MIDI parses, the PDF has a page, the
+    // rendering decodes to about the length of the music.
     auto xml = s.get(out["musicXmlUrl"].get<std::string>());
     CHECK(xml.body.find("<score-partwise") != std::string::npos);
-    CHECK(s.get(out["midiUrl"].get<std::string>()).body.rfind("MThd", 0) == 0);
-    CHECK(s.get(out["pdfUrl"].get<std::string>()).body.rfind("%PDF-", 0) == 0);
-    CHECK(s.get(out["audioUrl"].get<std::string>()).body.find("OpusHead") != std::string::npos);
+    notation_test::write_text(got.path() / "score.musicxml", xml.body);
+    std::string why;
+    CHECK_MESSAGE(notation_test::validate_musicxml(got.path() / "score.musicxml", &why) == 0, why);
+    auto mid = s.get(out["midiUrl"].get<std::string>()).body;
+    notation_test::write_text(got.path() / "score.mid", mid);
+    CHECK_FALSE(notation::read_midi_file((got.path() / "score.mid").string()).notes.empty());
+    auto pdf = s.get(out["pdfUrl"].get<std::string>()).body;
+    CHECK(pdf.rfind("%PDF-", 0) == 0);
+    CHECK(pdf.find("/Type /Page") != std::string::npos);
+    auto ogg = s.get(out["audioUrl"].get<std::string>()).body;
+    CHECK(ogg.find("OpusHead") != std::string::npos);
+    auto heard = audio::decode_bytes(ogg);
+    CHECK(heard.mono.size() / static_cast<double>(heard.sample_rate) > 1.0);
     for (const char* k : {"musicXmlUrl", "midiUrl", "pdfUrl", "audioUrl"}) urls.push_back(out[k]);
   }
 
