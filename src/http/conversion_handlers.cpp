@@ -16,6 +16,7 @@
 #include "cadenza/core/ids.hpp"
 #include "cadenza/core/schema.hpp"
 #include "cadenza/http/views.hpp"
+#include "cadenza/net/http_client.hpp"
 #include "cadenza/store/blob_repo.hpp"
 #include "cadenza/store/webhook_repo.hpp"
 #include "conversions.hpp"
@@ -57,15 +58,6 @@ const schema::Body kConversionPatch{"ConversionPatch", schema::object({
     {"song_name", schema::string(200, 1)},
     {"is_public", schema::boolean()},
 })};
-
-bool is_http_url(const std::string& s) {
-  auto scheme_end = s.find("://");
-  if (scheme_end == std::string::npos) return false;
-  auto scheme = s.substr(0, scheme_end);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-  return (scheme == "http" || scheme == "https") && s.size() > scheme_end + 3 &&
-         s.find_first_of(" \t\r\n") == std::string::npos;
-}
 
 // A form's text fields as the JSON body would carry them.
 json form_to_json(const std::map<std::string, std::string>& fields) {
@@ -267,9 +259,22 @@ Response convert(App& app, Request& req) {
     for (const char* k : {"file", "file_id", "audio_url", "youtube_link"})
       if (sources.empty() || std::find(sources.begin(), sources.end(), k) != sources.end()) v.fail(k, why);
   }
-  for (const char* k : {"audio_url", "youtube_link", "callback_url"})
-    if (given(k) && !is_http_url(j[k].get<std::string>())) v.fail(k, "must be an http:// or https:// URL");
+  for (const char* k : {"audio_url", "youtube_link", "callback_url"}) {
+    if (!given(k)) continue;
+    try {
+      net::check_url(j[k].get<std::string>(), k);
+    } catch (const Error& e) {
+      v.fail(k, e.fields().count(k) ? e.fields().at(k) : e.what());
+    }
+  }
   v.throw_if_failed();
+  // An internal address written as such is refused now; a name is judged when it is resolved.
+  const auto rules = net::AddressRules::parse(app.config.net.allow_networks);
+  for (const char* k : {"audio_url", "callback_url"})
+    if (given(k))
+      if (auto why = net::literal_refusal(j[k].get<std::string>(), rules))
+        throw Error(ErrorKind::Unprocessable, std::string(k) + " leads to an address that may not be reached: " + *why,
+                    {{k, "may not be reached: " + *why}});
 
   auto& db = app.tenants.get(who.tenant_id);
   if (given("file_id") && !app.blobs.path(who.tenant_id, j["file_id"].get<std::string>()))

@@ -1,6 +1,7 @@
 #include "cadenza/net/http_client.hpp"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -391,6 +392,24 @@ void check_url(std::string_view url, std::string_view field) {
     bad("must not contain a user name or password");
   auto host = part(CURLUPART_HOST);
   if (!host || host->empty()) bad("has no host");
+}
+
+std::optional<std::string> literal_refusal(std::string_view url, const AddressRules& rules) {
+  global_init();
+  std::unique_ptr<CURLU, UrlDeleter> u{curl_url()};
+  if (!u) return std::nullopt;
+  const std::string s(url);
+  if (curl_url_set(u.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  char* v = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_HOST, &v, 0) != CURLUE_OK || v == nullptr) return std::nullopt;
+  std::string host(v);
+  curl_free(v);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto zone = host.find('%');  // fe80::1%eth0
+  if (zone != std::string::npos) host.resize(zone);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1) return std::nullopt;
+  return rules.refusal(host);
 }
 
 FetchResult download(const std::string& url, const std::filesystem::path& dest, const FetchLimits& limits,

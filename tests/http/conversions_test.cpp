@@ -261,9 +261,18 @@ TEST_CASE("conversions: audio_url under the address rules, yt-dlp absent and pre
   };
   fails_with(files.url("/missing.mp3"), "404");
   fails_with(files.url("/page"), "text/html");
-  fails_with("http://10.1.2.3/a.wav", "private");
-  fails_with("http://169.254.169.254/latest/meta-data/", "link-local");
-  fails_with("http://[::1]:" + std::to_string(files.port()) + "/take.wav", "loopback");
+  // An internal address written as such is refused at submit (a name is judged when it is resolved).
+  for (auto [url, why] : {std::pair<std::string, std::string>{"http://10.1.2.3/a.wav", "private"},
+                          {"http://169.254.169.254/latest/meta-data/", "link-local"},
+                          {"http://[::1]:" + std::to_string(files.port()) + "/take.wav", "loopback"}}) {
+    auto refused = s.post("/api/convert", {{"audio_url", url}}, alice);
+    INFO(url << " -> " << refused.body);
+    CHECK(refused.status == 422);
+    CHECK(refused.json()["errors"].value("audio_url", "").find(why) != std::string::npos);
+  }
+  auto hook = s.post("/api/convert", {{"audio_url", "https://example.org/a.wav"}, {"callback_url", "http://192.168.1.10/hook"}}, alice);
+  CHECK(hook.status == 422);
+  CHECK(hook.json()["errors"].contains("callback_url"));
 
   // Without the allow list, the server's own address is refused, also behind a name.
   InProcess strict({"convert.max_running_per_account=20"});

@@ -400,3 +400,15 @@ TEST_CASE("download: concurrent transfers each keep their own rules and limits")
   CHECK(ok == 3);
   CHECK(refused == 3);
 }
+
+TEST_CASE("literal_refusal: an internal address written in the URL is known before any lookup; names are not judged") {
+  const AddressRules none;
+  CHECK(literal_refusal("http://10.0.0.1/a.wav", none).value_or("").find("private") != std::string::npos);
+  CHECK(literal_refusal("http://[::1]:8080/a.wav", none).value_or("").find("loopback") != std::string::npos);
+  CHECK(literal_refusal("https://169.254.169.254/latest/meta-data/", none).value_or("").find("link-local") !=
+        std::string::npos);
+  CHECK_FALSE(literal_refusal("http://localhost/a.wav", none));  // judged when resolved
+  CHECK_FALSE(literal_refusal("https://example.org/a.wav", none));
+  CHECK_FALSE(literal_refusal("http://8.8.8.8/a.wav", none));
+  CHECK_FALSE(literal_refusal("http://127.0.0.1:9/a.wav", loopback_ok));
+}

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,11 @@ inline constexpr std::size_t max_url_length = 2048;
 // Throws Error(BadRequest, ..., {{field, why}}) unless `url` is an absolute http:// or https:// URL with a
 // host, no user name or password (user:pass@) and at most max_url_length characters.
 void check_url(std::string_view url, std::string_view field);
+
+// Why a URL (one check_url accepts) cannot be reached when its host is an address literal the rules refuse
+// ("http://10.0.0.1/", "http://[::1]/"): known before any lookup, so a request can be refused at once.
+// nullopt for a host name (judged when it is resolved) or an allowed address.
+std::optional<std::string> literal_refusal(std::string_view url, const AddressRules& rules);
 
 struct FetchLimits {
   std::int64_t max_bytes = 200LL << 20;  // largest body
