@@ -11,7 +11,8 @@
 namespace cadenza::http {
 
 Application::Application(const config::Config& cfg)
-    : control_(std::make_unique<store::ControlStore>(cfg.storage)),
+    : work_dir_(std::filesystem::path(cfg.storage.data_dir) / "work"),
+      control_(std::make_unique<store::ControlStore>(cfg.storage)),
       tenants_(std::make_unique<store::TenantDbs>(cfg.storage)),
       blobs_(std::make_unique<store::BlobStore>(cfg.storage, control_->secret("blob-signing"))),
       events_(std::make_unique<jobs::EventBus>()),
@@ -28,15 +29,26 @@ Application::Application(const config::Config& cfg)
                      Tokens(control_->secret("jwt"), cfg.auth.token_ttl_s)});
   app_->started_at_ms = now_ms();
   // Conversions: the outbox row and the files it holds are written with the job's final state.
-  const auto rules = net::AddressRules::parse(cfg.net.allow_networks);
-  pipeline::ConvertDeps deps{*blobs_, *tenants_, transcribe::TranscriberOptions{},
-                             std::filesystem::path(cfg.storage.data_dir) / "work"};
-  deps.rules = rules;
+  pipeline::ConvertDeps deps{*blobs_, *tenants_, transcribe::TranscriberOptions{}, work_dir_};
+  deps.rules = app_->address_rules;
   deps.fetch = {cfg.convert.fetch_max_bytes, cfg.convert.fetch_timeout_s, cfg.convert.max_redirects};
   deps.ytdlp = cfg.convert.ytdlp_path;
   deps.max_duration_s = cfg.convert.max_duration_s;
   deps.render_audio = cfg.convert.render_audio;
-  const auto swept = pipeline::sweep_work_dirs(deps, [this](const std::string& tenant, const std::string& job) {
+  auto convert = pipeline::convert_kind(deps);
+  convert.on_finish = conversion_finish_hook(*app_);
+  jobs_->register_kind(std::move(convert));
+  auto& cache = app_->cache;
+  control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
+  tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
+  webhooks_ = std::make_unique<pipeline::WebhookSender>(*tenants_, cfg.webhooks, app_->address_rules);
+  add_routes(*app_);
+  deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
+}
+
+void Application::start() {
+  // Before the workers: scratch directories of conversions that will not run again go.
+  const auto swept = pipeline::sweep_work_dirs(work_dir_, [this](const std::string& tenant, const std::string& job) {
     try {
       auto state = jobs_->get(tenant, job).state;
       return state == store::JobState::Queued || state == store::JobState::Running;
@@ -45,18 +57,6 @@ Application::Application(const config::Config& cfg)
     }
   });
   if (swept > 0) spdlog::info("removed {} conversion scratch directories of ended jobs", swept);
-  auto convert = pipeline::convert_kind(deps);
-  convert.on_finish = conversion_finish_hook(*app_);
-  jobs_->register_kind(std::move(convert));
-  auto& cache = app_->cache;
-  control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
-  tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
-  webhooks_ = std::make_unique<pipeline::WebhookSender>(*tenants_, cfg.webhooks, rules);
-  add_routes(*app_);
-  deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
-}
-
-void Application::start() {
   jobs_->start();
   webhooks_->start();
 }

@@ -269,10 +269,9 @@ Response convert(App& app, Request& req) {
   }
   v.throw_if_failed();
   // An internal address written as such is refused now; a name is judged when it is resolved.
-  const auto rules = net::AddressRules::parse(app.config.net.allow_networks);
   for (const char* k : {"audio_url", "callback_url"})
     if (given(k))
-      if (auto why = net::literal_refusal(j[k].get<std::string>(), rules))
+      if (auto why = net::literal_refusal(j[k].get<std::string>(), app.address_rules))
         throw Error(ErrorKind::Unprocessable, std::string(k) + " leads to an address that may not be reached: " + *why,
                     {{k, "may not be reached: " + *why}});
 
@@ -381,15 +380,20 @@ Response list(App& app, Request& req) {
   return Response::json(200, page_json(app, who.tenant_id, page, q.limit, q.offset));
 }
 
-// Readable without an account: the public conversions of ?tenant= (default: the caller's, else the
-// default tenant), rate limited per client address.
-Response gallery(App& app, Request& req) {
+// The gallery's routes are readable without an account, rate limited per client address; they show the
+// tenant of ?tenant= (default: the caller's, else the default tenant). Error(NotFound) for an unknown one.
+std::string gallery_tenant(App& app, const Request& req) {
   auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
   if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
   auto who = authenticate_request(app, req);
   std::string tenant = req.query_param("tenant").value_or(who ? who->tenant_id : "");
   if (tenant.empty()) tenant = app.control.default_tenant().id;
   if (!app.control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "Tenant " + tenant + " not found");
+  return tenant;
+}
+
+Response gallery(App& app, Request& req) {
+  const auto tenant = gallery_tenant(app, req);
   auto q = list_query(req);
   q.public_only = true;
   if (!req.query_param("status")) q.state = "succeeded";  // the gallery shows finished pieces unless asked
@@ -397,17 +401,12 @@ Response gallery(App& app, Request& req) {
   return Response::json(200, page_json(app, tenant, page, q.limit, q.offset));
 }
 
-// One public conversion of ?tenant= (as the gallery picks it), readable without an account; a private or
-// unknown one is a 404.
+// One public conversion; a private or unknown one is a 404.
 Response public_one(App& app, Request& req) {
-  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
-  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
+  const auto tenant = gallery_tenant(app, req);
   const auto& id = req.params.at("conversionId");
   auto not_found = Error(ErrorKind::NotFound, "Conversion " + id + " not found");
-  auto who = authenticate_request(app, req);
-  std::string tenant = req.query_param("tenant").value_or(who ? who->tenant_id : "");
-  if (tenant.empty()) tenant = app.control.default_tenant().id;
-  if (!is_uuid(id) || !app.control.find_tenant(tenant)) throw not_found;
+  if (!is_uuid(id)) throw not_found;
   auto c = store::conversion_repo::find(app.tenants.get(tenant), id);
   if (!c || !c->is_public) throw not_found;
   return Response::json(200, conversion_body(app, *c, app.jobs.get(tenant, c->job_id)));

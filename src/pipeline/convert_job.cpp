@@ -155,12 +155,13 @@ std::filesystem::path work_dir_of(const ConvertDeps& deps, const std::string& te
   return deps.work_dir / ("convert-" + tenant_id + "-" + job_id);
 }
 
-int sweep_work_dirs(const ConvertDeps& deps, const std::function<bool(const std::string&, const std::string&)>& unfinished) {
+int sweep_work_dirs(const std::filesystem::path& work_dir,
+                    const std::function<bool(const std::string&, const std::string&)>& unfinished) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(deps.work_dir, ec)) return 0;
+  if (!std::filesystem::is_directory(work_dir, ec)) return 0;
   int removed = 0;
   const std::string prefix = "convert-";
-  for (const auto& e : std::filesystem::directory_iterator(deps.work_dir, ec)) {
+  for (const auto& e : std::filesystem::directory_iterator(work_dir, ec)) {
     const auto name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0 || name.size() != prefix.size() + 36 + 1 + 36) continue;
     const auto tenant = name.substr(prefix.size(), 36), job = name.substr(prefix.size() + 37);

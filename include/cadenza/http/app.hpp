@@ -14,6 +14,7 @@
 #include "cadenza/http/tokens.hpp"
 #include "cadenza/jobs/event_bus.hpp"
 #include "cadenza/jobs/job_service.hpp"
+#include "cadenza/net/address_rules.hpp"
 #include "cadenza/store/blob_store.hpp"
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/profile_deletion.hpp"
@@ -33,6 +34,8 @@ struct App {
   Metrics metrics;
   // Built from `config` (ratelimit.*, cache.*) wherever an App is built.
   RateLimiter rate_limiter{config.ratelimit};
+  // What outbound HTTP may reach (net.allow_networks): audio_url fetches, webhook deliveries, submit checks.
+  net::AddressRules address_rules{net::AddressRules::parse(config.net.allow_networks)};
   LoginThrottle login_throttle;
   ResponseCache cache{config.cache};  // GETs of cached routes, principals, generations (bumped by the store)
   Router router;

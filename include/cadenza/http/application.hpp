@@ -6,6 +6,7 @@
 // Wiring done here and nowhere else: the job kinds, the routes, and the response cache's invalidation
 // (the control store and every tenant database report each committed write of a profile's data to
 // ResponseCache::bump, whoever wrote it: a request or a background job).
+#include <filesystem>
 #include <memory>
 
 #include "cadenza/config/config.hpp"
@@ -25,7 +26,8 @@ class Application {
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
-  // Starts the job workers (recovering what a previous run left) and the webhook sender.
+  // Removes the scratch directories of conversions that ended, then starts the job workers (recovering what a
+  // previous run left) and the webhook sender.
   void start();
 
   App& app() { return *app_; }
@@ -36,6 +38,7 @@ class Application {
   pipeline::WebhookSender& webhooks() { return *webhooks_; }
 
  private:
+  std::filesystem::path work_dir_;  // conversions' scratch directories
   std::unique_ptr<store::ControlStore> control_;
   std::unique_ptr<store::TenantDbs> tenants_;
   std::unique_ptr<store::BlobStore> blobs_;

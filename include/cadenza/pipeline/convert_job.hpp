@@ -43,6 +43,7 @@ jobs::JobKind convert_kind(ConvertDeps deps);
 std::filesystem::path work_dir_of(const ConvertDeps& deps, const std::string& tenant_id, const std::string& job_id);
 // Removes the scratch directories whose job will not run again (unfinished(tenant, job) false); returns
 // how many.
-int sweep_work_dirs(const ConvertDeps& deps, const std::function<bool(const std::string&, const std::string&)>& unfinished);
+int sweep_work_dirs(const std::filesystem::path& work_dir,
+                    const std::function<bool(const std::string&, const std::string&)>& unfinished);
 
 }  // namespace cadenza::pipeline
