@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <ogg/ogg.h>
 #include <opus.h>
-#include <sndfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,58 +38,60 @@ int opus_bitrate(double quality, int channels) {
   return int(6000.0 + 250000.0 * q) * channels;
 }
 
-void write_ogg_opus(const fs::path& path, const std::vector<float>& interleaved, int sample_rate, int channels,
-                    double quality) {
-  const std::string name = path.filename().string();
-  if (channels < 1 || channels > 8)
-    throw Error{ErrorKind::BadRequest, name + ": Ogg/Opus takes 1..8 channels, not " + std::to_string(channels)};
-  if (!opus_rate(sample_rate))
-    throw Error{ErrorKind::BadRequest, name + ": Opus does not take a sample rate of " + std::to_string(sample_rate)};
-  if (interleaved.size() % std::size_t(channels) != 0)
-    throw Error{ErrorKind::BadRequest, name + ": the samples are not a whole number of frames"};
+OggOpusFile::OggOpusFile(fs::path path, int sample_rate, int channels, double quality)
+    : path_(std::move(path)), part_(path_) {
+  part_ += ".part";
+  stream_ = std::make_unique<OggOpusStream>(sample_rate, channels, quality);  // checks rate and channels
+  fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) throw Error{ErrorKind::Internal, "cannot create " + part_.string() + ": " + std::strerror(errno)};
+}
 
-  fs::path part = path;
-  part += ".part";
-  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw Error{ErrorKind::Internal, "cannot create " + part.string() + ": " + std::strerror(errno)};
-  auto fail = [&](const std::string& why) {
-    ::close(fd);
-    std::error_code ec;
-    fs::remove(part, ec);
-    throw Error{ErrorKind::Internal, "cannot write " + name + ": " + why};
-  };
+OggOpusFile::~OggOpusFile() {
+  if (fd_ < 0) return;  // committed
+  ::close(fd_);
+  std::error_code ec;
+  fs::remove(part_, ec);
+}
 
-  SF_INFO info{};
-  info.samplerate = sample_rate;
-  info.channels = channels;
-  info.format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
-  SNDFILE* f = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-  if (!f) fail(sf_strerror(nullptr));
-  double q = std::clamp(quality, 0.0, 1.0);
-  if (sf_command(f, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q) != SF_TRUE) {
-    std::string why = sf_strerror(f);
-    sf_close(f);
-    fail("libsndfile refused the quality setting (" + why + ")");
+void OggOpusFile::put(const std::string& bytes) {
+  for (std::size_t at = 0; at < bytes.size();) {
+    const auto n = ::write(fd_, bytes.data() + at, bytes.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw Error{ErrorKind::Internal, "cannot write " + path_.filename().string() + ": " + std::strerror(errno)};
+    at += std::size_t(n);
   }
-  const auto frames = sf_count_t(interleaved.size() / std::size_t(channels));
-  if (frames > 0 && sf_writef_float(f, interleaved.data(), frames) != frames) {
-    std::string why = sf_strerror(f);
-    sf_close(f);
-    fail(why);
-  }
-  if (int err = sf_close(f); err != 0) fail(sf_error_number(err));
-  if (::fsync(fd) != 0) fail(std::string{"fsync: "} + std::strerror(errno));
+}
+
+void OggOpusFile::write(const float* interleaved, std::size_t samples) {
+  if (fd_ < 0) throw Error{ErrorKind::BadRequest, path_.filename().string() + " is already committed"};
+  put(stream_->write(interleaved, samples));
+}
+
+void OggOpusFile::commit() {
+  if (fd_ < 0) throw Error{ErrorKind::BadRequest, path_.filename().string() + " is already committed"};
+  put(stream_->finish());
+  const std::string name = path_.filename().string();
+  if (::fsync(fd_) != 0) throw Error{ErrorKind::Internal, "cannot write " + name + ": fsync: " + std::strerror(errno)};
+  const int fd = fd_;
+  fd_ = -1;
+  std::error_code ec;
   if (::close(fd) != 0) {
-    std::error_code ec;
-    fs::remove(part, ec);
+    fs::remove(part_, ec);
     throw Error{ErrorKind::Internal, "cannot write " + name + ": close: " + std::strerror(errno)};
   }
-  std::error_code ec;
-  fs::rename(part, path, ec);
+  fs::rename(part_, path_, ec);
   if (ec) {
-    fs::remove(part, ec);
+    fs::remove(part_, ec);
     throw Error{ErrorKind::Internal, "cannot write " + name + ": rename: " + ec.message()};
   }
+}
+
+void write_ogg_opus(const fs::path& path, const std::vector<float>& interleaved, int sample_rate, int channels,
+                    double quality) {
+  OggOpusFile file(path, sample_rate, channels, quality);
+  file.write(interleaved.data(), interleaved.size());
+  file.commit();
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -289,8 +289,8 @@ struct PlayerDeleter {
 };
 }  // namespace
 
-std::vector<float> render_midi_file(const fs::path& mid, const SynthOptions& options,
-                                    const std::function<bool()>& cancelled) {
+void render_midi_file(const fs::path& mid, const PcmSink& sink, const SynthOptions& options,
+                      const std::function<bool()>& cancelled) {
   const std::string name = mid.filename().string();
   std::error_code ec;
   if (!fs::is_regular_file(mid, ec)) throw Error{ErrorKind::NotFound, name + ": no such file"};
@@ -309,7 +309,14 @@ std::vector<float> render_midi_file(const fs::path& mid, const SynthOptions& opt
   // ends it at once with an error logged (kept in t_last_error).
   constexpr std::size_t kBlock = 1024;
   const auto max_frames = std::int64_t(options.max_seconds * rate);
+  // Pieces of ~0.5 s go to the sink (a whole number of blocks).
+  const std::size_t piece_samples = std::max<std::size_t>(1, std::size_t(rate) / 2 / kBlock) * kBlock * Synth::kChannels;
   std::vector<float> out;
+  out.reserve(piece_samples);
+  auto hand_over = [&] {
+    if (!out.empty()) sink(out.data(), out.size());
+    out.clear();
+  };
   std::int64_t frames = 0;
   // It stays "playing" for ~3 s after the end of the last track (waiting for releases): the music is
   // over once its tick passes the last event's, and the tail is ours.
@@ -324,13 +331,26 @@ std::vector<float> render_midi_file(const fs::path& mid, const SynthOptions& opt
                   name + " lasts longer than the limit of " + std::to_string(int(options.max_seconds)) + " s"};
     synth.render_append(kBlock, out);
     frames += std::int64_t(kBlock);
+    if (out.size() >= piece_samples) hand_over();
   }
   if (!t_last_error.empty())
     throw Error{ErrorKind::Unprocessable, with_reason(name + ": damaged MIDI file")};
   synth.all_notes_off();
-  const auto tail = std::size_t(std::max(0.0, options.tail_seconds) * rate);
-  synth.render_append(tail, out);
-  return out;
+  for (auto tail = std::size_t(std::max(0.0, options.tail_seconds) * rate); tail > 0;) {
+    const auto n = std::min(tail, piece_samples / Synth::kChannels);
+    synth.render_append(n, out);
+    tail -= n;
+    hand_over();
+  }
+  hand_over();
+}
+
+std::vector<float> render_midi_file(const fs::path& mid, const SynthOptions& options,
+                                    const std::function<bool()>& cancelled) {
+  std::vector<float> all;
+  render_midi_file(
+      mid, [&all](const float* p, std::size_t n) { all.insert(all.end(), p, p + n); }, options, cancelled);
+  return all;
 }
 
 std::vector<float> render_notes(const std::vector<NoteEvent>& notes, const SynthOptions& options,

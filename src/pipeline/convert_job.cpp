@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <chrono>
 #include <fstream>
 #include <climits>
@@ -25,6 +27,7 @@
 #include "cadenza/net/http_client.hpp"
 #include "cadenza/store/blob_repo.hpp"
 #include "cadenza/store/transcription_repo.hpp"
+#include "steps.hpp"
 
 namespace cadenza::pipeline {
 namespace {
@@ -223,13 +226,9 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
     auto since = [](std::chrono::steady_clock::time_point t) {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     };
-    std::optional<std::chrono::steady_clock::time_point> pdf_started;
     auto hooks_for = [&](double from, double width) {
       Hooks h;
-      h.progress = [&ctx, &pdf_started, from, width](double f, std::string_view stage) {
-        if (stage == "pdf" && !pdf_started) pdf_started = std::chrono::steady_clock::now();
-        ctx.progress(from + width * f, stage);
-      };
+      h.progress = [&ctx, from, width](double f, std::string_view stage) { ctx.progress(from + width * f, stage); };
       h.cancelled = [&ctx] { return ctx.cancelled(); };
       return h;
     };
@@ -279,42 +278,64 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
     for (std::size_t i = 0; i < arrangements.size(); ++i) {
       const auto dir = work / arrangements[i];
       const double from = notes_end + each * static_cast<double>(i);
-      std::vector<std::filesystem::path> written;
-      for (const char* name : {"score.musicxml", "score.mid", "score.pdf"}) written.push_back(dir / name);
+      const auto xml = dir / "score.musicxml", mid = dir / "score.mid", pdf = dir / "score.pdf", ogg = dir / "score.ogg";
+      std::vector<std::filesystem::path> written = {xml, mid, pdf};
+      if (deps.render_audio) written.push_back(ogg);
       // Each file is written whole or not at all, so those present are finished: an interrupted run's
-      // arrangements are not engraved again.
+      // files are not made again.
+      auto missing = [](const std::filesystem::path& f) { return !std::filesystem::exists(f); };
+      const bool engraved_before = std::none_of(written.begin(), written.end(), missing);
       nlohmann::json timing = {{"type", arrangements[i]}};
+      if (engraved_before) reused["arrangements"].push_back(arrangements[i]);
       const auto a0 = std::chrono::steady_clock::now();
-      pdf_started.reset();
-      const bool engraved_before = std::all_of(written.begin(), written.end(), [](const auto& f) { return std::filesystem::exists(f); });
-      if (!engraved_before) {
+      // The score (fast): written as MusicXML and MIDI unless kept; engraved again in memory when the PDF
+      // still needs it (the engine is deterministic, so it is the score the kept files hold).
+      notation::Score score;
+      if (missing(xml) || missing(mid) || missing(pdf)) {
         EngraveOptions eo;
         eo.score.arrangement = notation::parse_arrangement(arrangements[i]);
         eo.score.title = title;
         eo.score.arranger = "Cadenza";
-        eo.out_dir = dir;
-        written = engrave_notes(notes.notes, eo, hooks_for(from, deps.render_audio ? each * 0.85 : each)).files;
-        // MusicXML and MIDI are written before the PDF starts.
-        timing["scoreS"] = pdf_started ? std::chrono::duration<double>(*pdf_started - a0).count() : since(a0);
-        if (pdf_started) timing["pdfS"] = since(*pdf_started);
+        eo.write_pdf = false;
+        if (missing(xml) || missing(mid)) eo.out_dir = dir;
+        score = engrave_notes(notes.notes, eo, hooks_for(from, each * 0.2)).score;
+        timing["scoreS"] = since(a0);
       }
-      if (deps.render_audio) {  // what was written, heard: the arrangement's MIDI through FluidSynth, as Ogg/Opus
-        const auto ogg = dir / "score.ogg";
-        if (!std::filesystem::exists(ogg)) {
-          ctx.progress(from + each * 0.85, "audio");
+      // Then the PDF (LilyPond, a subprocess, on a thread of its own) and the audio (FluidSynth + Opus, on
+      // this one) at once: on two cores a conversion waits for the slower of the two, not for their sum.
+      ctx.progress(from + each * 0.2, deps.render_audio ? "pdf and audio" : "pdf");
+      std::atomic<bool> abandon{false};  // the other half failed: stop LilyPond too
+      std::future<double> pdf_done;
+      if (missing(pdf))
+        pdf_done = std::async(std::launch::async, [&] {
+          const auto p0 = std::chrono::steady_clock::now();
+          std::vector<std::filesystem::path> out;
+          write_output(dir, "score.pdf", notation::render_pdf(score, notation::PdfOptions{}, [&] {
+                         if (abandon.load() || ctx.cancelled()) throw ml::Cancelled();
+                       }),
+                       out);
+          return since(p0);
+        });
+      try {
+        if (deps.render_audio && missing(ogg)) {
           const auto r0 = std::chrono::steady_clock::now();
           audio::SynthOptions so;
           so.gain = 0.8;
-          auto pcm = audio::render_midi_file(dir / "score.mid", so, [&ctx] { return ctx.cancelled(); });
-          audio::write_ogg_opus(ogg, pcm, so.sample_rate, audio::Synth::kChannels);
+          // Rendered and encoded piece by piece: never the whole PCM in memory (~230 MB for 10 minutes).
+          audio::OggOpusFile file(ogg, so.sample_rate, audio::Synth::kChannels);
+          audio::render_midi_file(
+              mid, [&file](const float* pcm, std::size_t n) { file.write(pcm, n); }, so,
+              [&ctx] { return ctx.cancelled(); });
+          file.commit();
           timing["audioS"] = since(r0);
-        } else if (engraved_before) {
-          reused["arrangements"].push_back(arrangements[i]);
         }
-        written.push_back(ogg);
-      } else if (engraved_before) {
-        reused["arrangements"].push_back(arrangements[i]);
+      } catch (...) {
+        abandon = true;
+        if (pdf_done.valid()) pdf_done.wait();
+        throw;
       }
+      if (pdf_done.valid()) timing["pdfS"] = pdf_done.get();
+      ctx.progress(from + each, "stored");
       nlohmann::json files = nlohmann::json::array();
       for (const auto& f : written) {
         auto size = std::filesystem::file_size(f);

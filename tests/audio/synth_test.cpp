@@ -260,6 +260,51 @@ TEST_CASE("write_ogg_opus writes a file that decodes back to the same music") {
         ErrorKind::Internal);
 }
 
+TEST_CASE("render_midi_file streams pieces into an OggOpusFile: the same music, nothing left on failure") {
+  const auto mid = write_bytes("tiny.mid", tiny_smf());
+  const auto whole = audio::render_midi_file(mid);
+  const auto path = scratch() / "streamed.ogg";
+  std::vector<float> joined;
+  std::size_t pieces = 0, largest = 0;
+  {
+    audio::OggOpusFile file(path, kRate, 2);
+    audio::render_midi_file(mid, [&](const float* p, std::size_t n) {
+      CHECK(n % 2 == 0);
+      ++pieces;
+      largest = std::max(largest, n);
+      joined.insert(joined.end(), p, p + n);
+      file.write(p, n);
+      CHECK_FALSE(fs::exists(path));  // only the .part file while it is written
+    });
+    file.commit();
+    CHECK_THROWS_AS(file.commit(), Error);
+  }
+  CHECK(pieces >= 5);                        // 2.5 s in pieces of about 0.5 s
+  CHECK(largest <= std::size_t(kRate) * 2);  // never more than ~0.5 s held (stereo floats: kRate per 0.5 s)
+  CHECK(joined.size() == whole.size());
+  CHECK(correlation(mono_of(joined), mono_of(whole)) > 0.99);
+  CHECK_FALSE(fs::exists(scratch() / "streamed.ogg.part"));
+  auto back = audio::decode_file(path);
+  CHECK(std::abs(back.duration_s() - double(whole.size()) / 2 / kRate) < 0.003);
+  CHECK(correlation(mono_of(whole), back.mono) > 0.95);
+
+  // A rendering that fails part-way (the sink throws, a cancel) leaves neither the file nor its .part.
+  const auto failed = scratch() / "failed.ogg";
+  CHECK_THROWS_AS(([&] {
+                    audio::OggOpusFile file(failed, kRate, 2);
+                    int n = 0;
+                    audio::render_midi_file(mid, [&](const float* p, std::size_t k) {
+                      file.write(p, k);
+                      if (++n == 2) throw audio::Cancelled{};
+                    });
+                    file.commit();
+                  }()),
+                  audio::Cancelled);
+  CHECK_FALSE(fs::exists(failed));
+  CHECK_FALSE(fs::exists(scratch() / "failed.ogg.part"));
+  CHECK(test::error_kind_of([&] { audio::OggOpusFile(scratch() / "x.ogg", 44100, 2); }) == ErrorKind::BadRequest);
+}
+
 TEST_CASE("OggOpusStream: pieces are pages of one growing stream, decodable at every piece") {
   audio::Synth synth;
   audio::NotePlayer player{synth};

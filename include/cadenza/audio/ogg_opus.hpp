@@ -1,14 +1,14 @@
 #pragma once
-// Ogg/Opus encoding, for two users: a whole rendering written to a file (the conversion job's score.ogg,
-// write_ogg_opus, through libsndfile), and a stream encoded piece by piece while it is generated
-// (OggOpusStream, through libopus + libogg).
+// Ogg/Opus encoding, one encoder (OggOpusStream: libopus + libogg) for two users: a stream encoded piece
+// by piece while it is generated, and a file written piece by piece while it is rendered (OggOpusFile:
+// the conversion job's score.ogg).
 //
-// Why two paths: libsndfile's Ogg/Opus writer does flush pages as it goes, but on its own schedule (a page
-// per SFC_SET_OGG_PAGE_LATENCY_MS of audio, 1 s by default; neither sf_write_sync nor any command flushes
-// a page early), so after a 0.5 s piece up to a page latency of audio stays inside the encoder: with the
-// default, every other 0.5 s piece returned no bytes at all. OggOpusStream drives libopus and libogg
-// itself and ends a page at every piece, so each piece's bytes hold all of its audio (whole 20 ms Opus
-// frames; a remainder under 20 ms waits for the next piece) and a client can play them at once.
+// Why not libsndfile's Ogg/Opus writer: it flushes pages on its own schedule (a page per
+// SFC_SET_OGG_PAGE_LATENCY_MS of audio, 1 s by default; neither sf_write_sync nor any command flushes a
+// page early), so after a 0.5 s piece up to a page latency of audio stays inside the encoder: with the
+// default, every other 0.5 s piece returned no bytes at all. OggOpusStream ends a page at every piece,
+// so each piece's bytes hold all of its audio (whole 20 ms Opus frames; a remainder under 20 ms waits
+// for the next piece) and a client can play them at once.
 //
 // Quality is one scale for both: 0..1 maps to (6 + 250 * quality) kbit/s per channel, libsndfile's own
 // mapping for SFC_SET_VBR_ENCODING_QUALITY; the default 0.25 is ~68 kbit/s per channel, ~137 kbit/s stereo.
@@ -26,10 +26,31 @@ inline constexpr double kDefaultOpusQuality = 0.25;
 // The bit rate (bit/s) that `quality` (clamped to 0..1) means for `channels` channels.
 int opus_bitrate(double quality, int channels);
 
-// Writes `interleaved` (frames * channels floats, [-1, 1]) as an Ogg/Opus file. sample_rate must be one
-// Opus takes (8000, 12000, 16000, 24000, 48000), channels 1..8. The file is written to `path` + ".part",
-// fsynced and renamed over `path`: nothing half-written is ever left under `path`, and on failure the
-// .part file is removed. Throws Error(Internal) with libsndfile's message when it cannot.
+class OggOpusStream;
+
+// An Ogg/Opus file written piece by piece (an OggOpusStream into `path` + ".part"), so that a long
+// rendering never has to be held whole; commit() fsyncs it and renames it over `path`. Nothing
+// half-written is ever left under `path`: destroyed without commit() (an error, a cancel), the .part
+// file is removed. sample_rate: one Opus takes (8000, 12000, 16000, 24000, 48000); channels 1 or 2;
+// Error(BadRequest) otherwise, Error(Internal) when the file cannot be written.
+class OggOpusFile {
+ public:
+  OggOpusFile(std::filesystem::path path, int sample_rate, int channels, double quality = kDefaultOpusQuality);
+  ~OggOpusFile();
+  OggOpusFile(const OggOpusFile&) = delete;
+  OggOpusFile& operator=(const OggOpusFile&) = delete;
+
+  void write(const float* interleaved, std::size_t samples);  // frames * channels floats, [-1, 1]
+  void commit();
+
+ private:
+  void put(const std::string& bytes);
+  std::filesystem::path path_, part_;
+  int fd_ = -1;
+  std::unique_ptr<OggOpusStream> stream_;
+};
+
+// A whole rendering as an Ogg/Opus file, through OggOpusFile.
 void write_ogg_opus(const std::filesystem::path& path, const std::vector<float>& interleaved, int sample_rate,
                     int channels, double quality = kDefaultOpusQuality);
 

@@ -97,11 +97,19 @@ class Synth {
   int sample_rate_ = 0;
 };
 
+// Takes rendered audio piece by piece: `samples` interleaved stereo floats (whole frames, about 0.5 s).
+using PcmSink = std::function<void(const float* interleaved, std::size_t samples)>;
+
 // Renders a whole Standard MIDI File (all tracks, tempo map, program changes, controllers, pitch bend;
-// FluidSynth's MIDI player) followed by options.tail_seconds, interleaved stereo at options.sample_rate.
-// Errors: NotFound (no such file), UnsupportedMedia (not a MIDI file), Unprocessable (damaged, or music
-// longer than options.max_seconds, detected while rendering), Unavailable (no soundfont). `cancelled` is
-// polled every ~0.1 s of audio; once it returns true, Cancelled is thrown.
+// FluidSynth's MIDI player) followed by options.tail_seconds, interleaved stereo at options.sample_rate,
+// handing it to `sink` as it goes: memory stays at one piece whatever the length (a 10-minute score is
+// ~230 MB of float PCM held whole). Errors: NotFound (no such file), UnsupportedMedia (not a MIDI file),
+// Unprocessable (damaged, or music longer than options.max_seconds, detected while rendering),
+// Unavailable (no soundfont); what the sink throws ends the rendering. `cancelled` is polled every
+// ~0.02 s of audio; once it returns true, Cancelled is thrown.
+void render_midi_file(const std::filesystem::path& mid, const PcmSink& sink, const SynthOptions& options = {},
+                      const std::function<bool()>& cancelled = {});
+// The same, collected into one buffer.
 std::vector<float> render_midi_file(const std::filesystem::path& mid, const SynthOptions& options = {},
                                     const std::function<bool()>& cancelled = {});
 
