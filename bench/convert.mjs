@@ -142,7 +142,7 @@ async function one() {
     // The server's peak resident memory over the whole run (warm-up included): VmHWM.
     const hwm = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
     if (hwm) console.log(`  server peak RSS ${(Number(hwm[1]) / 1024).toFixed(0)} MiB (target < 600 MiB for a 10-minute song)`);
-    console.log(`  PDF: LilyPond ${lilypond.toFixed(2)} s (first arrangement) vs MuseScore 3 ${musescore.toFixed(2)} s on the same MusicXML: ratio ${(lilypond / musescore).toFixed(2)}`);
+    console.log(`  PDF: the job's (${first.pdfEngine}, beside the audio) ${lilypond.toFixed(2)} s (first arrangement) vs MuseScore 3 alone ${musescore.toFixed(2)} s on the same MusicXML: ratio ${(lilypond / musescore).toFixed(2)}`);
   } finally {
     child.kill('SIGTERM');
   }

@@ -167,6 +167,9 @@ OggOpusStream::OggOpusStream(int sample_rate, int channels, double quality) : s_
   s.enc = opus_encoder_create(sample_rate, channels, OPUS_APPLICATION_AUDIO, &err);
   if (err != OPUS_OK || !s.enc) throw Error{ErrorKind::Internal, std::string{"opus: "} + opus_strerror(err)};
   opus_encoder_ctl(s.enc, OPUS_SET_BITRATE(opus_bitrate(quality, channels)));
+  // Complexity 5 of 10: ~40 % less encoding time than the default, for bytes and quality that differ by
+  // well under 1 % at these bit rates (measured on FluidSynth piano; complexity 8 costs as much as 10).
+  opus_encoder_ctl(s.enc, OPUS_SET_COMPLEXITY(5));
   opus_int32 lookahead = 0;
   opus_encoder_ctl(s.enc, OPUS_GET_LOOKAHEAD(&lookahead));
   s.lookahead = int(lookahead);

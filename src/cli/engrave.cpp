@@ -18,11 +18,13 @@ struct EngraveArgs {
   pipeline::EngraveOptions options;
   std::string arrangement = notation::to_string(options.score.arrangement);
   int pdf_timeout = int(options.pdf.timeout.count());
+  std::string pdf_engine = "auto";
 };
 
 void run(EngraveArgs& a) {
   a.options.score.arrangement = notation::parse_arrangement(a.arrangement);
   a.options.pdf.timeout = std::chrono::seconds(a.pdf_timeout);
+  a.options.pdf.engine = notation::parse_pdf_engine(a.pdf_engine);
   ProgressBar bar{::isatty(STDERR_FILENO) != 0};
   const pipeline::Hooks hooks{[&](double f, std::string_view stage) { bar.update(f, stage); }, {}};
   const auto r = pipeline::engrave_midi_file(a.input, a.options, hooks);
@@ -47,8 +49,10 @@ void add_engrave(CLI::App& app, int& exit_code) {
   cmd->add_option("--title", o.score.title, "Title (default: the MIDI track name or the file name)");
   cmd->add_option("--composer", o.score.composer, "Composer");
   cmd->add_option("--arranger", o.score.arranger, "Arranger");
-  cmd->add_flag_callback("--no-pdf", [&o] { o.write_pdf = false; }, "Skip the LilyPond PDF");
-  cmd->add_option("--pdf-timeout", args->pdf_timeout, "Seconds LilyPond may run")
+  cmd->add_flag_callback("--no-pdf", [&o] { o.write_pdf = false; }, "Skip the PDF");
+  cmd->add_option("--pdf-engine", args->pdf_engine, "What renders the PDF: auto (MuseScore 3 when installed, else LilyPond), musescore or lilypond")
+      ->check(CLI::IsMember({"auto", "musescore", "lilypond"}))->capture_default_str();
+  cmd->add_option("--pdf-timeout", args->pdf_timeout, "Seconds the PDF renderer may run")
       ->check(CLI::Range(1, 3600))->capture_default_str();
   cmd->callback([args, &exit_code] {
     run(*args);

@@ -19,6 +19,11 @@ std::string log_level(const std::string& v) {
   return "must be one of trace, debug, info, warn, error, off";
 }
 
+std::string pdf_engine(const std::string& v) {
+  if (v == "auto" || v == "musescore" || v == "lilypond") return "";
+  return "must be auto, musescore or lilypond";
+}
+
 std::string url_or_empty(const std::string& v) {
   if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
   return "must be empty or start with http:// or https://";
@@ -162,6 +167,9 @@ const Key kKeys[] = {
    "The yt-dlp program that fetches a youtube_link (a name on PATH or a path; \"\" = youtube_link refused)."},
   {"convert.render_audio", [](Config& c) -> Field { return &c.convert.render_audio; }, 0, 0,
    "Render each arrangement to Ogg/Opus with FluidSynth (the output's audioUrl)."},
+  {"convert.pdf_engine", [](Config& c) -> Field { return &c.convert.pdf_engine; }, 0, 0,
+   "What renders each score's PDF: musescore (MuseScore 3, ~4x faster), lilypond, or auto (MuseScore when "
+   "mscore3 is on PATH, else LilyPond).", pdf_engine},
 
   {"webhooks.timeout_s", [](Config& c) -> Field { return &c.webhooks.timeout_s; }, 1, 300,
    "Seconds a webhook receiver has to answer 2xx."},

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -32,6 +33,7 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
     }
     int in = ::open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, 0);
+    for (const auto& [k, v] : options.env) setenv(k.c_str(), v.c_str(), 1);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -66,6 +68,22 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+std::filesystem::path find_program(const std::string& program) {
+  if (program.empty()) return {};
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? std::filesystem::path(program) : std::filesystem::path{};
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (std::size_t i = 0; i <= dirs.size();) {
+    const auto j = std::min(dirs.find(':', i), dirs.size());
+    const auto dir = dirs.substr(i, j - i);
+    i = j + 1;
+    if (dir.empty()) continue;
+    const auto candidate = std::filesystem::path(dir) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
 }
 
 std::string file_tail(const std::filesystem::path& path, std::size_t max_bytes) {

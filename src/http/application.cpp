@@ -35,6 +35,7 @@ Application::Application(const config::Config& cfg)
   deps.ytdlp = cfg.convert.ytdlp_path;
   deps.max_duration_s = cfg.convert.max_duration_s;
   deps.render_audio = cfg.convert.render_audio;
+  deps.pdf.engine = notation::parse_pdf_engine(cfg.convert.pdf_engine);
   auto convert = pipeline::convert_kind(deps);
   convert.on_finish = conversion_finish_hook(*app_);
   jobs_->register_kind(std::move(convert));

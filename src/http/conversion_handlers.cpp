@@ -13,6 +13,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/subprocess.hpp"
 #include "cadenza/core/ids.hpp"
 #include "cadenza/core/schema.hpp"
 #include "cadenza/http/views.hpp"
@@ -135,16 +136,6 @@ std::vector<std::string> arrangements_of(const json& a) {
   return out;
 }
 
-bool ytdlp_available(const std::string& program) {
-  if (program.empty()) return false;
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 const char* kFileKeys[][2] = {{"score.mid", "midiUrl"}, {"score.musicxml", "musicXmlUrl"}, {"score.pdf", "pdfUrl"},
                               {"score.ogg", "audioUrl"}};
 
@@ -163,7 +154,10 @@ json conversion_body(App& app, const store::ConversionRecord& c, const store::Jo
   }
   if (!job.error.empty()) j["error"] = {{"message", job.error.message}, {"fields", job.error.fields}};
   json output = json::array();
-  if (job.state == store::JobState::Succeeded && job.result.is_object() && job.result.contains("outputs")) {
+  // Succeeded: every file. Running: those made so far (each arrangement's MusicXML and MIDI as soon as its
+  // score is written, seconds before its PDF and audio).
+  const bool shown = job.state == store::JobState::Succeeded || job.state == store::JobState::Running;
+  if (shown && job.result.is_object() && job.result.contains("outputs")) {
     for (const auto& out : job.result["outputs"]) {
       const auto type = out.value("type", "");
       json entry = {{"type", type}, {"midiUrl", nullptr}, {"musicXmlUrl", nullptr}, {"pdfUrl", nullptr}, {"audioUrl", nullptr}};
@@ -278,7 +272,7 @@ Response convert(App& app, Request& req) {
   auto& db = app.tenants.get(who.tenant_id);
   if (given("file_id") && !app.blobs.path(who.tenant_id, j["file_id"].get<std::string>()))
     throw Error(ErrorKind::BadRequest, "Validation failed", {{"file_id", "no uploaded file with this id (POST /api/files answers it)"}});
-  if (given("youtube_link") && !ytdlp_available(app.config.convert.ytdlp_path))
+  if (given("youtube_link") && find_program(app.config.convert.ytdlp_path).empty())
     throw Error(ErrorKind::Unprocessable, "youtube_link needs yt-dlp, which is not installed on this server",
                 {{"youtube_link", "yt-dlp is not installed (convert.ytdlp_path)"}});
   if (given("callback_url") && !store::webhook_repo::secret_created_at(db, who.account_id))

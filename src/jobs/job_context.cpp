@@ -38,6 +38,23 @@ void JobContext::progress(double fraction, std::string_view stage) {
   if (events_) events_->progress(*snapshot);
 }
 
+void JobContext::partial_result(const nlohmann::json& result, std::string_view stage) {
+  double now_at = 0;
+  {
+    std::lock_guard lock(mutex_);
+    job_.result = result;
+    now_at = job_.progress;
+  }
+  if (db_) {
+    try {
+      store::job_repo::set_partial_result(*db_, job_.id, result, now_ms());
+    } catch (const std::exception& e) {
+      spdlog::warn("job {}: could not write its partial result: {}", job_.id, e.what());
+    }
+  }
+  progress(now_at, stage);
+}
+
 std::int64_t JobContext::append_chunk(std::string_view bytes, const nlohmann::json& meta) {
   if (!db_) throw Error(ErrorKind::Internal, "append_chunk without a database");
   return store::chunk_repo::append(*db_, job_.id, bytes, meta, now_ms());

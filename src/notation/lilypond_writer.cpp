@@ -12,6 +12,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/subprocess.hpp"
 #include "cadenza/notation/key_finder.hpp"
+#include "cadenza/notation/musicxml_writer.hpp"
 
 namespace cadenza::notation {
 
@@ -130,11 +131,25 @@ std::string to_lilypond(const Score& score) {
   return out;
 }
 
+PdfEngine parse_pdf_engine(const std::string& name) {
+  if (name == "auto") return PdfEngine::Auto;
+  if (name == "musescore") return PdfEngine::MuseScore;
+  if (name == "lilypond") return PdfEngine::LilyPond;
+  throw Error{ErrorKind::BadRequest, "PDF engine must be auto, musescore or lilypond, not \"" + name + "\""};
+}
+
+PdfEngine pdf_engine(const PdfOptions& options) {
+  if (options.engine != PdfEngine::Auto) return options.engine;
+  return find_program("mscore3").empty() ? PdfEngine::LilyPond : PdfEngine::MuseScore;
+}
+
 std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, const std::function<void()>& poll) {
-  const std::string& program = options.program;
   namespace fs = std::filesystem;
-  std::string tmpl = (fs::temp_directory_path() / "cadenza-ly-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw Error{ErrorKind::Internal, "cannot create a temporary directory for LilyPond"};
+  const bool musescore = pdf_engine(options) == PdfEngine::MuseScore;
+  const std::string program = !options.program.empty() ? options.program : musescore ? "mscore3" : "lilypond";
+  const std::string name = musescore ? "MuseScore" : "LilyPond";
+  std::string tmpl = (fs::temp_directory_path() / "cadenza-pdf-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw Error{ErrorKind::Internal, "cannot create a temporary directory for " + name};
   const fs::path dir = tmpl;
   struct Cleanup {
     fs::path dir;
@@ -143,23 +158,34 @@ std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, c
       fs::remove_all(dir, ec);
     }
   } cleanup{dir};
-  write_file_atomically(dir / "score.ly", to_lilypond(score));
-  const std::string log_path = (dir / "lilypond.log").string();
-  const std::string out_base = (dir / "score").string();
-  const std::string in_path = (dir / "score.ly").string();
+  const std::string log_path = (dir / "render.log").string();
+  const auto pdf_path = dir / "score.pdf";
   ProcessOptions run;
   run.timeout = options.timeout;
   run.output = log_path;
   run.poll = poll;
-  run.name = "LilyPond";
-  const int status = run_process({program, "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", out_base, in_path}, run);
+  run.name = name;
+  std::vector<std::string> argv;
+  if (musescore) {
+    write_file_atomically(dir / "score.musicxml", to_musicxml(score));
+    // No display (Qt's offscreen platform); its settings and caches go to the temporary directory, so
+    // that renderers running at once never share a settings file.
+    run.env = {{"QT_QPA_PLATFORM", "offscreen"}, {"HOME", dir.string()}, {"XDG_RUNTIME_DIR", dir.string()},
+               {"XDG_CONFIG_HOME", (dir / "config").string()}, {"XDG_DATA_HOME", (dir / "data").string()}};
+    argv = {program, "-o", pdf_path.string(), (dir / "score.musicxml").string()};
+  } else {
+    write_file_atomically(dir / "score.ly", to_lilypond(score));
+    argv = {program, "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", (dir / "score").string(), (dir / "score.ly").string()};
+  }
+  const int status = run_process(argv, run);
   auto log_tail = [&] { return file_tail(log_path); };
   if (status == 127)
-    throw Error{ErrorKind::Unavailable, "'" + program + "' was not found: install LilyPond (apt-get install lilypond) to render PDF"};
-  if (status != 0)
-    throw Error{ErrorKind::Internal, "LilyPond failed: " + log_tail()};
-  std::ifstream pdf(dir / "score.pdf", std::ios::binary);
-  if (!pdf) throw Error{ErrorKind::Internal, "LilyPond wrote no PDF: " + log_tail()};
+    throw Error{ErrorKind::Unavailable, "'" + program + "' was not found: install " +
+                                            (musescore ? "MuseScore 3 (apt-get install musescore3)" : "LilyPond (apt-get install lilypond)") +
+                                            " to render PDF"};
+  if (status != 0) throw Error{ErrorKind::Internal, name + " failed: " + log_tail()};
+  std::ifstream pdf(pdf_path, std::ios::binary);
+  if (!pdf) throw Error{ErrorKind::Internal, name + " wrote no PDF: " + log_tail()};
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(pdf)), std::istreambuf_iterator<char>());
 }
 

@@ -101,9 +101,10 @@ nlohmann::json result_schema() {
                               {"arrangements", array(object({{"type", string(32), Required},
                                                              {"scoreS", seconds},
                                                              {"pdfS", seconds},
+                                                             {"pdfEngine", enumeration({"musescore", "lilypond"})},
                                                              {"audioS", seconds}}),
                                                      0, 3)}}),
-                      "description", "seconds per stage (MusicXML and MIDI: scoreS; LilyPond: pdfS; FluidSynth + Opus: audioS)");
+                      "description", "seconds per stage (MusicXML and MIDI: scoreS; the PDF, made by pdfEngine: pdfS; FluidSynth + Opus: audioS, at the same time as the PDF)");
   return object({{"notes", integer(0, INT64_MAX), Required},
                  {"audioSeconds", number(0, 1e9), Required},
                  {"outputs", array(output, 1, 3), Required},
@@ -274,6 +275,13 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
     }
 
     nlohmann::json outputs = nlohmann::json::array();
+    // A file into the blob store, held by the owner: {name, sha, size} for the result.
+    auto store_file = [&](const std::filesystem::path& f) {
+      auto size = std::filesystem::file_size(f);
+      auto file_sha = deps.blobs.put_file(job.tenant_id, f);
+      store::blob_repo::add_owner(db, file_sha, job.owner_id);
+      return nlohmann::json{{"name", f.filename().string()}, {"sha", file_sha}, {"size", size}};
+    };
     const double each = (1.0 - notes_end) / static_cast<double>(arrangements.size());
     for (std::size_t i = 0; i < arrangements.size(); ++i) {
       const auto dir = work / arrangements[i];
@@ -301,16 +309,20 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
         score = engrave_notes(notes.notes, eo, hooks_for(from, each * 0.2)).score;
         timing["scoreS"] = since(a0);
       }
-      // Then the PDF (LilyPond, a subprocess, on a thread of its own) and the audio (FluidSynth + Opus, on
+      // The score can be read (and shown) now, seconds before the PDF and the audio are done.
+      auto partial = outputs;
+      partial.push_back({{"type", arrangements[i]}, {"files", {store_file(xml), store_file(mid)}}});
+      ctx.partial_result({{"outputs", std::move(partial)}}, "score ready");
+      // Then the PDF (MuseScore or LilyPond, a subprocess, on a thread of its own) and the audio (FluidSynth + Opus, on
       // this one) at once: on two cores a conversion waits for the slower of the two, not for their sum.
-      ctx.progress(from + each * 0.2, deps.render_audio ? "pdf and audio" : "pdf");
+      ctx.progress(from + each * 0.25, deps.render_audio ? "pdf and audio" : "pdf");
       std::atomic<bool> abandon{false};  // the other half failed: stop LilyPond too
       std::future<double> pdf_done;
       if (missing(pdf))
         pdf_done = std::async(std::launch::async, [&] {
           const auto p0 = std::chrono::steady_clock::now();
           std::vector<std::filesystem::path> out;
-          write_output(dir, "score.pdf", notation::render_pdf(score, notation::PdfOptions{}, [&] {
+          write_output(dir, "score.pdf", notation::render_pdf(score, deps.pdf, [&] {
                          if (abandon.load() || ctx.cancelled()) throw ml::Cancelled();
                        }),
                        out);
@@ -334,15 +346,13 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
         if (pdf_done.valid()) pdf_done.wait();
         throw;
       }
-      if (pdf_done.valid()) timing["pdfS"] = pdf_done.get();
+      if (pdf_done.valid()) {
+        timing["pdfS"] = pdf_done.get();
+        timing["pdfEngine"] = notation::pdf_engine(deps.pdf) == notation::PdfEngine::MuseScore ? "musescore" : "lilypond";
+      }
       ctx.progress(from + each, "stored");
       nlohmann::json files = nlohmann::json::array();
-      for (const auto& f : written) {
-        auto size = std::filesystem::file_size(f);
-        auto file_sha = deps.blobs.put_file(job.tenant_id, f);
-        store::blob_repo::add_owner(db, file_sha, job.owner_id);
-        files.push_back({{"name", f.filename().string()}, {"sha", file_sha}, {"size", size}});
-      }
+      for (const auto& f : written) files.push_back(store_file(f));
       outputs.push_back({{"type", arrangements[i]}, {"files", std::move(files)}});
       timings["arrangements"].push_back(std::move(timing));
     }

@@ -140,6 +140,13 @@ void update_progress(Database& database, const std::string& id, double progress,
   });
 }
 
+void set_partial_result(Database& database, const std::string& id, const nlohmann::json& result, std::int64_t now) {
+  database.write([&](Db& db) {
+    db.run("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ? AND state = ?", result.dump(), now, id,
+           to_string(JobState::Running));
+  });
+}
+
 void finish(Database& database, const std::string& id, JobState final_state, const nlohmann::json& result,
             const JobError& error, std::int64_t now) {
   if (final_state == JobState::Queued || final_state == JobState::Running) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -218,6 +219,51 @@ TEST_CASE("conversions: a form upload converts to every output; public, renamed,
   CHECK(s.del("/api/conversions/" + uuid, alice).status == 204);
   CHECK(s.get("/api/conversions/" + uuid, alice).status == 404);
   for (const auto& u : urls) CHECK(s.get(u).status == 404);
+}
+
+TEST_CASE("conversions: the score is readable while its PDF is still being rendered") {
+  // A slow MuseScore first on PATH: the PDF takes 3 s more than it would.
+  TempDir bin;
+  const auto fake = bin.path() / "mscore3";
+  notation_test::write_text(fake, "#!/bin/sh\nsleep 3\nexec /usr/bin/mscore3 \"$@\"\n");
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
+  struct RestorePath {
+    std::string path;
+    ~RestorePath() { setenv("PATH", path.c_str(), 1); }
+  } restore{old_path};
+
+  auto sets = kSets;
+  sets.push_back("convert.render_audio=false");
+  InProcess s(sets);
+  auto [alice_id, alice] = s.signup_login("alice");
+  auto up = s.upload("/api/convert", alice, form({}, wav_bytes()), "multipart/form-data; boundary=" + kBoundary);
+  REQUIRE_MESSAGE(up.status == 202, up.body);
+  const auto uuid = up.json()["uuid"].get<std::string>();
+  json early;
+  for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;) {
+    early = s.get("/api/conversions/" + uuid, alice).json();
+    if (ended(early) || !early["output"].empty()) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE_MESSAGE(early["status"] == "running", early.dump());
+  REQUIRE(early["output"].size() == 1);
+  const auto& out = early["output"][0];
+  CHECK(out["type"] == "piano");
+  CHECK(out["pdfUrl"].is_null());
+  CHECK(out["audioUrl"].is_null());
+  REQUIRE(out["musicXmlUrl"].is_string());
+  CHECK(s.get(out["musicXmlUrl"].get<std::string>()).body.find("<score-partwise") != std::string::npos);
+  CHECK(s.get(out["midiUrl"].get<std::string>()).body.rfind("MThd", 0) == 0);
+
+  auto done = wait_conversion(s, uuid, alice);
+  REQUIRE_MESSAGE(done["status"] == "succeeded", done.dump());
+  CHECK(done["output"][0]["musicXmlUrl"].is_string());
+  CHECK(s.get(done["output"][0]["pdfUrl"].get<std::string>()).body.rfind("%PDF-", 0) == 0);
+  auto job = s.get("/api/jobs/" + done["job_id"].get<std::string>(), alice).json();
+  CHECK(job["result"]["timings"]["arrangements"][0]["pdfEngine"] == "musescore");
+  CHECK(job["result"]["timings"]["arrangements"][0]["pdfS"].get<double>() >= 3.0);
 }
 
 TEST_CASE("conversions: audio_url under the address rules, yt-dlp absent and present (fake), bad links fail clearly") {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "cadenza/core/error.hpp"
+#include "cadenza/core/subprocess.hpp"
 #include "cadenza/notation/engrave.hpp"
 #include "cadenza/notation/lilypond_writer.hpp"
 #include "cadenza/notation/measure_builder.hpp"
@@ -194,10 +195,31 @@ TEST_CASE("LilyPond: source has the header, both clefs and the key; PDF renders"
   CHECK(std::string(pdf.begin(), pdf.begin() + 5) == "%PDF-");
 }
 
+TEST_CASE("PDF rendering with MuseScore 3, the default where mscore3 is installed") {
+  const auto score = small_piece();
+  REQUIRE_MESSAGE(!cadenza::find_program("mscore3").empty(), "scripts/setup installs musescore3");
+  CHECK(pdf_engine({}) == PdfEngine::MuseScore);
+  CHECK(pdf_engine({std::chrono::seconds(10), "", PdfEngine::LilyPond}) == PdfEngine::LilyPond);
+  const auto pdf = render_pdf(score, {std::chrono::seconds(60), "", PdfEngine::MuseScore});
+  REQUIRE(pdf.size() > 1000);
+  CHECK(std::string(pdf.begin(), pdf.begin() + 5) == "%PDF-");
+  const std::string text(pdf.begin(), pdf.end());
+  CHECK(text.find("/Type /Page") != std::string::npos);
+  CHECK(parse_pdf_engine("lilypond") == PdfEngine::LilyPond);
+  CHECK_THROWS_AS(parse_pdf_engine("latex"), cadenza::Error);
+  try {
+    render_pdf(score, {std::chrono::seconds(10), "cadenza-no-such-mscore", PdfEngine::MuseScore});
+    FAIL_CHECK("expected an error");
+  } catch (const cadenza::Error& e) {
+    CHECK(e.kind() == cadenza::ErrorKind::Unavailable);
+    CHECK(std::string(e.what()).find("musescore3") != std::string::npos);
+  }
+}
+
 TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out") {
   const auto score = engrave({{60, 0.0, 0.5, 90 / 127.0}, {64, 0.5, 1.0, 90 / 127.0}}, {});
   try {
-    render_pdf(score, {std::chrono::seconds(10), "cadenza-no-such-lilypond"});
+    render_pdf(score, {std::chrono::seconds(10), "cadenza-no-such-lilypond", PdfEngine::LilyPond});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(e.kind() == cadenza::ErrorKind::Unavailable);
@@ -209,7 +231,7 @@ TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out"
   fs::permissions(slow, fs::perms::owner_all);
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    render_pdf(score, {std::chrono::seconds(1), slow.string()});
+    render_pdf(score, {std::chrono::seconds(1), slow.string(), PdfEngine::LilyPond});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(e.kind() == cadenza::ErrorKind::Internal);
@@ -220,7 +242,7 @@ TEST_CASE("PDF rendering: clear errors for a missing program and for a time-out"
   write_text(failing, "#!/bin/sh\necho 'syntax error in score.ly' >&2\nexit 1\n");
   fs::permissions(failing, fs::perms::owner_all);
   try {
-    render_pdf(score, {std::chrono::seconds(10), failing.string()});
+    render_pdf(score, {std::chrono::seconds(10), failing.string(), PdfEngine::LilyPond});
     FAIL("no error");
   } catch (const cadenza::Error& e) {
     CHECK(std::string(e.what()).find("syntax error") != std::string::npos);
@@ -237,7 +259,7 @@ TEST_CASE("PDF rendering: an exception from poll kills LilyPond at once and goes
   struct Stop {};
   const auto t0 = std::chrono::steady_clock::now();
   int polls = 0;
-  CHECK_THROWS_AS(render_pdf(score, {std::chrono::seconds(60), slow.string()},
+  CHECK_THROWS_AS(render_pdf(score, {std::chrono::seconds(60), slow.string(), PdfEngine::LilyPond},
                              [&] {
                                ++polls;
                                if (fs::exists(pid_file) && fs::file_size(pid_file) > 0) throw Stop{};

@@ -101,6 +101,7 @@ struct ConvertConfig {
   int max_running_per_account = 2;  // conversions queued or running per account (more: 429)
   std::string ytdlp_path = "yt-dlp";  // "" = youtube_link refused
   bool render_audio = true;           // the FluidSynth rendering of each arrangement (audioUrl)
+  std::string pdf_engine = "auto";    // auto | musescore | lilypond (auto: MuseScore 3 when installed)
 };
 
 struct WebhookConfig {

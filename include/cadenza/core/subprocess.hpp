@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cadenza {
@@ -16,7 +17,13 @@ struct ProcessOptions {
   // rethrows.
   std::function<void()> poll;
   std::string name;  // for messages ("LilyPond"); "" = argv[0]
+  // Set in the program's environment (on top of the server's).
+  std::vector<std::pair<std::string, std::string>> env;
 };
+
+// Where `program` is: itself when it holds a '/' and is executable, else the first executable match on PATH;
+// "" when there is none.
+std::filesystem::path find_program(const std::string& program);
 
 // Runs argv (argv[0] looked up on PATH) and returns its exit status: 127 when the program was not found, 128 +
 // the signal when a signal ended it. Past the timeout the group is killed and Error(Internal, "<name> did

@@ -70,6 +70,11 @@ class JobContext {
   // Sleeps `d`, waking at once on a cancel or shutdown; returns !cancelled().
   bool sleep_for(std::chrono::milliseconds d) { return !control_->wait_for(d); }
 
+  // Publishes what the job has made so far as its result while it runs (GET /api/jobs/{id} and the kinds'
+  // own resources show it before the end; the final result replaces it), and tells the job's watchers
+  // as a progress event with `stage`.
+  void partial_result(const nlohmann::json& result, std::string_view stage);
+
   // Appends a chunk to the job's stream in the chunk store (stream id = job id); returns its seq.
   // Error(Internal) without a database.
   std::int64_t append_chunk(std::string_view bytes, const nlohmann::json& meta = nlohmann::json::object());

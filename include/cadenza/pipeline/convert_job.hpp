@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cadenza/jobs/job_kind.hpp"
+#include "cadenza/notation/lilypond_writer.hpp"
 #include "cadenza/net/address_rules.hpp"
 #include "cadenza/net/http_client.hpp"
 #include "cadenza/store/blob_store.hpp"
@@ -33,6 +34,7 @@ struct ConvertDeps {
   std::string ytdlp = "yt-dlp";          // convert.ytdlp_path
   double max_duration_s = 1200;          // longer audio fails with 422 before transcription
   bool render_audio = true;              // score.ogg per arrangement (FluidSynth, Ogg/Opus)
+  notation::PdfOptions pdf;              // score.pdf's engine (convert.pdf_engine)
 };
 
 jobs::JobKind convert_kind(ConvertDeps deps);

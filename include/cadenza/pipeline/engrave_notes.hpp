@@ -1,5 +1,5 @@
 #pragma once
-// Note events -> score -> score.musicxml, score.mid and score.pdf (LilyPond). `cadenza engrave` and the
+// Note events -> score -> score.musicxml, score.mid and score.pdf (MuseScore 3 or LilyPond). `cadenza engrave` and the
 // engraving jobs run this.
 #include <filesystem>
 #include <vector>
@@ -15,7 +15,7 @@ struct EngraveOptions {
   notation::EngraveOptions score;  // arrangement (transcription | piano | easy), title and credits, a forced meter
   std::filesystem::path out_dir;   // where the files go (created when missing); empty: none is written
   bool write_pdf = true;           // render score.pdf, the slow part
-  notation::PdfOptions pdf;        // LilyPond's program and time limit
+  notation::PdfOptions pdf;        // the PDF engine (MuseScore or LilyPond), its program and time limit
 };
 
 struct EngraveResult {
