@@ -3,8 +3,13 @@
 //
 //   node bench/convert.mjs [--seconds 180] [--arrangements piano]      one song: submit -> every output, per stage,
 //                                                                      and MuseScore 3 on the same MusicXML
-//   node bench/convert.mjs --burst [--submits 1000] [--clients 50]     short files from many clients: time to the
-//                                                                      202 (p50/p99), none lost, all finish
+//   node bench/convert.mjs --burst [--submits 1000] [--clients 50] [--rate N]
+//                                                                      short files from many clients: time to the
+//                                                                      202 (p50/p99), none lost, all finish. Without
+//                                                                      --rate each client submits again as soon as
+//                                                                      answered (closed loop: the time is 50 / the
+//                                                                      throughput); with --rate, N submits a second
+//                                                                      arrive on schedule whatever the answers (open loop)
 //
 // The song is Nottingham tunes (../shared/datasets/nottingham/MIDI) rendered with FluidSynth to the length
 // asked. Stage times come from polling GET /api/conversions/{uuid} every 10 ms (the first time each stage is
@@ -26,6 +31,7 @@ const seconds = Number(opt('--seconds', burst ? 2 : 180));
 const arrangements = opt('--arrangements', 'piano');
 const submits = Number(opt('--submits', 1000));
 const clients = Number(opt('--clients', 50));
+const rate = Number(opt('--rate', 0));
 const binary = process.env.CADENZA_BINARY || 'build/cadenza';
 const soundfont = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
 
@@ -79,10 +85,12 @@ async function signUp(base, name) {
   return (await r.json()).token;
 }
 
+const wavBytes = new Map();  // read once per file: the client's own work stays out of the times
 async function submit(base, token, wav, fields = {}) {
+  if (!wavBytes.has(wav)) wavBytes.set(wav, new Blob([readFileSync(wav)], { type: 'audio/wav' }));
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append('file', new Blob([readFileSync(wav)], { type: 'audio/wav' }), 'song.wav');
+  form.append('file', wavBytes.get(wav), 'song.wav');
   const t0 = performance.now();
   const r = await fetch(`${base}/api/convert`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
   const ms = performance.now() - t0;
@@ -159,17 +167,32 @@ async function burstRun() {
     const latencies = [], statuses = new Map(), accepted = [];
     let next = 0;
     const t0 = performance.now();
-    await Promise.all(tokens.map(async (token) => {
-      while (next < submits) {
-        next++;
-        const s = await submit(base, token, wav, { arrangement_type: 'piano' });
-        latencies.push(s.ms);
-        statuses.set(s.status, (statuses.get(s.status) || 0) + 1);
-        if (s.status === 202) accepted.push({ token, uuid: s.body.uuid });
+    const one = async (token) => {
+      const s = await submit(base, token, wav, { arrangement_type: 'piano' });
+      latencies.push(s.ms);
+      statuses.set(s.status, (statuses.get(s.status) || 0) + 1);
+      if (s.status === 202) accepted.push({ token, uuid: s.body.uuid });
+    };
+    if (rate > 0) {
+      // Open loop: submit i leaves at t0 + i / rate, from client i mod clients.
+      const pending = [];
+      for (let i = 0; i < submits; i++) {
+        const wait = t0 + (i * 1000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        pending.push(one(tokens[i % clients]));
       }
-    }));
+      await Promise.all(pending);
+    } else {
+      await Promise.all(tokens.map(async (token) => {
+        while (next < submits) {
+          next++;
+          await one(token);
+        }
+      }));
+    }
     const submitSeconds = (performance.now() - t0) / 1000;
-    console.log(`convert --burst: ${submits} submits of a ${seconds} s file from ${clients} clients in ${submitSeconds.toFixed(1)} s`);
+    console.log(`convert --burst: ${submits} submits of a ${seconds} s file from ${clients} clients in ${submitSeconds.toFixed(1)} s` +
+      (rate > 0 ? ` (open loop, ${rate} a second)` : ' (closed loop)'));
     console.log(`  time to the answer: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms (target p99 < 20 ms)`);
     console.log(`  answers: ${[...statuses].map(([k, v]) => `${k} x${v}`).join(', ')}`);
     // Every accepted conversion must finish.
