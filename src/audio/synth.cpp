@@ -101,6 +101,11 @@ class Pool {
     }
     idle_.push_back(std::move(inst));
   }
+  void clear() {
+    std::vector<std::unique_ptr<detail::FluidInstance>> dropped;  // freed outside the lock
+    std::lock_guard lock{mutex_};
+    dropped.swap(idle_);
+  }
 
  private:
   std::mutex mutex_;
@@ -112,6 +117,12 @@ Pool& pool() {
   static Pool* p = new Pool;
   return *p;
 }
+
+}  // namespace
+
+void release_idle_synths() { pool().clear(); }
+
+namespace {
 
 void check_range(const char* what, int value, int lo, int hi) {
   if (value < lo || value > hi)

@@ -339,6 +339,9 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
               mid, [&file](const float* pcm, std::size_t n) { file.write(pcm, n); }, so,
               [&ctx] { return ctx.cancelled(); });
           file.commit();
+          // Conversions render now and then: the soundfont is not kept resident between them (~160 MB that
+          // would otherwise sit beside the next transcription).
+          audio::release_idle_synths();
           timing["audioS"] = since(r0);
         }
       } catch (...) {
