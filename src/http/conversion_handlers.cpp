@@ -233,10 +233,14 @@ Response replay(App& app, const Principal& who, const store::ConversionRecord& c
       .header("Idempotent-Replayed", "true");
 }
 
-Response convert(App& app, Request& req) {
-  const auto& who = req.who();
+}  // namespace
+
+const schema::Body& convert_request_body() { return kConvert; }
+
+Response submit_conversion(App& app, Request& req, const ConvertCaller& caller) {
   Validation v;
   auto in = read_input(app, req, v);
+  const Principal who = caller ? caller(in.body, v) : req.who();
   const json& j = in.body;
   auto given = [&](const char* k) { return !v.has(k) && j.contains(k) && !j[k].is_null() && j[k] != ""; };
   if (given("user_id") && j["user_id"] != who.account_id)
@@ -343,6 +347,8 @@ Response convert(App& app, Request& req) {
   }
   return Response::json(202, conversion_body(app, rec, job)).header("Location", "/api/conversions/" + rec.id);
 }
+
+namespace {
 
 json page_json(App& app, const std::string& tenant_id, const store::conversion_repo::ListPage& page, std::int64_t limit,
                std::int64_t offset) {
@@ -473,7 +479,7 @@ Response rotate_secret(App& app, Request& req) {
 
 void add_conversion_routes(App& app) {
   auto& r = app.router;
-  r.add("POST", "/api/convert", [&app](Request& req) { return convert(app, req); }, {.upload = true, .body = &kConvert});
+  r.add("POST", "/api/convert", [&app](Request& req) { return submit_conversion(app, req, {}); }, {.upload = true, .body = &kConvert});
   r.add("GET", "/api/conversions", [&app](Request& req) { return list(app, req); });
   r.add("GET", "/api/conversions/public", [&app](Request& req) { return gallery(app, req); }, {.access = Access::Public});
   r.add("GET", "/api/conversions/public/{conversionId}", [&app](Request& req) { return public_one(app, req); },

@@ -15,12 +15,13 @@ constexpr std::size_t kPiece = 256 * 1024;
 }
 
 void HttpSession::begin_upload(const std::string& header, std::uint64_t limit) {
-  // Credentials first: an unauthenticated client never gets a byte onto the disk. dispatch() gives the
-  // refusal (401, 429) exactly as for any route, counted and logged; the unread body closes the connection.
+  // Credentials first (an account's, or a bot's on its routes): an unauthenticated client never gets a byte
+  // onto the disk. dispatch() gives the refusal (401, 429) exactly as for any route, counted and logged; the
+  // unread body closes the connection.
   auto req = std::make_shared<Request>(to_request(parser_->get(), remote_));
   bool authenticated = false;
   try {
-    authenticated = authenticate_request(app_, *req).has_value();
+    authenticated = authenticate_request(app_, *req).has_value() || has_bot_credentials(app_, *req);
   } catch (const std::exception&) {  // dispatch() reports it
   }
   if (!authenticated) return send(dispatch(app_, *req), true);

@@ -11,6 +11,7 @@ void add_routes(App& app) {
   add_job_routes(app);
   add_file_routes(app);
   add_conversion_routes(app);
+  add_telegram_routes(app);
   add_openapi_route(app);  // describes the routes above
   add_web_routes(app);  // last: catch-all for the browser app
 }

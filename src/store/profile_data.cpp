@@ -10,7 +10,8 @@ const std::vector<OwnedTable>& owned_tables() {
     // Conversions before jobs (a conversion row names its job).
     for (auto part : {conversion_repo::owned_tables(), webhook_repo::owned_tables(), transcription_repo::owned_tables(),
                       job_repo::owned_tables(), preference_repo::owned_tables(), tune_vector_repo::owned_tables(),
-                      variable_repo::owned_tables(), blob_repo::owned_tables(), control_owned_tables()})
+                      variable_repo::owned_tables(), blob_repo::owned_tables(), bot_repo::owned_tables(),
+                      control_owned_tables()})
       out.insert(out.end(), part.begin(), part.end());
     return out;
   }();

@@ -234,6 +234,22 @@ void add_operator(const std::string& data_dir, const std::string& username, cons
   if (wait_exit(pid, std::chrono::seconds(60)) != 0) throw std::runtime_error("cadenza user add failed");
 }
 
+CliResult run_cadenza(std::vector<std::string> args, const std::string& data_dir) {
+  args.insert(args.begin(), binary());
+  args.insert(args.end(), {"--data-dir", data_dir, "--config", config_file()});
+  std::filesystem::create_directories(data_dir);
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  int pid = spawn(args, fds[1], data_dir + "/cli.log");
+  close(fds[1]);
+  CliResult out;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  out.exit_code = wait_exit(pid, std::chrono::seconds(60));
+  return out;
+}
+
 std::vector<std::vector<std::string>> sqlite_query(const std::string& db_path, const std::string& sql, bool read_only) {
   sqlite3* db = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;

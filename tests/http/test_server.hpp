@@ -44,6 +44,13 @@ class ServerProcess : public Client {
 // Creates the server operator with `cadenza user add --operator` on a stopped server's data dir.
 void add_operator(const std::string& data_dir, const std::string& username, const std::string& password);
 
+// Runs `cadenza ARGS... --data-dir DIR --config <the test config>` to its end (stderr goes to DIR/cli.log).
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // what it wrote to stdout
+};
+CliResult run_cadenza(std::vector<std::string> args, const std::string& data_dir);
+
 // Runs `sql` (one or more statements) on an SQLite file with sqlite3 directly (busy timeout 5 s) and returns
 // every result row as text (NULL as ""). Throws std::runtime_error with SQLite's message on failure.
 std::vector<std::vector<std::string>> sqlite_query(const std::string& db_path, const std::string& sql,

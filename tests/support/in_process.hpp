@@ -83,10 +83,16 @@ class InProcess : public Client {
   // An upload route: the body goes through the same spool (UploadSpool) as one read from a socket.
   HttpResult upload(const std::string& target, const std::string& token, std::string_view bytes,
                     const std::string& content_type = "application/octet-stream") const {
+    return upload_with(target, {{"authorization", "Bearer " + token}}, bytes, content_type);
+  }
+  // The same with other credentials: `headers` (lower-case names) beside the Content-Type.
+  HttpResult upload_with(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+                         std::string_view bytes, const std::string& content_type = "application/octet-stream") const {
     http::Request req;
     req.method = "POST";
     req.set_target(target);
-    req.headers = {{"content-type", content_type}, {"authorization", "Bearer " + token}};
+    req.headers = {{"content-type", content_type}};
+    req.headers.insert(req.headers.end(), headers.begin(), headers.end());
     http::UploadSpool spool(app().blobs, content_type);
     spool.write(bytes);
     req.upload = spool.finish();

@@ -56,6 +56,7 @@ void add_variable_routes(App& app);
 void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_conversion_routes(App& app);
+void add_telegram_routes(App& app);  // bot clients: telegram_handlers.cpp
 void add_web_routes(App& app);
 void add_routes(App& app);
 
@@ -74,6 +75,12 @@ std::optional<Principal> authenticate_token(App& app, std::string_view token);
 std::optional<std::string> request_token(const Request& req, bool allow_query = false);
 // authenticate_token(request_token(req)): nullopt when there are no or invalid credentials.
 std::optional<Principal> authenticate_request(App& app, const Request& req, bool allow_query = false);
+
+// A bot's credentials (bot clients, telegram_handlers.cpp): the token of `Authorization: Bot <token>` (the
+// scheme case-insensitive), and whether it is a registered bot's. An upload route reads its body only from a
+// request with credentials: a user's (authenticate_request) or a bot's.
+std::optional<std::string> request_bot_token(const Request& req);
+bool has_bot_credentials(App& app, const Request& req);
 
 // Failed authentications per client address (ratelimit.auth_failures_per_min): check_auth_failures throws
 // Error(TooManyRequests) while the address has none left; count_auth_failure records one. Every place that

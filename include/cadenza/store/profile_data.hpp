@@ -37,6 +37,7 @@ namespace preference_repo { std::vector<OwnedTable> owned_tables(); }
 namespace tune_vector_repo { std::vector<OwnedTable> owned_tables(); }
 namespace variable_repo { std::vector<OwnedTable> owned_tables(); }
 namespace blob_repo { std::vector<OwnedTable> owned_tables(); }
+namespace bot_repo { std::vector<OwnedTable> owned_tables(); }
 std::vector<OwnedTable> control_owned_tables();  // control_store.cpp
 
 // All of them, tenant tables first, in deletion order.
