@@ -93,11 +93,13 @@ Response convert(App& app, Request& req) {
       count_auth_failure(app, req);
       throw Error(ErrorKind::Unauthorized, "additional_data.bot_token is not the token of the Authorization header");
     }
+    // Who it is for comes before the rest of the body is judged; a 400 still names every bad field.
     if (v.has("additional_data") || v.has("additional_data.telegram_id")) v.throw_if_failed();
     auto telegram_id = extra && extra->contains("telegram_id") ? telegram_id_of((*extra)["telegram_id"]) : "";
-    if (telegram_id.empty())
-      throw Error(ErrorKind::BadRequest, "Validation failed",
-                  {{"additional_data.telegram_id", "is required: the chat user the conversion is for"}});
+    if (telegram_id.empty()) {
+      v.fail("additional_data.telegram_id", "is required: the chat user the conversion is for");
+      v.throw_if_failed();
+    }
     auto who = linked_account(app, caller.bot, telegram_id);
     if (!v.has("source")) {
       if (body.contains("source") && !body["source"].is_null() && body["source"] != "telegram")

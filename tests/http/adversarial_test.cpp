@@ -14,6 +14,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/http/tokens.hpp"
+#include "cadenza/store/bot_repo.hpp"
 #include "support/in_process.hpp"
 
 using namespace cadenza;
@@ -27,6 +28,7 @@ namespace {
 struct World {
   InProcess s{[](config::Config& c) { c.ratelimit.auth_failures_per_min = 0; }};
   std::string admin, alice_id, alice, bob, carol;
+  std::string bot = store::bot_repo::add(s.app().control.database(), "adversarial_bot").second;  // /api/telegram/*
   std::map<std::string, std::string> ids;  // alice's value for each path parameter, by route pattern + name
 
   World() {
@@ -146,7 +148,10 @@ TEST_CASE("adversarial: every route with a declared body refuses malformed, mist
     ++routes;
     INFO(r.method << " " << r.pattern);
     // As the operator (an admin of alice's tenant): every route lets it past authorization to the body.
-    const auto auth = r.access == http::Access::Authenticated ? Client::auth(w.admin) : std::map<std::string, std::string>{};
+    // The bot routes (public to dispatch) want the bot's token.
+    const auto auth = r.access == http::Access::Authenticated      ? Client::auth(w.admin)
+                      : r.pattern.rfind("/api/telegram/", 0) == 0 ? std::map<std::string, std::string>{{"Authorization", "Bot " + w.bot}}
+                                                                  : std::map<std::string, std::string>{};
     auto with_type = [&](const std::string& type) {
       auto h = auth;
       h["Content-Type"] = type;
