@@ -16,6 +16,7 @@ TEST_CASE("audio_to_score: notes, then a piano score titled after the audio file
   pipeline::AudioToScoreOptions o;
   o.transcription.out_dir = o.engraving.out_dir = dir.path() / "out";
   o.engraving.pdf.program = fake_lilypond(dir.path()).string();
+  o.engraving.pdf.engine = notation::PdfEngine::LilyPond;
   Recorder rec;
   const auto r = pipeline::audio_to_score(transcribe::TranscriberOptions{ml::default_models_dir(), 2, 4}, wav, o,
                                           rec.hooks());

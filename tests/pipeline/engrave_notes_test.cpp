@@ -41,6 +41,7 @@ TEST_CASE("engrave_notes renders score.pdf with the LilyPond it is given; withou
   pipeline::EngraveOptions o;
   o.out_dir = dir.path() / "out";
   o.pdf.program = fake_lilypond(dir.path()).string();
+  o.pdf.engine = notation::PdfEngine::LilyPond;
   Recorder rec;
   const auto r = pipeline::engrave_notes(scale_notes(), o, rec.hooks());
   REQUIRE(r.files.size() == 3);
@@ -79,6 +80,7 @@ TEST_CASE("a cancel while LilyPond runs kills it within a second; the files writ
   pipeline::EngraveOptions o;
   o.out_dir = dir.path() / "out";
   o.pdf.program = slow_lilypond(dir.path(), pid_file).string();
+  o.pdf.engine = notation::PdfEngine::LilyPond;
   std::chrono::steady_clock::time_point asked{};
   auto cancelled = [&] {
     if (asked == std::chrono::steady_clock::time_point{} && fs::exists(pid_file) && fs::file_size(pid_file) > 0)
