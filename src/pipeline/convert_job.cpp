@@ -311,7 +311,8 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
       }
       // The score can be read (and shown) now, seconds before the PDF and the audio are done.
       auto partial = outputs;
-      partial.push_back({{"type", arrangements[i]}, {"files", {store_file(xml), store_file(mid)}}});
+      nlohmann::json files = {store_file(xml), store_file(mid)};  // stored once: the final result keeps them
+      partial.push_back({{"type", arrangements[i]}, {"files", files}});
       ctx.partial_result({{"outputs", std::move(partial)}}, "score ready");
       // Then the PDF (MuseScore or LilyPond, a subprocess, on a thread of its own) and the audio (FluidSynth + Opus, on
       // this one) at once: on two cores a conversion waits for the slower of the two, not for their sum.
@@ -354,8 +355,8 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
         timing["pdfEngine"] = notation::pdf_engine(deps.pdf) == notation::PdfEngine::MuseScore ? "musescore" : "lilypond";
       }
       ctx.progress(from + each, "stored");
-      nlohmann::json files = nlohmann::json::array();
-      for (const auto& f : written) files.push_back(store_file(f));
+      files.push_back(store_file(pdf));
+      if (deps.render_audio) files.push_back(store_file(ogg));
       outputs.push_back({{"type", arrangements[i]}, {"files", std::move(files)}});
       timings["arrangements"].push_back(std::move(timing));
     }
