@@ -7,9 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <random>
 #include <system_error>
+#include <thread>
 
 #include "cadenza/core/error.hpp"
 
@@ -38,19 +43,73 @@ int opus_bitrate(double quality, int channels) {
   return int(6000.0 + 250000.0 * q) * channels;
 }
 
-OggOpusFile::OggOpusFile(fs::path path, int sample_rate, int channels, double quality)
+// The background encoder: pieces queued by write(), taken by `thread` (Encoding::Background).
+struct OggOpusFile::Worker {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::vector<float>> pieces;
+  bool closing = false;  // no more pieces: drain and end
+  bool abandon = false;  // the file is dropped: end now
+  std::exception_ptr error;
+  std::thread thread;
+};
+
+OggOpusFile::OggOpusFile(fs::path path, int sample_rate, int channels, double quality, Encoding encoding)
     : path_(std::move(path)), part_(path_) {
   part_ += ".part";
   stream_ = std::make_unique<OggOpusStream>(sample_rate, channels, quality);  // checks rate and channels
   fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd_ < 0) throw Error{ErrorKind::Internal, "cannot create " + part_.string() + ": " + std::strerror(errno)};
+  if (encoding == Encoding::Inline) return;
+  worker_ = std::make_unique<Worker>();
+  worker_->thread = std::thread([this, w = worker_.get()] {
+    for (;;) {
+      std::vector<float> piece;
+      {
+        std::unique_lock lock(w->mu);
+        w->changed.wait(lock, [w] { return w->abandon || w->closing || !w->pieces.empty(); });
+        if (w->abandon || w->pieces.empty()) return;  // dropped, or closing with nothing left
+        piece = std::move(w->pieces.front());
+        w->pieces.pop_front();
+      }
+      w->changed.notify_all();  // room for the writer
+      try {
+        put(stream_->write(piece.data(), piece.size()));
+      } catch (...) {
+        std::lock_guard lock(w->mu);
+        w->error = std::current_exception();
+        w->abandon = true;
+        w->changed.notify_all();
+        return;
+      }
+    }
+  });
 }
 
 OggOpusFile::~OggOpusFile() {
+  if (worker_ && worker_->thread.joinable()) {
+    {
+      std::lock_guard lock(worker_->mu);
+      worker_->abandon = true;
+    }
+    worker_->changed.notify_all();
+    worker_->thread.join();
+  }
   if (fd_ < 0) return;  // committed
   ::close(fd_);
   std::error_code ec;
   fs::remove(part_, ec);
+}
+
+void OggOpusFile::stop_worker() {
+  if (!worker_ || !worker_->thread.joinable()) return;
+  {
+    std::lock_guard lock(worker_->mu);
+    worker_->closing = true;
+  }
+  worker_->changed.notify_all();
+  worker_->thread.join();
+  if (worker_->error) std::rethrow_exception(worker_->error);
 }
 
 void OggOpusFile::put(const std::string& bytes) {
@@ -65,11 +124,21 @@ void OggOpusFile::put(const std::string& bytes) {
 
 void OggOpusFile::write(const float* interleaved, std::size_t samples) {
   if (fd_ < 0) throw Error{ErrorKind::BadRequest, path_.filename().string() + " is already committed"};
-  put(stream_->write(interleaved, samples));
+  if (!worker_) return put(stream_->write(interleaved, samples));
+  auto* w = worker_.get();
+  std::unique_lock lock(w->mu);
+  w->changed.wait(lock, [w] { return w->abandon || w->closing || w->pieces.size() < kQueuedPieces; });
+  if (w->error) std::rethrow_exception(w->error);
+  if (w->abandon || w->closing)
+    throw Error{ErrorKind::BadRequest, path_.filename().string() + " is already committed"};
+  w->pieces.emplace_back(interleaved, interleaved + samples);
+  lock.unlock();
+  w->changed.notify_all();
 }
 
 void OggOpusFile::commit() {
   if (fd_ < 0) throw Error{ErrorKind::BadRequest, path_.filename().string() + " is already committed"};
+  stop_worker();  // every queued piece encoded and written
   put(stream_->finish());
   const std::string name = path_.filename().string();
   if (::fsync(fd_) != 0) throw Error{ErrorKind::Internal, "cannot write " + name + ": fsync: " + std::strerror(errno)};

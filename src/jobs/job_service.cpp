@@ -366,6 +366,10 @@ void JobService::run_job(const QueuedJob& queued, const std::shared_ptr<JobContr
   JobContext ctx(job, &db, &events_, control);
   ctx.set_threads(threads);
   Outcome outcome = call_handler(kind.get(), ctx, queued);
+  // A job that fails or is cancelled keeps what it had already made (its partial result): the kind's
+  // on_finish hook sees those files, so they go with whatever owns the job instead of being orphaned.
+  if (!outcome.requeue && outcome.state != JobState::Succeeded && outcome.result.is_null())
+    outcome.result = ctx.job().result;
   ctx.flush_progress();
   job.progress = ctx.job().progress;
   job.stage = ctx.job().stage;

@@ -335,7 +335,9 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
           audio::SynthOptions so;
           so.gain = 0.8;
           // Rendered and encoded piece by piece: never the whole PCM in memory (~230 MB for 10 minutes).
-          audio::OggOpusFile file(ogg, so.sample_rate, audio::Synth::kChannels);
+          // encoded on a thread of its own, beside FluidSynth on this one (and the PDF's renderer).
+          audio::OggOpusFile file(ogg, so.sample_rate, audio::Synth::kChannels, audio::kDefaultOpusQuality,
+                                  audio::OggOpusFile::Encoding::Background);
           audio::render_midi_file(
               mid, [&file](const float* pcm, std::size_t n) { file.write(pcm, n); }, so,
               [&ctx] { return ctx.cancelled(); });

@@ -2,6 +2,7 @@
 // with audio::decode.
 #include "cadenza/audio/synth.hpp"
 
+#include <iterator>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -303,6 +304,48 @@ TEST_CASE("render_midi_file streams pieces into an OggOpusFile: the same music, 
   CHECK_FALSE(fs::exists(failed));
   CHECK_FALSE(fs::exists(scratch() / "failed.ogg.part"));
   CHECK(test::error_kind_of([&] { audio::OggOpusFile(scratch() / "x.ogg", 44100, 2); }) == ErrorKind::BadRequest);
+}
+
+TEST_CASE("OggOpusFile with a background encoder writes the same bytes as inline, and leaves nothing when dropped") {
+  const auto mid = write_bytes("tiny.mid", tiny_smf());
+  // One rendering (a pooled synth's reverb runs on, so two renderings differ slightly), encoded both ways.
+  std::vector<std::vector<float>> pieces;
+  audio::render_midi_file(mid, [&](const float* p, std::size_t n) { pieces.emplace_back(p, p + n); });
+  auto encode = [&](const fs::path& path, audio::OggOpusFile::Encoding how) {
+    audio::OggOpusFile file(path, kRate, 2, audio::kDefaultOpusQuality, how);
+    for (const auto& piece : pieces) file.write(piece.data(), piece.size());
+    file.commit();
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto inline_bytes = encode(scratch() / "inline.ogg", audio::OggOpusFile::Encoding::Inline);
+  const auto background_bytes = encode(scratch() / "background.ogg", audio::OggOpusFile::Encoding::Background);
+  CHECK(inline_bytes.size() > 1000);
+  // The Ogg serial number is random per stream: compare everything else.
+  CHECK(background_bytes.size() == inline_bytes.size());
+  CHECK(audio::decode_file(scratch() / "background.ogg").mono == audio::decode_file(scratch() / "inline.ogg").mono);
+
+  // More pieces than the queue holds, then dropped without commit: no file, no .part, no hang.
+  const auto dropped = scratch() / "dropped.ogg";
+  {
+    audio::OggOpusFile file(dropped, kRate, 2, audio::kDefaultOpusQuality, audio::OggOpusFile::Encoding::Background);
+    std::vector<float> piece(std::size_t(kRate), 0.1f);
+    for (std::size_t i = 0; i < 3 * audio::OggOpusFile::kQueuedPieces; ++i) file.write(piece.data(), piece.size());
+  }
+  CHECK_FALSE(fs::exists(dropped));
+  CHECK_FALSE(fs::exists(scratch() / "dropped.ogg.part"));
+
+  // An encoder error (a write that fails: the disk is gone) comes back from write() or commit().
+  const auto gone = scratch() / "gone";
+  fs::create_directories(gone);
+  CHECK(test::error_kind_of([&] {
+          audio::OggOpusFile file(gone / "x.ogg", kRate, 2, audio::kDefaultOpusQuality,
+                                  audio::OggOpusFile::Encoding::Background);
+          fs::remove_all(gone);  // the open .part file stays writable: the commit's rename fails instead
+          std::vector<float> piece(std::size_t(kRate), 0.1f);
+          file.write(piece.data(), piece.size());
+          file.commit();
+        }) == ErrorKind::Internal);
 }
 
 TEST_CASE("OggOpusStream: pieces are pages of one growing stream, decodable at every piece") {

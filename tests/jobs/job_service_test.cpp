@@ -1,3 +1,4 @@
+#include <mutex>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -96,6 +97,29 @@ TEST_CASE("job service: a failing handler fails the job and the worker goes on")
   CHECK(service.get(env.tenant, b.id).error.message == "internal error");
   CHECK(service.get(env.tenant, b.id).error.kind == "internal");
   CHECK(service.get(env.tenant, c.id).result["echo"]["x"] == 1);
+}
+
+TEST_CASE("job service: a job that fails after publishing a partial result keeps it, and on_finish sees it") {
+  Env env;
+  JobService service(*env.dbs, env.bus, env.jobs);
+  std::mutex mu;
+  nlohmann::json seen_by_hook;
+  service.register_kind({.name = "half", .run = [](JobContext& ctx) -> nlohmann::json {
+                           ctx.partial_result({{"files", {"score.musicxml"}}}, "score ready");
+                           throw Error(ErrorKind::Unprocessable, "the PDF could not be made");
+                         },
+                         .on_finish = [&](store::Db&, const store::JobRecord& job) {
+                           std::lock_guard lock(mu);
+                           seen_by_hook = job.result;
+                         }});
+  service.start();
+  auto job = service.submit(env.tenant, env.alice, "half", 0, {});
+  REQUIRE(env.recorder.wait_state(job.id, JobState::Failed));
+  auto stored = service.get(env.tenant, job.id);
+  CHECK(stored.error.message == "the PDF could not be made");
+  CHECK(stored.result == nlohmann::json{{"files", {"score.musicxml"}}});
+  std::lock_guard lock(mu);
+  CHECK(seen_by_hook == stored.result);
 }
 
 TEST_CASE("job service: a full queue answers Unavailable with Retry-After") {

@@ -33,9 +33,17 @@ class OggOpusStream;
 // half-written is ever left under `path`: destroyed without commit() (an error, a cancel), the .part
 // file is removed. sample_rate: one Opus takes (8000, 12000, 16000, 24000, 48000); channels 1 or 2;
 // Error(BadRequest) otherwise, Error(Internal) when the file cannot be written.
+//
+// With `Encoding::Background`, write() only queues a copy of the piece (at most kQueuedPieces; it waits
+// when they are all taken) and a thread of the file's own encodes and writes it: a renderer on one core and
+// the encoder on the other take about the longer of the two instead of their sum. The encoder's errors
+// come back from the next write() or from commit().
 class OggOpusFile {
  public:
-  OggOpusFile(std::filesystem::path path, int sample_rate, int channels, double quality = kDefaultOpusQuality);
+  enum class Encoding { Inline, Background };
+  static constexpr std::size_t kQueuedPieces = 8;
+  OggOpusFile(std::filesystem::path path, int sample_rate, int channels, double quality = kDefaultOpusQuality,
+              Encoding encoding = Encoding::Inline);
   ~OggOpusFile();
   OggOpusFile(const OggOpusFile&) = delete;
   OggOpusFile& operator=(const OggOpusFile&) = delete;
@@ -44,10 +52,13 @@ class OggOpusFile {
   void commit();
 
  private:
+  struct Worker;
   void put(const std::string& bytes);
+  void stop_worker();  // joins it; rethrows what it threw
   std::filesystem::path path_, part_;
   int fd_ = -1;
   std::unique_ptr<OggOpusStream> stream_;
+  std::unique_ptr<Worker> worker_;
 };
 
 // A whole rendering as an Ogg/Opus file, through OggOpusFile.

@@ -55,7 +55,8 @@ void mark_running(Database& db, const std::string& id, std::int64_t now);
 void update_progress(Database& db, const std::string& id, double progress, const std::string& stage,
                      std::int64_t now);
 // A running job's result so far (what it has already made, e.g. a conversion's first files); finish()
-// replaces it. Ignored unless the job is running.
+// replaces it (a job that fails or is cancelled is finished with it, so what it made is still known).
+// Ignored unless the job is running.
 void set_partial_result(Database& db, const std::string& id, const nlohmann::json& result, std::int64_t now);
 // final_state is Succeeded, Failed or Cancelled (else Error(BadRequest)); sets finished_at=now, and
 // progress=1 for Succeeded.
