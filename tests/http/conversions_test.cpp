@@ -266,6 +266,45 @@ TEST_CASE("conversions: the score is readable while its PDF is still being rende
   CHECK(job["result"]["timings"]["arrangements"][0]["pdfS"].get<double>() >= 3.0);
 }
 
+TEST_CASE("conversions: a conversion that fails after its score was shown takes those files with it when deleted") {
+  // A MuseScore that fails (after a while, so the score is seen first), and no LilyPond fallback.
+  TempDir bin;
+  const auto fake = bin.path() / "mscore3";
+  notation_test::write_text(fake, "#!/bin/sh\nsleep 2\necho 'cannot engrave' >&2\nexit 3\n");
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
+  struct RestorePath {
+    std::string path;
+    ~RestorePath() { setenv("PATH", path.c_str(), 1); }
+  } restore{old_path};
+
+  auto sets = kSets;
+  sets.push_back("convert.render_audio=false");
+  sets.push_back("convert.pdf_engine=musescore");
+  InProcess s(sets);
+  auto [alice_id, alice] = s.signup_login("alice");
+  auto up = s.upload("/api/convert", alice, form({}, wav_bytes()), "multipart/form-data; boundary=" + kBoundary);
+  REQUIRE_MESSAGE(up.status == 202, up.body);
+  const auto uuid = up.json()["uuid"].get<std::string>();
+  json early;
+  for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;) {
+    early = s.get("/api/conversions/" + uuid, alice).json();
+    if (ended(early) || !early["output"].empty()) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE_MESSAGE(early["output"].size() == 1, early.dump());
+  const auto xml_url = early["output"][0]["musicXmlUrl"].get<std::string>();
+  CHECK(s.get(xml_url).status == 200);
+
+  auto done = wait_conversion(s, uuid, alice);
+  REQUIRE_MESSAGE(done["status"] == "failed", done.dump());
+  CHECK(done["output"].empty());  // a failed conversion shows no files
+  CHECK(s.get(xml_url).status == 200);  // still held until the conversion goes
+  CHECK(s.del("/api/conversions/" + uuid, alice).status == 204);
+  CHECK(s.get(xml_url).status == 404);
+}
+
 TEST_CASE("conversions: audio_url under the address rules, yt-dlp absent and present (fake), bad links fail clearly") {
   TempDir bin;
   // A fake yt-dlp: copies a WAV to the -o template with .wav as the extension.
