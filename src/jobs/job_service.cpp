@@ -1,5 +1,12 @@
 #include "cadenza/jobs/job_service.hpp"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -322,6 +329,15 @@ Stats JobService::stats() const {
 }
 
 void JobService::worker_loop(LaneState& lane) {
+  // Linux applies a niceness per thread, added here to the process's own; the threads and processes a job
+  // starts inherit it.
+  if (lane.config.nice > 0) {
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    errno = 0;
+    const int base = ::getpriority(PRIO_PROCESS, tid);
+    if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, std::min(19, base + lane.config.nice)) != 0)
+      spdlog::warn("jobs: could not lower the {} lane's priority: {}", to_string(lane.lane), std::strerror(errno));
+  }
   for (;;) {
     QueuedJob queued;
     std::shared_ptr<JobControl> control = std::make_shared<JobControl>();

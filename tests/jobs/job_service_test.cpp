@@ -1,4 +1,7 @@
 #include <mutex>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -390,10 +393,16 @@ TEST_CASE("job service: lanes keep classes of work apart; each lane has its own 
 
 TEST_CASE("job service: each job gets its lane's thread budget for the nets") {
   Env env;
-  env.jobs.batch = {2, 10, 10, 0};       // 0: cores / workers, at least 1
-  env.jobs.training = {1, 10, 10, 3};    // set explicitly
+  env.jobs.batch = {2, 10, 10, 0, 4};    // 0: cores / workers, at least 1; niceness 4
+  env.jobs.training = {1, 10, 10, 3, 0};  // set explicitly; the process's own niceness
   JobService service(*env.dbs, env.bus, env.jobs);
-  auto threads = [](JobContext& ctx) -> nlohmann::json { return {{"threads", ctx.threads()}}; };
+  const int base_nice = ::getpriority(PRIO_PROCESS, 0);
+  auto threads = [](JobContext& ctx) -> nlohmann::json {
+    // A thread the job starts inherits its worker's niceness.
+    int nice_of_child = 0;
+    std::thread([&] { nice_of_child = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))); }).join();
+    return {{"threads", ctx.threads()}, {"nice", nice_of_child}};
+  };
   service.register_kind({.name = "convert", .lane = jobs::Lane::Batch, .run = threads});
   service.register_kind({.name = "train", .lane = jobs::Lane::Training, .run = threads});
   service.start();
@@ -406,8 +415,11 @@ TEST_CASE("job service: each job gets its lane's thread budget for the nets") {
       job = service.get(env.tenant, id);
     }
     REQUIRE(job.state == JobState::Succeeded);
-    return job.result.at("threads").get<int>();
+    return job.result;
   };
-  CHECK(result_of("convert") == std::max(1, int(std::thread::hardware_concurrency()) / 2));
-  CHECK(result_of("train") == 3);
+  auto convert = result_of("convert"), train = result_of("train");
+  CHECK(convert["threads"] == std::max(1, int(std::thread::hardware_concurrency()) / 2));
+  CHECK(train["threads"] == 3);
+  CHECK(convert["nice"] == std::min(19, base_nice + 4));
+  CHECK(train["nice"] == base_nice);
 }

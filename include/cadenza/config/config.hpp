@@ -39,12 +39,16 @@ struct LaneConfig {
   // Intra-op threads each of its jobs may use in the nets (ml::IntraOpThreads); 0 = the cores divided
   // by the lane's workers, at least 1.
   int threads_per_job = 0;
+  // Added to the process's niceness for the workers (Linux, 0..19; threads and programs a job starts inherit
+  // it): batch and training work yield the cores to the HTTP threads and the interactive lane, so answers
+  // stay quick under load.
+  int nice = 0;
 };
 
 struct JobsConfig {
-  LaneConfig interactive{2, 100, 10};  // generation streams: someone is listening
-  LaneConfig batch{2, 1000, 100};      // conversions and other work a user waits minutes for
-  LaneConfig training{1, 20, 2};       // model training: long, never in the way of the others
+  LaneConfig interactive{2, 100, 10, 0, 0};  // generation streams: someone is listening
+  LaneConfig batch{2, 1000, 100, 0, 5};      // conversions and other work a user waits minutes for
+  LaneConfig training{1, 20, 2, 0, 10};      // model training: long, never in the way of the others
   int max_attempts = 3;
   int progress_events_per_s = 10;  // per job; more frequent reports are coalesced (latest wins)
 };
