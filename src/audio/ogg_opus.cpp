@@ -62,6 +62,17 @@ OggOpusFile::OggOpusFile(fs::path path, int sample_rate, int channels, double qu
   if (fd_ < 0) throw Error{ErrorKind::Internal, "cannot create " + part_.string() + ": " + std::strerror(errno)};
   if (encoding == Encoding::Inline) return;
   worker_ = std::make_unique<Worker>();
+  try {
+    start_worker();
+  } catch (...) {  // no thread: the destructor does not run, so nothing may stay open or on disk
+    ::close(fd_);
+    std::error_code ec;
+    fs::remove(part_, ec);
+    throw;
+  }
+}
+
+void OggOpusFile::start_worker() {
   worker_->thread = std::thread([this, w = worker_.get()] {
     for (;;) {
       std::vector<float> piece;

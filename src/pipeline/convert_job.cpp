@@ -334,8 +334,8 @@ jobs::JobKind convert_kind(ConvertDeps deps) {
           const auto r0 = std::chrono::steady_clock::now();
           audio::SynthOptions so;
           so.gain = 0.8;
-          // Rendered and encoded piece by piece: never the whole PCM in memory (~230 MB for 10 minutes).
-          // encoded on a thread of its own, beside FluidSynth on this one (and the PDF's renderer).
+          // Rendered and encoded piece by piece, never the whole PCM in memory (~230 MB for 10 minutes); the
+          // encoder has a thread of its own, beside FluidSynth on this one (and the PDF's renderer).
           audio::OggOpusFile file(ogg, so.sample_rate, audio::Synth::kChannels, audio::kDefaultOpusQuality,
                                   audio::OggOpusFile::Encoding::Background);
           audio::render_midi_file(

@@ -94,6 +94,36 @@ bool signature_valid(const HttpRequest& r, const std::string& secret) {
 std::vector<std::string> kSets = {"net.allow_networks=127.0.0.0/8", "convert.max_running_per_account=20",
                                   "webhooks.backoff_s=1", "convert.ytdlp_path=/nonexistent/yt-dlp"};
 
+// A program of the test's own first on PATH while it lives (a fake MuseScore, say).
+class FakeProgram {
+ public:
+  FakeProgram(const std::string& name, const std::string& script)
+      : old_path_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+    const auto path = bin_.path() / name;
+    notation_test::write_text(path, script);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    setenv("PATH", (bin_.path().string() + ":" + old_path_).c_str(), 1);
+  }
+  ~FakeProgram() { setenv("PATH", old_path_.c_str(), 1); }
+  FakeProgram(const FakeProgram&) = delete;
+  FakeProgram& operator=(const FakeProgram&) = delete;
+
+ private:
+  TempDir bin_;
+  std::string old_path_;
+};
+
+// The conversion as soon as it shows a file (its score, while the PDF is still being made) or ends.
+json wait_for_output(const Client& s, const std::string& uuid, const std::string& token) {
+  json c;
+  for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;) {
+    c = s.get("/api/conversions/" + uuid, token).json();
+    if (ended(c) || !c["output"].empty()) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("conversions: POST /api/convert answers 202 with the request echoed, and refuses what it can at submit") {
@@ -223,16 +253,7 @@ TEST_CASE("conversions: a form upload converts to every output; public, renamed,
 
 TEST_CASE("conversions: the score is readable while its PDF is still being rendered") {
   // A slow MuseScore first on PATH: the PDF takes 3 s more than it would.
-  TempDir bin;
-  const auto fake = bin.path() / "mscore3";
-  notation_test::write_text(fake, "#!/bin/sh\nsleep 3\nexec /usr/bin/mscore3 \"$@\"\n");
-  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
-  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
-  struct RestorePath {
-    std::string path;
-    ~RestorePath() { setenv("PATH", path.c_str(), 1); }
-  } restore{old_path};
+  FakeProgram slow("mscore3", "#!/bin/sh\nsleep 3\nexec /usr/bin/mscore3 \"$@\"\n");
 
   auto sets = kSets;
   sets.push_back("convert.render_audio=false");
@@ -241,12 +262,7 @@ TEST_CASE("conversions: the score is readable while its PDF is still being rende
   auto up = s.upload("/api/convert", alice, form({}, wav_bytes()), "multipart/form-data; boundary=" + kBoundary);
   REQUIRE_MESSAGE(up.status == 202, up.body);
   const auto uuid = up.json()["uuid"].get<std::string>();
-  json early;
-  for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;) {
-    early = s.get("/api/conversions/" + uuid, alice).json();
-    if (ended(early) || !early["output"].empty()) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  const json early = wait_for_output(s, uuid, alice);
   REQUIRE_MESSAGE(early["status"] == "running", early.dump());
   REQUIRE(early["output"].size() == 1);
   const auto& out = early["output"][0];
@@ -268,16 +284,7 @@ TEST_CASE("conversions: the score is readable while its PDF is still being rende
 
 TEST_CASE("conversions: a conversion that fails after its score was shown takes those files with it when deleted") {
   // A MuseScore that fails (after a while, so the score is seen first), and no LilyPond fallback.
-  TempDir bin;
-  const auto fake = bin.path() / "mscore3";
-  notation_test::write_text(fake, "#!/bin/sh\nsleep 2\necho 'cannot engrave' >&2\nexit 3\n");
-  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
-  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
-  struct RestorePath {
-    std::string path;
-    ~RestorePath() { setenv("PATH", path.c_str(), 1); }
-  } restore{old_path};
+  FakeProgram failing("mscore3", "#!/bin/sh\nsleep 2\necho 'cannot engrave' >&2\nexit 3\n");
 
   auto sets = kSets;
   sets.push_back("convert.render_audio=false");
@@ -287,12 +294,7 @@ TEST_CASE("conversions: a conversion that fails after its score was shown takes 
   auto up = s.upload("/api/convert", alice, form({}, wav_bytes()), "multipart/form-data; boundary=" + kBoundary);
   REQUIRE_MESSAGE(up.status == 202, up.body);
   const auto uuid = up.json()["uuid"].get<std::string>();
-  json early;
-  for (auto end = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < end;) {
-    early = s.get("/api/conversions/" + uuid, alice).json();
-    if (ended(early) || !early["output"].empty()) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  const json early = wait_for_output(s, uuid, alice);
   REQUIRE_MESSAGE(early["output"].size() == 1, early.dump());
   const auto xml_url = early["output"][0]["musicXmlUrl"].get<std::string>();
   CHECK(s.get(xml_url).status == 200);

@@ -54,6 +54,7 @@ class OggOpusFile {
  private:
   struct Worker;
   void put(const std::string& bytes);
+  void start_worker();
   void stop_worker();  // joins it; rethrows what it threw
   std::filesystem::path path_, part_;
   int fd_ = -1;
