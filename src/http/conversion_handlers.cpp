@@ -209,9 +209,7 @@ struct Found {
 
 // The conversion behind {conversionId} in the caller's tenant. A private one is a 404 to anyone but its
 // owner and the tenant's admins; a public one is readable by the tenant's accounts, changed only by those.
-Found conversion_for(App& app, Request& req, bool change) {
-  const auto& who = req.who();
-  const auto& id = req.params.at("conversionId");
+Found conversion_for(App& app, const Principal& who, const std::string& id, bool change) {
   auto not_found = Error(ErrorKind::NotFound, "Conversion " + id + " not found");
   if (!is_uuid(id)) throw not_found;
   auto c = store::conversion_repo::find(app.tenants.get(who.tenant_id), id);
@@ -221,6 +219,10 @@ Found conversion_for(App& app, Request& req, bool change) {
   if (!mine && change) throw Error(ErrorKind::Forbidden, "This conversion belongs to another account");
   auto job = app.jobs.get(who.tenant_id, c->job_id);
   return {std::move(*c), std::move(job)};
+}
+
+Found conversion_for(App& app, Request& req, bool change) {
+  return conversion_for(app, req.who(), req.params.at("conversionId"), change);
 }
 
 Response replay(App& app, const Principal& who, const store::ConversionRecord& c, const std::string& hash) {
@@ -236,6 +238,11 @@ Response replay(App& app, const Principal& who, const store::ConversionRecord& c
 }  // namespace
 
 const schema::Body& convert_request_body() { return kConvert; }
+
+nlohmann::json conversion_view(App& app, const Principal& who, const std::string& id) {
+  auto found = conversion_for(app, who, id, false);
+  return conversion_body(app, found.conversion, found.job);
+}
 
 Response submit_conversion(App& app, Request& req, const ConvertCaller& caller) {
   Validation v;
@@ -485,8 +492,7 @@ void add_conversion_routes(App& app) {
   r.add("GET", "/api/conversions/public/{conversionId}", [&app](Request& req) { return public_one(app, req); },
         {.access = Access::Public});
   r.add("GET", "/api/conversions/{conversionId}", [&app](Request& req) {
-    auto found = conversion_for(app, req, false);
-    return Response::json(200, conversion_body(app, found.conversion, found.job));
+    return Response::json(200, conversion_view(app, req.who(), req.params.at("conversionId")));
   });
   r.add("PATCH", "/api/conversions/{conversionId}", [&app](Request& req) { return patch(app, req); },
         {.body = &kConversionPatch});

@@ -27,6 +27,10 @@ using ConvertCaller = std::function<Principal(nlohmann::json& body, Validation& 
 // `caller` is empty (POST /api/convert), else what it answers (POST /api/telegram/convert: the linked account).
 Response submit_conversion(App& app, Request& req, const ConvertCaller& caller);
 
+// GET /api/conversions/{id} as `who` sees it: Error(NotFound) for an unknown id, or another account's
+// private conversion (the tenant's admins see every one).
+nlohmann::json conversion_view(App& app, const Principal& who, const std::string& id);
+
 // The request as echoed, with uuid, status (the job's state), stage and progress while running, the
 // failure's reason, and output: one entry per arrangement type with fresh signed URLs once done.
 nlohmann::json conversion_body(App& app, const store::ConversionRecord& c, const store::JobRecord& job);

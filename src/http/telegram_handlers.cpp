@@ -4,7 +4,7 @@
 //   which limits them per client address like every unauthenticated write; authenticated here, failures
 //   counted like any other): link a chat user with a code, look a link up, unlink, and convert on behalf of
 //   the linked account (POST /api/convert's code path: same body, job and answers; only who is asking is
-//   decided differently);
+//   decided differently), and read such a conversion's status and output;
 // - the account's routes, /api/auth/telegram-*, with the account's own credentials: a one-time link code to
 //   give the bot, the account's links, and removing one.
 // The bot token comes only in the header: an upload is refused before its body is read unless the request
@@ -135,6 +135,21 @@ Response find(App& app, Request& req) {
   return Response::json(200, link_json(app, *l));
 }
 
+// A conversion the bot submitted for a linked chat user (or any it may see as that user): its status and,
+// once done, the output URLs. `?telegram_id=` says who is asking; the same visibility as
+// GET /api/conversions/{id} for that account.
+Response conversion(App& app, Request& req) {
+  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
+  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
+  auto caller = require_bot(app, req);
+  auto telegram_id = req.query_param("telegram_id").value_or("");
+  if (telegram_id.empty())
+    throw Error(ErrorKind::BadRequest, "telegram_id is required: the chat user asking",
+                {{"telegram_id", "is required"}});
+  auto who = linked_account(app, caller.bot, telegram_id);
+  return Response::json(200, conversion_view(app, who, req.params.at("conversionId")));
+}
+
 Response unlink(App& app, Request& req) {
   auto caller = require_bot(app, req);
   const auto& telegram_id = req.params.at("telegramId");
@@ -189,6 +204,8 @@ void add_telegram_routes(App& app) {
   // The bot's: public to dispatch (limited per address), authenticated by the bot token here.
   r.add("POST", "/api/telegram/convert", [&app](Request& req) { return convert(app, req); },
         {.access = Access::Public, .upload = true, .body = &convert_request_body()});
+  r.add("GET", "/api/telegram/conversions/{conversionId}", [&app](Request& req) { return conversion(app, req); },
+        {.access = Access::Public});
   r.add("POST", "/api/telegram/links", [&app](Request& req) { return link(app, req); },
         {.access = Access::Public, .body = &kNewLink});
   r.add("GET", "/api/telegram/links/{telegramId}", [&app](Request& req) { return find(app, req); },

@@ -1,7 +1,7 @@
 // Bot clients (the design's Telegram bot): bots registered with a token shown once and stored hashed
 // (store and `cadenza bot`), the bot routes' 401s, the link-code flow (one use, expiry, replaced by a newer
 // code), POST /api/telegram/convert on the linked account's behalf (403 unlinked or another bot's link;
-// the conversion in the account's history with source telegram), unlinking by the bot and by the user, and,
+// the conversion in the account's history with source telegram; its status read back by the bot), unlinking by the bot and by the user, and,
 // against the real server, a form upload with the bot's credentials.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -282,6 +282,23 @@ TEST_CASE("telegram: POST /api/telegram/convert converts for the linked account;
   CHECK(s.get("/api/conversions/" + uuid, alice).json()["additional_data"]["chat_id"] == -100123);
   CHECK(s.get("/api/conversions", bob).json()["total"] == 0);
   CHECK(s.get("/api/conversions/" + uuid, bob).status == 404);
+
+  // The bot reads its status (and, once done, the output) as the chat user.
+  auto status_of = [&](const std::string& id, const std::string& query, const std::string& t) {
+    return s.request("GET", "/api/telegram/conversions/" + id + query, "", t.empty() ? std::map<std::string, std::string>{} : bot_auth(t));
+  };
+  auto seen = status_of(uuid, "?telegram_id=111", token);
+  REQUIRE_MESSAGE(seen.status == 200, seen.body);
+  CHECK(seen.json()["uuid"] == uuid);
+  CHECK(seen.json()["user_id"] == alice_id);
+  CHECK(seen.json()["additional_data"]["chat_id"] == -100123);
+  CHECK(seen.json().contains("status"));
+  CHECK(status_of(uuid, "", token).status == 400);                    // who is asking?
+  CHECK(status_of(uuid, "?telegram_id=111", "").status == 401);       // no bot token
+  CHECK(status_of(uuid, "?telegram_id=111", other_token).status == 403);  // not linked under that bot
+  CHECK(status_of(uuid, "?telegram_id=999", token).status == 403);    // not linked at all
+  CHECK(status_of("2f1c7a9e-5b7d-4c1e-9a3f-8d6b2e4f1a0c", "?telegram_id=111", token).status == 404);
+  CHECK(status_of("not-a-uuid", "?telegram_id=111", token).status == 404);
   // The stored request has no token either.
   auto tenant_db = s.data_dir() + "/tenants/" + s.app().control.default_tenant().id + ".db";
   for (const auto& row : sqlite_query(tenant_db, "SELECT request FROM conversions")) CHECK(row[0].find(token) == std::string::npos);
@@ -326,6 +343,7 @@ TEST_CASE("telegram: POST /api/telegram/convert converts for the linked account;
 
   // Removing the bot removes its links; its token stops working.
   REQUIRE(bot_post(s, "/api/telegram/links", {{"code", new_code(s, bob)}, {"telegram_id", "333"}}, token).status == 201);
+  CHECK(status_of(uuid, "?telegram_id=333", token).status == 404);  // bob's chat: alice's private conversion
   store::bot_repo::remove(control, "cadenza_bot");
   CHECK(convert({{"file_id", file_id}, {"additional_data", {{"telegram_id", 333}}}}, token).status == 401);
   CHECK(s.get("/api/auth/telegram-links", bob).json()["links"].empty());
