@@ -2,6 +2,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <set>
+#include <thread>
 
 #include "cadenza/store/db.hpp"
 #include "cadenza/store/migrations.hpp"
@@ -10,14 +13,94 @@ namespace cadenza::store {
 
 thread_local Database::ReaderLease* Database::active_leases_ = nullptr;
 
+namespace {
+
+// The process's one checkpointing thread: databases whose WAL passed their checkpoint_pages wait in a set
+// (so a busy one is queued once) and are checkpointed one at a time. Started with the first request; never
+// destroyed (a database may be destroyed during static destruction), so its thread is detached.
+class Checkpointer {
+ public:
+  static Checkpointer& instance() {
+    static auto* c = new Checkpointer;
+    return *c;
+  }
+
+  void request(Database* d) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.insert(d);
+      if (!started_) {
+        started_ = true;
+        std::thread([this] { run(); }).detach();
+      }
+    }
+    cv_.notify_all();
+  }
+
+  // After this returns the thread neither holds nor will touch `d`.
+  void forget(Database* d) {
+    std::unique_lock lock(mutex_);
+    pending_.erase(d);
+    cv_.wait(lock, [&] { return current_ != d; });
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return !pending_.empty(); });
+      current_ = *pending_.begin();
+      pending_.erase(pending_.begin());
+      lock.unlock();
+      try {
+        current_->checkpoint();
+      } catch (const std::exception& e) {
+        spdlog::warn("store: {}: checkpoint: {}", current_->path().filename().string(), e.what());
+      }
+      lock.lock();
+      current_ = nullptr;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::set<Database*> pending_;
+  Database* current_ = nullptr;
+  bool started_ = false;
+};
+
+}  // namespace
+
 Database::Database(const std::filesystem::path& path, const Options& options, std::span<const Migration> migrations)
     : path_(path), options_(options) {
   if (options_.read_connections < 1) options_.read_connections = 1;
   writer_ = std::make_unique<Db>(path, Db::Options{options_.busy_timeout_ms, false});
   if (!migrations.empty()) migrate(*writer_, migrations);
+  // Replaces SQLite's autocheckpoint (itself a WAL hook) with the background one.
+  sqlite3_wal_hook(writer_->handle(), &Database::on_wal_commit, this);
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  if (writer_) sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
+  Checkpointer::instance().forget(this);
+}
+
+int Database::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto* d = static_cast<Database*>(self);
+  if (d->options_.checkpoint_pages > 0 && pages >= d->options_.checkpoint_pages) Checkpointer::instance().request(d);
+  return SQLITE_OK;
+}
+
+bool Database::checkpoint() {
+  std::lock_guard lock(checkpoint_mutex_);
+  if (!checkpoint_db_) checkpoint_db_ = std::make_unique<Db>(path_, Db::Options{options_.busy_timeout_ms, false});
+  int frames = 0, copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  ++checkpoints_;
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) checkpoint_db_->check(rc, "wal_checkpoint");
+  return rc == SQLITE_OK && copied == frames;
+}
 
 int Database::schema_version() {
   return read([](Db& db) {

@@ -189,6 +189,10 @@ class Database {
   struct Options {
     int busy_timeout_ms = 5000;
     int read_connections = 4;
+    // WAL checkpoints run on a background thread (one for the process) once a commit leaves the WAL with
+    // at least this many pages, never inside the commit of a request or a job (SQLite's own
+    // autocheckpoint would run there, fsyncing the database under the write lock).
+    int checkpoint_pages = 1000;
   };
   Database(const std::filesystem::path& path, const Options& options, std::span<const Migration> migrations = {});
   ~Database();
@@ -244,6 +248,12 @@ class Database {
   }
   // Highest applied migration version.
   int schema_version();
+  // A passive checkpoint on a connection of its own (writers and readers go on meanwhile); what the
+  // background checkpointer runs. Returns false when SQLite could not copy every frame (a reader still
+  // uses them): the next commit past checkpoint_pages asks again.
+  bool checkpoint();
+  // Checkpoints run so far (checkpoint() calls), for tests and metrics.
+  int checkpoints() const { return checkpoints_.load(); }
 
  private:
   void report_touched();
@@ -269,8 +279,13 @@ class Database {
   void commit();
   void rollback();
 
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+
   std::filesystem::path path_;
   Options options_;
+  std::mutex checkpoint_mutex_;
+  std::unique_ptr<Db> checkpoint_db_;
+  std::atomic<int> checkpoints_{0};
   std::unique_ptr<Db> writer_;
   std::mutex write_mutex_;
   std::atomic<std::thread::id> writer_owner_{};
