@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "cadenza/core/atomic_file.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/subprocess.hpp"
 #include "cadenza/notation/key_finder.hpp"
@@ -165,16 +164,22 @@ std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, c
   run.output = log_path;
   run.poll = poll;
   run.name = name;
+  // The renderer's input is scratch in a directory removed afterwards: written plainly, never fsynced.
+  auto write_input = [&](const fs::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out.flush()) throw Error{ErrorKind::Internal, "cannot write " + path.string() + " for " + name};
+  };
   std::vector<std::string> argv;
   if (musescore) {
-    write_file_atomically(dir / "score.musicxml", to_musicxml(score));
+    write_input(dir / "score.musicxml", to_musicxml(score));
     // No display (Qt's offscreen platform); its settings and caches go to the temporary directory, so
     // that renderers running at once never share a settings file.
     run.env = {{"QT_QPA_PLATFORM", "offscreen"}, {"HOME", dir.string()}, {"XDG_RUNTIME_DIR", dir.string()},
                {"XDG_CONFIG_HOME", (dir / "config").string()}, {"XDG_DATA_HOME", (dir / "data").string()}};
     argv = {program, "-o", pdf_path.string(), (dir / "score.musicxml").string()};
   } else {
-    write_file_atomically(dir / "score.ly", to_lilypond(score));
+    write_input(dir / "score.ly", to_lilypond(score));
     argv = {program, "-dno-point-and-click", "-dbackend=ps", "--pdf", "-o", (dir / "score").string(), (dir / "score.ly").string()};
   }
   const int status = run_process(argv, run);
