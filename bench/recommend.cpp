@@ -143,15 +143,19 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 2020;  // RecBole's default seed
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<double> lambdas{50, 100, 200, 300, 500, 800, 1200};
+  std::vector<double> dropouts{0};
   int bpr_epochs = 60;
   bool bpr = true;
+  std::string weighting = "binary";
   for (int i = 1; i < argc; ++i) {
     auto arg = [&](const char* name) { return std::strcmp(argv[i], name) == 0 && i + 1 < argc; };
     if (arg("--data")) data = argv[++i];
     else if (arg("--seed")) seed = std::strtoull(argv[++i], nullptr, 10);
     else if (arg("--threads")) threads = std::max(1, std::atoi(argv[++i]));
     else if (arg("--lambdas")) lambdas = parse_list(argv[++i]);
+    else if (arg("--dropouts")) dropouts = parse_list(argv[++i]);
     else if (arg("--bpr-epochs")) bpr_epochs = std::max(1, std::atoi(argv[++i]));
+    else if (arg("--weighting")) weighting = argv[++i];
     else if (std::strcmp(argv[i], "--no-bpr") == 0) bpr = false;
     else {
       std::fprintf(stderr, "usage: recommend [--data PATH] [--seed N] [--threads N] [--lambdas a,b,..] [--bpr-epochs N] [--no-bpr]\n");
@@ -169,7 +173,18 @@ int main(int argc, char** argv) {
   std::size_t n_train = 0, n_valid = 0, n_test = 0;
   std::vector<cadenza::ml::Interaction> pairs;
   std::vector<std::pair<int, int>> train_pairs;
+  // EASE's input weights from the play counts: binary (RecBole's input), log:c = 1 + log(1 + count / c),
+  // pow:a = count^a.
+  auto weight_of = [&](double count) -> float {
+    if (weighting.rfind("log:", 0) == 0) return float(1.0 + std::log1p(count / std::atof(weighting.c_str() + 4)));
+    if (weighting.rfind("pow:", 0) == 0) return float(std::pow(count, std::atof(weighting.c_str() + 4)));
+    return 1.0f;
+  };
+  std::vector<cadenza::ml::Interaction> weighted_pairs;
   for (int u = 0; u < n_users; ++u) {
+    for (std::size_t p = 0; p < table.items_per_user[u].size(); ++p)
+      if (std::find(split.train[u].begin(), split.train[u].end(), table.items_per_user[u][p]) != split.train[u].end())
+        weighted_pairs.push_back({u, table.items_per_user[u][p], weight_of(table.counts_per_user[u][p])});
     n_train += split.train[u].size();
     n_valid += split.valid[u].size();
     n_test += split.test[u].size();
@@ -182,6 +197,7 @@ int main(int argc, char** argv) {
   std::printf("data: %s: %d users, %d items, %zu interactions; split seed %llu: train %zu, valid %zu, test %zu\n",
               data.c_str(), n_users, n_items, table.n_interactions, (unsigned long long)seed, n_train, n_valid, n_test);
   const auto train = cadenza::ml::Interactions::from_pairs(pairs, n_users, n_items);
+  const auto train_weighted = cadenza::ml::Interactions::from_pairs(weighted_pairs, n_users, n_items);
 
   std::vector<Row> rows;
   auto on_valid = [&](const std::function<std::vector<float>(int)>& f) {
@@ -235,17 +251,20 @@ int main(int argc, char** argv) {
     cadenza::ml::EaseModel best;
     double best_ndcg = -1, best_fit = 0, grid_s = 0;
     std::printf("EASE lambda grid (validation):\n");
-    for (double lambda : lambdas) {
-      auto t0 = std::chrono::steady_clock::now();
-      auto model = cadenza::ml::EaseModel::fit(train, {lambda, threads});
-      double fit = seconds_since(t0);
-      auto v = on_valid([&](int u) { return model.scores(u); });
-      grid_s += seconds_since(t0);
-      std::printf("  lambda %7.1f: valid Recall@10 %.4f NDCG@10 %.4f  fit %.2f s\n", lambda, v.recall, v.ndcg, fit);
-      if (v.ndcg > best_ndcg) best_ndcg = v.ndcg, best = std::move(model), best_fit = fit;
-    }
+    for (double dropout : dropouts)
+      for (double lambda : lambdas) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto model = cadenza::ml::EaseModel::fit(train_weighted, {lambda, threads, dropout});
+        double fit = seconds_since(t0);
+        auto v = on_valid([&](int u) { return model.scores(u); });
+        grid_s += seconds_since(t0);
+        std::printf("  lambda %7.1f dropout %.2f: valid Recall@10 %.4f NDCG@10 %.4f  fit %.2f s\n", lambda, dropout,
+                    v.recall, v.ndcg, fit);
+        if (v.ndcg > best_ndcg) best_ndcg = v.ndcg, best = std::move(model), best_fit = fit;
+      }
     char note[96];
-    std::snprintf(note, sizeof note, "lambda=%g (grid of %zu: %.1f s)", best.lambda(), lambdas.size(), grid_s);
+    std::snprintf(note, sizeof note, "lambda=%g dropout=%g (grid of %zu: %.1f s)", best.lambda(), best.dropout(),
+                  lambdas.size() * dropouts.size(), grid_s);
     rows.push_back({"EASE^R (dual)", on_test([&](int u) { return best.scores(u); }), best_fit, note});
   }
 

@@ -24,8 +24,10 @@ namespace cadenza::ml {
 struct EaseModel::Impl {
   Interactions x;
   double lambda = 0;
-  std::vector<float> k;       // n_users x n_users, row-major: (X X^T + lambda I)^-1
-  std::vector<float> diag_p;  // n_items: diag((X^T X + lambda I)^-1)
+  double dropout = 0;
+  std::vector<float> k;       // n_users x n_users, row-major: K = (I + X D X^T)^-1
+  std::vector<float> item_d;  // n_items: D = Lambda^-1, Lambda_j = lambda + dropout / (1 - dropout) * |x_j|^2
+  std::vector<float> diag_p;  // n_items: diag(P), P = (X^T X + Lambda)^-1
 
   // (K X)[row, :] for a users-long vector `row` of K-space coefficients: sum_v row[v] X[v, :].
   void accumulate_rows(const double* coeff, std::vector<double>& out) const {
@@ -40,7 +42,7 @@ struct EaseModel::Impl {
     }
   }
 
-  // s = x - (x P) / diag(P), with x given densely.
+  // s = x - (x P) / diag(P), with x given densely.  (x P: see ease.hpp)
   std::vector<float> finish(const std::vector<double>& x_dense, const std::vector<double>& xp) const {
     std::vector<float> s(xp.size());
     for (std::size_t j = 0; j < xp.size(); ++j) s[j] = float(x_dense[j] - xp[j] / double(diag_p[j]));
@@ -114,8 +116,9 @@ struct Header {
   std::int32_t n_items;
   std::int64_t nnz;
   double lambda;
+  double dropout;
 };
-static_assert(sizeof(Header) == 40);
+static_assert(sizeof(Header) == 48);
 
 std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 14695981039346656037ull) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -127,7 +130,7 @@ std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 146959810
 
 std::size_t payload_bytes(const Header& h) {
   return (std::size_t(h.n_users) + 1) * sizeof(std::int64_t) + std::size_t(h.nnz) * (sizeof(std::int32_t) + sizeof(float)) +
-         std::size_t(h.n_items) * sizeof(float) + std::size_t(h.n_users) * std::size_t(h.n_users) * sizeof(float);
+         2 * std::size_t(h.n_items) * sizeof(float) + std::size_t(h.n_users) * std::size_t(h.n_users) * sizeof(float);
 }
 
 template <class T>
@@ -154,12 +157,15 @@ bool EaseModel::empty() const { return impl_->x.n_users() == 0 || impl_->x.n_ite
 std::int32_t EaseModel::n_users() const { return impl_->x.n_users(); }
 std::int32_t EaseModel::n_items() const { return impl_->x.n_items(); }
 double EaseModel::lambda() const { return impl_->lambda; }
+double EaseModel::dropout() const { return impl_->dropout; }
 const Interactions& EaseModel::interactions() const { return impl_->x; }
 
 EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, const Progress& progress,
                          const CancelCheck& cancelled) {
   if (!(options.lambda > 0) || !std::isfinite(options.lambda))
     throw Error{ErrorKind::BadRequest, "ease: lambda must be > 0", {{"lambda", "must be a finite number > 0"}}};
+  if (!(options.dropout >= 0 && options.dropout < 1))
+    throw Error{ErrorKind::BadRequest, "ease: dropout must be in [0, 1)", {{"dropout", "must be >= 0 and < 1"}}};
   if (x.n_users() == 0 || x.n_items() == 0) throw Error{ErrorKind::BadRequest, "ease: no interactions to train on"};
   const int threads =
       options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -173,7 +179,17 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
   const std::int64_t ni = x.n_items();
   const Columns cols = to_columns(x);
 
-  // 1. G = X X^T + lambda I, row by row: G[u, :] = sum over u's items j of w_uj X[:, j]^T.
+  // 0. D = Lambda^-1 per item.
+  const double emphasis = options.dropout / (1.0 - options.dropout);
+  std::vector<double> d(static_cast<std::size_t>(ni));
+  for (std::int64_t j = 0; j < ni; ++j) {
+    double norm2 = 0;
+    for (auto q = cols.col_ptr[j]; q < cols.col_ptr[j + 1]; ++q)
+      norm2 += double(cols.weights[std::size_t(q)]) * double(cols.weights[std::size_t(q)]);
+    d[std::size_t(j)] = 1.0 / (options.lambda + emphasis * norm2);
+  }
+
+  // 1. G = I + X D X^T, row by row: G[u, :] = sum over u's items j of w_uj d_j X[:, j]^T.
   report(0.0, "gram");
   check();
   auto gram = at::zeros({nu, nu}, at::kDouble);
@@ -185,15 +201,16 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
       auto w = x.weights_of(std::int32_t(u));
       for (std::size_t p = 0; p < items.size(); ++p) {
         const auto j = std::size_t(items[p]);
+        const double wd = double(w[p]) * d[j];
         for (auto q = cols.col_ptr[j]; q < cols.col_ptr[j + 1]; ++q)
-          row[cols.users[std::size_t(q)]] += double(w[p]) * double(cols.weights[std::size_t(q)]);
+          row[cols.users[std::size_t(q)]] += wd * double(cols.weights[std::size_t(q)]);
       }
-      row[u] += options.lambda;
+      row[u] += 1.0;
     }
   });
   check();
 
-  // 2. K = G^-1 through its Cholesky factor (G is symmetric positive definite for lambda > 0).
+  // 2. K = G^-1 through its Cholesky factor (G is symmetric positive definite: I + a PSD matrix).
   report(0.2, "solve");
   at::Tensor k;
   {
@@ -208,11 +225,13 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
   auto& m = *model.impl_;
   m.x = x;
   m.lambda = options.lambda;
+  m.dropout = options.dropout;
+  m.item_d.assign(d.begin(), d.end());
   const double* kd = k.data_ptr<double>();
   m.k.resize(std::size_t(nu * nu));
   for (std::int64_t i = 0; i < nu * nu; ++i) m.k[std::size_t(i)] = float(kd[i]);
 
-  // 3. diag(P)_j = (1 - x_j^T K x_j) / lambda, column by column.
+  // 3. diag(P)_j = d_j - d_j^2 x_j^T K x_j, column by column.
   report(0.8, "diagonal");
   m.diag_p.resize(std::size_t(ni));
   parallel_ranges(ni, threads, [&](std::int64_t begin, std::int64_t end) {
@@ -225,7 +244,8 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
           inner += krow[cols.users[std::size_t(b)]] * double(cols.weights[std::size_t(b)]);
         quad += double(cols.weights[std::size_t(a)]) * inner;
       }
-      m.diag_p[std::size_t(j)] = float((1.0 - quad) / options.lambda);
+      const double dj = d[std::size_t(j)];
+      m.diag_p[std::size_t(j)] = float(dj - dj * dj * quad);
     }
   });
   check();
@@ -240,7 +260,8 @@ std::vector<float> EaseModel::scores(std::int32_t user) const {
   std::vector<double> coeff(impl_->k.begin() + std::ptrdiff_t(std::size_t(user) * nu),
                             impl_->k.begin() + std::ptrdiff_t(std::size_t(user + 1) * nu));
   std::vector<double> xp;
-  impl_->accumulate_rows(coeff.data(), xp);  // (K X)[user, :] = (X P)[user, :]
+  impl_->accumulate_rows(coeff.data(), xp);  // (K X D)[user, :] = (X P)[user, :]
+  for (std::size_t j = 0; j < xp.size(); ++j) xp[j] *= double(impl_->item_d[j]);
   std::vector<double> x_dense(xp.size(), 0.0);
   auto items = impl_->x.items_of(user);
   auto w = impl_->x.weights_of(user);
@@ -260,14 +281,17 @@ std::vector<float> EaseModel::scores_for(std::span<const std::int32_t> items, st
       throw Error{ErrorKind::BadRequest, "ease: item " + std::to_string(items[p]) + " is not in the model"};
     x_dense[std::size_t(items[p])] = weights.empty() ? 1.0 : double(weights[p]);
   }
-  // t = x X^T (users), r = t K, x P = (x - r X) / lambda.
+  // t = x D X^T (users), r = t K, x P = (x - r X) D.
   const auto& X = impl_->x;
   std::vector<double> t(nu, 0.0);
   for (std::size_t v = 0; v < nu; ++v) {
     auto row = X.items_of(std::int32_t(v));
     auto w = X.weights_of(std::int32_t(v));
     double dot = 0;
-    for (std::size_t p = 0; p < row.size(); ++p) dot += x_dense[std::size_t(row[p])] * double(w[p]);
+    for (std::size_t p = 0; p < row.size(); ++p) {
+      const auto j = std::size_t(row[p]);
+      dot += x_dense[j] * double(impl_->item_d[j]) * double(w[p]);
+    }
     t[v] = dot;
   }
   std::vector<double> r(nu, 0.0);
@@ -278,7 +302,7 @@ std::vector<float> EaseModel::scores_for(std::span<const std::int32_t> items, st
   }
   std::vector<double> rx;
   impl_->accumulate_rows(r.data(), rx);
-  for (std::size_t j = 0; j < ni; ++j) rx[j] = (x_dense[j] - rx[j]) / impl_->lambda;
+  for (std::size_t j = 0; j < ni; ++j) rx[j] = (x_dense[j] - rx[j]) * double(impl_->item_d[j]);
   return impl_->finish(x_dense, rx);
 }
 
@@ -301,12 +325,14 @@ void EaseModel::save(const std::filesystem::path& path) const {
   h.n_items = m.x.n_items();
   h.nnz = std::int64_t(m.x.nnz());
   h.lambda = m.lambda;
+  h.dropout = m.dropout;
   std::string out;
   out.reserve(sizeof h + payload_bytes(h) + 8);
   out.append(reinterpret_cast<const char*>(&h), sizeof h);
   append(out, m.x.row_ptr());
   append(out, m.x.items());
   append(out, m.x.weights());
+  append(out, m.item_d);
   append(out, m.diag_p);
   append(out, m.k);
   const std::uint64_t sum = fnv1a(out.data(), out.size());
@@ -322,15 +348,16 @@ EaseModel EaseModel::load(const std::filesystem::path& path) {
   auto bad = [&](const std::string& why) {
     return Error{ErrorKind::Unprocessable, "ease: model file " + path.string() + ": " + why};
   };
+  if (bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw bad("not an EASE model (bad magic)");
   Header h{};
   if (bytes.size() < sizeof h) throw bad("truncated (" + std::to_string(bytes.size()) + " bytes, no complete header)");
   std::memcpy(&h, bytes.data(), sizeof h);
-  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) throw bad("not an EASE model (bad magic)");
   if (h.version != kFormatVersion)
     throw bad("format version " + std::to_string(h.version) + ", this build reads version " +
               std::to_string(kFormatVersion));
   if (h.n_users < 0 || h.n_items < 0 || h.nnz < 0 || h.nnz > std::int64_t(h.n_users) * h.n_items ||
-      !(h.lambda > 0))
+      !(h.lambda > 0) || !(h.dropout >= 0 && h.dropout < 1))
     throw bad("inconsistent header");
   const std::size_t expected = sizeof h + payload_bytes(h) + sizeof(std::uint64_t);
   if (bytes.size() < expected)
@@ -345,10 +372,12 @@ EaseModel EaseModel::load(const std::filesystem::path& path) {
   auto weights = take<float>(p, std::size_t(h.nnz));
   EaseModel model;
   auto& m = *model.impl_;
+  m.item_d = take<float>(p, std::size_t(h.n_items));
   m.diag_p = take<float>(p, std::size_t(h.n_items));
   m.k = take<float>(p, std::size_t(h.n_users) * std::size_t(h.n_users));
   m.x = Interactions::from_csr(h.n_users, h.n_items, std::move(row_ptr), std::move(items), std::move(weights));
   m.lambda = h.lambda;
+  m.dropout = h.dropout;
   return model;
 }
 

@@ -67,15 +67,15 @@ Case random_case(int users, int items, double density, bool weighted, unsigned s
   return c;
 }
 
-// Primal EASE: B (items x items).
-Matrix primal_b(const Matrix& x, double lambda) {
+// Primal EASE: B (items x items), with EDLAE's per-item L2 weight when dropout > 0.
+Matrix primal_b(const Matrix& x, double lambda, double dropout = 0) {
   const std::size_t nu = x.size(), ni = x[0].size();
   Matrix g(ni, std::vector<double>(ni, 0.0));
   for (std::size_t i = 0; i < ni; ++i)
     for (std::size_t j = 0; j < ni; ++j) {
       for (std::size_t a = 0; a < nu; ++a) g[i][j] += x[a][i] * x[a][j];
-      if (i == j) g[i][j] += lambda;
     }
+  for (std::size_t i = 0; i < ni; ++i) g[i][i] += lambda + dropout / (1 - dropout) * g[i][i];
   Matrix p = inverse(g);
   Matrix b(ni, std::vector<double>(ni, 0.0));
   for (std::size_t i = 0; i < ni; ++i)
@@ -104,14 +104,17 @@ TEST_CASE("EASE dual form agrees with the primal closed form") {
     int users, items;
     double density, lambda;
     bool weighted;
+    double dropout = 0;
   };
   // Fewer users than items (the case the dual is for), more users than items, and weights.
-  for (auto s : {Shape{9, 31, 0.3, 2.5, false}, Shape{25, 8, 0.4, 1.0, false}, Shape{12, 20, 0.35, 7.0, true}}) {
+  for (auto s : {Shape{9, 31, 0.3, 2.5, false}, Shape{25, 8, 0.4, 1.0, false}, Shape{12, 20, 0.35, 7.0, true},
+                 Shape{10, 24, 0.3, 1.5, false, 0.4}, Shape{14, 18, 0.3, 3.0, true, 0.25}}) {
     CAPTURE(s.users);
     CAPTURE(s.items);
     auto c = random_case(s.users, s.items, s.density, s.weighted, unsigned(s.users * 100 + s.items));
-    auto b = primal_b(c.dense, s.lambda);
-    auto model = EaseModel::fit(c.x, {s.lambda, 2});
+    CAPTURE(s.dropout);
+    auto b = primal_b(c.dense, s.lambda, s.dropout);
+    auto model = EaseModel::fit(c.x, {s.lambda, 2, s.dropout});
     CHECK(model.n_users() == s.users);
     CHECK(model.n_items() == s.items);
     double worst = 0, scale = 0;
@@ -166,6 +169,7 @@ TEST_CASE("EASE fit checks lambda, reports its stages and stops when cancelled")
   auto c = random_case(6, 12, 0.4, false, 3);
   CHECK_THROWS_AS(EaseModel::fit(c.x, {0.0, 1}), Error);
   CHECK_THROWS_AS(EaseModel::fit(c.x, {-1.0, 1}), Error);
+  CHECK_THROWS_AS(EaseModel::fit(c.x, {1.0, 1, 1.0}), Error);
   CHECK_THROWS_AS(EaseModel::fit(Interactions{}, {1.0, 1}), Error);
   std::vector<std::string> stages;
   auto model = EaseModel::fit(c.x, {1.0, 1}, [&](double, std::string_view s) {
@@ -178,7 +182,7 @@ TEST_CASE("EASE fit checks lambda, reports its stages and stops when cancelled")
 
 TEST_CASE("EASE model files round-trip and refuse a wrong version, a truncated or a corrupt file") {
   auto c = random_case(8, 20, 0.3, true, 11);
-  auto model = EaseModel::fit(c.x, {2.0, 2});
+  auto model = EaseModel::fit(c.x, {2.0, 2, 0.2});
   test::TempDir dir;
   auto path = dir.path() / "ease.bin";
   model.save(path);
@@ -186,6 +190,7 @@ TEST_CASE("EASE model files round-trip and refuse a wrong version, a truncated o
   CHECK(back.n_users() == 8);
   CHECK(back.n_items() == 20);
   CHECK(back.lambda() == 2.0);
+  CHECK(back.dropout() == 0.2);
   for (int u = 0; u < 8; ++u) CHECK(back.scores(u) == model.scores(u));
 
   std::string bytes;
@@ -213,7 +218,7 @@ TEST_CASE("EASE model files round-trip and refuse a wrong version, a truncated o
   auto other_version = bytes;
   other_version[8] = char(EaseModel::kFormatVersion + 1);
   write(other_version);
-  CHECK(message_of_load().find("version 2") != std::string::npos);
+  CHECK(message_of_load().find("version " + std::to_string(EaseModel::kFormatVersion + 1)) != std::string::npos);
   auto corrupt = bytes;
   corrupt[bytes.size() / 2] ^= 0x40;
   write(corrupt);

@@ -9,9 +9,17 @@
 //   diag(P)_j = (1 - x_j^T K x_j) / lambda          (x_j: column j of X)
 //   S       = X - X P diag(P)^-1 = X - (K X) diag(P)^-1
 // and, for a profile x that was not in the training data, x P = (x - (x X^T) K X) / lambda.
-// Only K (Cholesky solve, in double), diag(P) and X (sparse) are kept: one user's scores cost one pass
-// over the nonzeros of X, and the items x items matrix is never formed. tests/ml/ease_test.cpp checks
-// the dual scores against the primal closed form on small random matrices.
+//
+// Optionally the L2 weight is per item, Lambda = diag(lambda + p / (1 - p) * |x_j|^2): the dropout
+// emphasis of Steck's EDLAE ("Autoencoders that don't overfit towards the identity", NeurIPS 2020),
+// which penalises popular items' weights more; the zero diagonal and B = I - P diag(1/diag P) stay.
+// With D = Lambda^-1 the same identities read (Woodbury again; p = 0 gives the lines above, K = lambda
+// times the K there):
+//   K = (I + X D X^T)^-1,  X P = K X D,  diag(P)_j = d_j - d_j^2 x_j^T K x_j,
+//   x P = (x - (x D X^T) K X) D.
+// Only K (Cholesky solve, in double), D, diag(P) and X (sparse) are kept: one user's scores cost one
+// pass over the nonzeros of X, and the items x items matrix is never formed. tests/ml/ease_test.cpp
+// checks the dual scores against the primal closed form on small random matrices.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -30,6 +38,8 @@ struct EaseOptions {
   // intra-op threads around the solve; ml::IntraOpThreads); 0 = hardware concurrency. The LAPACK
   // Cholesky itself runs on the BLAS's threads, which ml::init_runtime sets for the whole process.
   int threads = 0;
+  // EDLAE's dropout probability p in [0, 1): adds p / (1 - p) * |x_j|^2 to item j's L2 weight. 0 = EASE^R.
+  double dropout = 0.0;
 };
 
 class EaseModel {
@@ -43,7 +53,7 @@ class EaseModel {
 
   // Trains on `x` (a copy is kept to score its users). `progress` gets stages "gram", "solve",
   // "diagonal"; `cancelled` is polled between steps (throws ml::Cancelled, basic_pitch.hpp). Throws Error(BadRequest)
-  // for lambda not > 0 or an empty matrix.
+  // for lambda not > 0, dropout outside [0, 1) or an empty matrix.
   static EaseModel fit(const Interactions& x, const EaseOptions& options = {}, const Progress& progress = {},
                        const CancelCheck& cancelled = {});
 
@@ -51,6 +61,7 @@ class EaseModel {
   std::int32_t n_users() const;
   std::int32_t n_items() const;
   double lambda() const;
+  double dropout() const;
   const Interactions& interactions() const;
 
   // S[user, :] for every item (seen ones included). Throws Error(NotFound) for an unknown user.
