@@ -142,8 +142,9 @@ int main(int argc, char** argv) {
   std::string data = "../shared/datasets/lastfm-2k/user_artists.dat";
   std::uint64_t seed = 2020;  // RecBole's default seed
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<double> lambdas{50, 100, 200, 300, 500, 800, 1200};
-  std::vector<double> dropouts{0};
+  std::vector<double> lambdas{30, 60, 120, 250};
+  std::vector<double> dropouts{0, 0.5, 0.7};
+  std::vector<double> betas{0, 0.1, 0.2, 0.3};
   int bpr_epochs = 60;
   bool bpr = true;
   std::string weighting = "binary";
@@ -154,11 +155,13 @@ int main(int argc, char** argv) {
     else if (arg("--threads")) threads = std::max(1, std::atoi(argv[++i]));
     else if (arg("--lambdas")) lambdas = parse_list(argv[++i]);
     else if (arg("--dropouts")) dropouts = parse_list(argv[++i]);
+    else if (arg("--betas")) betas = parse_list(argv[++i]);
     else if (arg("--bpr-epochs")) bpr_epochs = std::max(1, std::atoi(argv[++i]));
     else if (arg("--weighting")) weighting = argv[++i];
     else if (std::strcmp(argv[i], "--no-bpr") == 0) bpr = false;
     else {
-      std::fprintf(stderr, "usage: recommend [--data PATH] [--seed N] [--threads N] [--lambdas a,b,..] [--bpr-epochs N] [--no-bpr]\n");
+      std::fprintf(stderr, "usage: recommend [--data PATH] [--seed N] [--threads N] [--lambdas a,b,..] [--dropouts a,b,..] [--betas a,b,..]\n"
+                   "                 [--weighting binary|log:C|pow:A] [--bpr-epochs N] [--no-bpr]\n");
       return 2;
     }
   }
@@ -232,7 +235,7 @@ int main(int argc, char** argv) {
     int best_epoch = 0, stale = 0;
     for (int epoch = 1; epoch <= bpr_epochs; ++epoch) {
       bpr_epoch(m, split.train, train_pairs, rng, 0.05f, 0.002f);
-      if (epoch % 5 != 0 && epoch != bpr_epochs) continue;
+      if (epoch % 10 != 0 && epoch != bpr_epochs) continue;
       double ndcg = on_valid([&](int u) { return m.scores(u); }).ndcg;
       if (ndcg > best_ndcg) {
         best_ndcg = ndcg, best = m, best_epoch = epoch, stale = 0;
@@ -246,36 +249,52 @@ int main(int argc, char** argv) {
     rows.push_back({"BPR-MF", on_test([&](int u) { return best.scores(u); }), fit, note});
   }
 
-  // EASE^R: lambda by validation NDCG@10, then the test split with that lambda.
+  // EASE^R: lambda, dropout and popularity exponent by validation NDCG@10, then the test split.
   {
-    cadenza::ml::EaseModel best;
-    double best_ndcg = -1, best_fit = 0, grid_s = 0;
-    std::printf("EASE lambda grid (validation):\n");
+    cadenza::ml::EaseModel best, plain;  // plain: the best with dropout 0 and beta 0 (EASE^R as published)
+    double best_ndcg = -1, best_fit = 0, plain_ndcg = -1, plain_fit = 0, grid_s = 0;
+    std::printf("EASE grid (validation):\n");
     for (double dropout : dropouts)
       for (double lambda : lambdas) {
         auto t0 = std::chrono::steady_clock::now();
         auto model = cadenza::ml::EaseModel::fit(train_weighted, {lambda, threads, dropout});
         double fit = seconds_since(t0);
-        auto v = on_valid([&](int u) { return model.scores(u); });
+        double model_best = -1, model_beta = 0;
+        for (double beta : betas) {
+          model.set_popularity_exponent(beta);
+          auto v = on_valid([&](int u) { return model.scores(u); });
+          std::printf("  lambda %7.1f dropout %.2f beta %.2f: valid Recall@10 %.4f NDCG@10 %.4f  fit %.2f s\n", lambda,
+                      dropout, beta, v.recall, v.ndcg, fit);
+          if (v.ndcg > model_best) model_best = v.ndcg, model_beta = beta;
+          if (dropout == 0 && beta == 0 && v.ndcg > plain_ndcg) {
+            plain_ndcg = v.ndcg, plain_fit = fit;
+            plain = cadenza::ml::EaseModel::fit(train_weighted, {lambda, threads});
+          }
+        }
         grid_s += seconds_since(t0);
-        std::printf("  lambda %7.1f dropout %.2f: valid Recall@10 %.4f NDCG@10 %.4f  fit %.2f s\n", lambda, dropout,
-                    v.recall, v.ndcg, fit);
-        if (v.ndcg > best_ndcg) best_ndcg = v.ndcg, best = std::move(model), best_fit = fit;
+        if (model_best > best_ndcg) {
+          model.set_popularity_exponent(model_beta);
+          best_ndcg = model_best, best = std::move(model), best_fit = fit;
+        }
       }
-    char note[96];
-    std::snprintf(note, sizeof note, "lambda=%g dropout=%g (grid of %zu: %.1f s)", best.lambda(), best.dropout(),
-                  lambdas.size() * dropouts.size(), grid_s);
-    rows.push_back({"EASE^R (dual)", on_test([&](int u) { return best.scores(u); }), best_fit, note});
+    char note[128];
+    if (plain_ndcg >= 0) {
+      std::snprintf(note, sizeof note, "lambda=%g", plain.lambda());
+      rows.push_back({"EASE^R", on_test([&](int u) { return plain.scores(u); }), plain_fit, note});
+    }
+    std::snprintf(note, sizeof note, "lambda=%g dropout=%g beta=%g (grid of %zu: %.1f s)", best.lambda(),
+                  best.dropout(), best.popularity_exponent(), lambdas.size() * dropouts.size() * betas.size(), grid_s);
+    rows.push_back({"EASE^R+EDLAE+pop", on_test([&](int u) { return best.scores(u); }), best_fit, note});
   }
 
   const RankingMetrics* bpr_row = nullptr;
   for (auto& r : rows)
     if (r.name == "BPR-MF") bpr_row = &r.test;
   std::printf("\ntest split, full ranking, %zu users, k = %d\n", rows.front().test.users, kTopK);
-  std::printf("%-15s %9s %9s %9s %9s %9s %8s %10s %8s  %s\n", "model", "Recall@10", "NDCG@10", "MRR@10", "Hit@10",
+  std::printf("%-17s %9s %9s %9s %9s %9s %8s %10s %8s  %s\n", "model", "Recall@10", "NDCG@10", "MRR@10", "Hit@10",
               "P@10", "fit s", "/LightGCN", "/BPR-MF", "");
   for (auto& r : rows) {
-    std::printf("%-15s %9.4f %9.4f %9.4f %9.4f %9.4f %8.2f %10.3f ", r.name.c_str(), r.test.recall, r.test.ndcg,
+    std::printf("%-17s %9.4f %9.4f %9.4f %9.4f %9.4f %8.2f %10.3f ", r.name.c_str(), r.test.recall, r.test.ndcg,
                 r.test.mrr, r.test.hit, r.test.precision, r.fit_s, r.test.recall / kLightGcnRecall10);
     if (bpr_row) std::printf("%8.3f  %s\n", r.test.recall / bpr_row->recall, r.note.c_str());
     else std::printf("%8s  %s\n", "-", r.note.c_str());

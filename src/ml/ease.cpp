@@ -28,6 +28,18 @@ struct EaseModel::Impl {
   std::vector<float> k;       // n_users x n_users, row-major: K = (I + X D X^T)^-1
   std::vector<float> item_d;  // n_items: D = Lambda^-1, Lambda_j = lambda + dropout / (1 - dropout) * |x_j|^2
   std::vector<float> diag_p;  // n_items: diag(P), P = (X^T X + Lambda)^-1
+  double beta = 0;                 // popularity exponent of the ranking scores
+  std::vector<float> rank_scale;   // n_items: (1 + |x_j|^2)^-beta; empty for beta = 0
+
+  void set_beta(double b) {
+    beta = b;
+    rank_scale.clear();
+    if (b == 0) return;
+    std::vector<double> norm2(std::size_t(x.n_items()), 0.0);
+    for (std::size_t p = 0; p < x.nnz(); ++p) norm2[std::size_t(x.items()[p])] += double(x.weights()[p]) * double(x.weights()[p]);
+    rank_scale.resize(norm2.size());
+    for (std::size_t j = 0; j < norm2.size(); ++j) rank_scale[j] = float(std::pow(1.0 + norm2[j], -b));
+  }
 
   // (K X)[row, :] for a users-long vector `row` of K-space coefficients: sum_v row[v] X[v, :].
   void accumulate_rows(const double* coeff, std::vector<double>& out) const {
@@ -46,6 +58,8 @@ struct EaseModel::Impl {
   std::vector<float> finish(const std::vector<double>& x_dense, const std::vector<double>& xp) const {
     std::vector<float> s(xp.size());
     for (std::size_t j = 0; j < xp.size(); ++j) s[j] = float(x_dense[j] - xp[j] / double(diag_p[j]));
+    if (!rank_scale.empty())
+      for (std::size_t j = 0; j < s.size(); ++j) s[j] *= rank_scale[j];
     return s;
   }
 };
@@ -117,8 +131,9 @@ struct Header {
   std::int64_t nnz;
   double lambda;
   double dropout;
+  double popularity_exponent;
 };
-static_assert(sizeof(Header) == 48);
+static_assert(sizeof(Header) == 56);
 
 std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 14695981039346656037ull) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -158,6 +173,12 @@ std::int32_t EaseModel::n_users() const { return impl_->x.n_users(); }
 std::int32_t EaseModel::n_items() const { return impl_->x.n_items(); }
 double EaseModel::lambda() const { return impl_->lambda; }
 double EaseModel::dropout() const { return impl_->dropout; }
+double EaseModel::popularity_exponent() const { return impl_->beta; }
+
+void EaseModel::set_popularity_exponent(double beta) {
+  if (!std::isfinite(beta)) throw Error{ErrorKind::BadRequest, "ease: popularity_exponent must be finite"};
+  impl_->set_beta(beta);
+}
 const Interactions& EaseModel::interactions() const { return impl_->x; }
 
 EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, const Progress& progress,
@@ -166,6 +187,8 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
     throw Error{ErrorKind::BadRequest, "ease: lambda must be > 0", {{"lambda", "must be a finite number > 0"}}};
   if (!(options.dropout >= 0 && options.dropout < 1))
     throw Error{ErrorKind::BadRequest, "ease: dropout must be in [0, 1)", {{"dropout", "must be >= 0 and < 1"}}};
+  if (!std::isfinite(options.popularity_exponent))
+    throw Error{ErrorKind::BadRequest, "ease: popularity_exponent must be finite", {{"popularityExponent", "must be finite"}}};
   if (x.n_users() == 0 || x.n_items() == 0) throw Error{ErrorKind::BadRequest, "ease: no interactions to train on"};
   const int threads =
       options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -227,6 +250,7 @@ EaseModel EaseModel::fit(const Interactions& x, const EaseOptions& options, cons
   m.lambda = options.lambda;
   m.dropout = options.dropout;
   m.item_d.assign(d.begin(), d.end());
+  m.set_beta(options.popularity_exponent);
   const double* kd = k.data_ptr<double>();
   m.k.resize(std::size_t(nu * nu));
   for (std::int64_t i = 0; i < nu * nu; ++i) m.k[std::size_t(i)] = float(kd[i]);
@@ -326,6 +350,7 @@ void EaseModel::save(const std::filesystem::path& path) const {
   h.nnz = std::int64_t(m.x.nnz());
   h.lambda = m.lambda;
   h.dropout = m.dropout;
+  h.popularity_exponent = m.beta;
   std::string out;
   out.reserve(sizeof h + payload_bytes(h) + 8);
   out.append(reinterpret_cast<const char*>(&h), sizeof h);
@@ -357,7 +382,7 @@ EaseModel EaseModel::load(const std::filesystem::path& path) {
     throw bad("format version " + std::to_string(h.version) + ", this build reads version " +
               std::to_string(kFormatVersion));
   if (h.n_users < 0 || h.n_items < 0 || h.nnz < 0 || h.nnz > std::int64_t(h.n_users) * h.n_items ||
-      !(h.lambda > 0) || !(h.dropout >= 0 && h.dropout < 1))
+      !(h.lambda > 0) || !(h.dropout >= 0 && h.dropout < 1) || !std::isfinite(h.popularity_exponent))
     throw bad("inconsistent header");
   const std::size_t expected = sizeof h + payload_bytes(h) + sizeof(std::uint64_t);
   if (bytes.size() < expected)
@@ -378,6 +403,7 @@ EaseModel EaseModel::load(const std::filesystem::path& path) {
   m.x = Interactions::from_csr(h.n_users, h.n_items, std::move(row_ptr), std::move(items), std::move(weights));
   m.lambda = h.lambda;
   m.dropout = h.dropout;
+  m.set_beta(h.popularity_exponent);
   return model;
 }
 

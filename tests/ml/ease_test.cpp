@@ -169,6 +169,7 @@ TEST_CASE("EASE fit checks lambda, reports its stages and stops when cancelled")
   auto c = random_case(6, 12, 0.4, false, 3);
   CHECK_THROWS_AS(EaseModel::fit(c.x, {0.0, 1}), Error);
   CHECK_THROWS_AS(EaseModel::fit(c.x, {-1.0, 1}), Error);
+  CHECK_THROWS_AS(EaseModel::fit(c.x, {1.0, 1, 0.0, NAN}), Error);
   CHECK_THROWS_AS(EaseModel::fit(c.x, {1.0, 1, 1.0}), Error);
   CHECK_THROWS_AS(EaseModel::fit(Interactions{}, {1.0, 1}), Error);
   std::vector<std::string> stages;
@@ -182,7 +183,7 @@ TEST_CASE("EASE fit checks lambda, reports its stages and stops when cancelled")
 
 TEST_CASE("EASE model files round-trip and refuse a wrong version, a truncated or a corrupt file") {
   auto c = random_case(8, 20, 0.3, true, 11);
-  auto model = EaseModel::fit(c.x, {2.0, 2, 0.2});
+  auto model = EaseModel::fit(c.x, {2.0, 2, 0.2, 0.3});
   test::TempDir dir;
   auto path = dir.path() / "ease.bin";
   model.save(path);
@@ -191,6 +192,7 @@ TEST_CASE("EASE model files round-trip and refuse a wrong version, a truncated o
   CHECK(back.n_items() == 20);
   CHECK(back.lambda() == 2.0);
   CHECK(back.dropout() == 0.2);
+  CHECK(back.popularity_exponent() == 0.3);
   for (int u = 0; u < 8; ++u) CHECK(back.scores(u) == model.scores(u));
 
   std::string bytes;
@@ -254,4 +256,20 @@ TEST_CASE("Interactions keep one entry per pair and reject bad input; top_k_scor
   CHECK(top[2].item == 0);
   CHECK(top_k_scores(s, 10).size() == 5);
   CHECK(top_k_scores(s, 0).empty());
+}
+
+TEST_CASE("EASE's popularity exponent scales each item's scores by (1 + popularity)^-beta") {
+  auto c = random_case(10, 16, 0.35, false, 5);
+  auto plain = EaseModel::fit(c.x, {2.0, 1});
+  auto lifted = EaseModel::fit(c.x, {2.0, 1, 0.0, 0.5});
+  CHECK(lifted.popularity_exponent() == 0.5);
+  std::vector<double> pop(16, 0.0);
+  for (auto i : c.x.items()) pop[std::size_t(i)] += 1;
+  for (int u = 0; u < 10; ++u) {
+    auto a = plain.scores(u), b = lifted.scores(u);
+    for (int j = 0; j < 16; ++j) CHECK(b[j] == doctest::Approx(a[j] / std::sqrt(1 + pop[j])).epsilon(1e-5));
+  }
+  lifted.set_popularity_exponent(0);
+  CHECK(lifted.scores(3) == plain.scores(3));
+  CHECK_THROWS_AS(lifted.set_popularity_exponent(INFINITY), Error);
 }

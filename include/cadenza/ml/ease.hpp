@@ -40,6 +40,9 @@ struct EaseOptions {
   int threads = 0;
   // EDLAE's dropout probability p in [0, 1): adds p / (1 - p) * |x_j|^2 to item j's L2 weight. 0 = EASE^R.
   double dropout = 0.0;
+  // Ranking only: every score S[u, j] is multiplied by (1 + |x_j|^2)^-beta, |x_j|^2 the item's
+  // (weighted) popularity in the training data, so beta > 0 lifts the long tail. 0 = the plain scores.
+  double popularity_exponent = 0.0;
 };
 
 class EaseModel {
@@ -62,9 +65,13 @@ class EaseModel {
   std::int32_t n_items() const;
   double lambda() const;
   double dropout() const;
+  double popularity_exponent() const;
+  // Changes the ranking's popularity exponent without refitting (see EaseOptions).
+  void set_popularity_exponent(double beta);
   const Interactions& interactions() const;
 
-  // S[user, :] for every item (seen ones included). Throws Error(NotFound) for an unknown user.
+  // S[user, :] for every item (seen ones included), times the popularity scale when
+  // popularity_exponent != 0. Throws Error(NotFound) for an unknown user.
   std::vector<float> scores(std::int32_t user) const;
   // Scores of a profile given by its items (and weights, default 1), e.g. a new listener:
   // s = x - x P diag(P)^-1 with x P = (x - (x X^T) K X) / lambda. Items out of range: Error(BadRequest).
