@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs bench/recommend.cpp: popularity, BPR-MF and EASE^R on Last.fm 2K (RecBole's 80/10/10
-# protocol, full ranking), from the repository root so ../shared/datasets/lastfm-2k/ resolves.
-#   bench/recommend.sh [--seed 2020] [--threads N] [--lambdas 50,100,...] [--bpr-epochs 60] [--no-bpr]
+# protocol, full ranking), from the repository root so ../shared/datasets/lastfm-2k/ resolves. The grid
+# lines go to stdout with the table; options as in bench/recommend.cpp's header, e.g.
+#   bench/recommend.sh [--seed 2020] [--threads N] [--weightings binary] [--no-bpr]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
