@@ -14,7 +14,7 @@
 // outside train + valid. Users without items in the split evaluated are not counted.
 //
 // Usage: recommend [--data PATH] [--seed 2020] [--threads N] [--lambdas 30,60,120] [--dropouts 0,0.7]
-//                  [--betas 0,0.1,0.2,0.3] [--weightings binary,log:30] [--bpr-epochs 40] [--no-bpr]
+//                  [--betas 0,0.1,0.2,0.3] [--weightings binary,log:30] [--bpr-epochs 60] [--bpr-lr 0.05] [--bpr-reg 0.01] [--no-bpr]
 // (lambdas are relative to the mean squared input weight, so 1 for binary input.)
 #include <algorithm>
 #include <chrono>
@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
   std::vector<double> lambdas{30, 60, 120};  // relative to the mean squared input weight
   std::vector<double> dropouts{0, 0.7};
   std::vector<double> betas{0, 0.1, 0.2, 0.3};
-  int bpr_epochs = 40;
+  int bpr_epochs = 60;
+  float bpr_lr = 0.05f, bpr_reg = 0.01f;
   bool bpr = true;
   std::vector<std::string> weightings{"binary", "log:30"};
   for (int i = 1; i < argc; ++i) {
@@ -175,6 +176,8 @@ int main(int argc, char** argv) {
     else if (arg("--dropouts")) dropouts = parse_list(argv[++i]);
     else if (arg("--betas")) betas = parse_list(argv[++i]);
     else if (arg("--bpr-epochs")) bpr_epochs = std::max(1, std::atoi(argv[++i]));
+    else if (arg("--bpr-lr")) bpr_lr = float(std::atof(argv[++i]));
+    else if (arg("--bpr-reg")) bpr_reg = float(std::atof(argv[++i]));
     else if (arg("--weightings")) {
       weightings.clear();
       std::stringstream list(argv[++i]);
@@ -261,7 +264,7 @@ int main(int argc, char** argv) {
     double best_ndcg = -1;
     int best_epoch = 0, stale = 0;
     for (int epoch = 1; epoch <= bpr_epochs; ++epoch) {
-      bpr_epoch(m, split.train, train_pairs, rng, 0.05f, 0.002f);
+      bpr_epoch(m, split.train, train_pairs, rng, bpr_lr, bpr_reg);
       if (epoch % 10 != 0 && epoch != bpr_epochs) continue;
       double ndcg = on_valid([&](int u) { return m.scores(u); }).ndcg;
       if (ndcg > best_ndcg) {
