@@ -51,4 +51,26 @@ nlohmann::json variable_json(const store::Variable& v) {
           {"updatedAt", time_or_null(v.updated_at)}};
 }
 
+nlohmann::json track_json(const store::Track& t) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"id", t.id},
+          {"title", t.title},
+          {"artist", t.artist},
+          {"album", opt(t.album)},
+          {"durationMs", t.duration_ms > 0 ? nlohmann::json(t.duration_ms) : nlohmann::json(nullptr)},
+          {"year", opt(t.year)},
+          {"genres", t.genres},
+          {"features",
+           {{"energy", t.energy},
+            {"tempo", t.tempo},
+            {"valence", t.valence},
+            {"acousticness", t.acousticness},
+            {"density", t.density}}},
+          {"bpm", opt(t.bpm)},
+          {"streamUrl", t.audio_path ? nlohmann::json("/api/tracks/" + t.id + "/stream") : nlohmann::json(nullptr)},
+          {"source", t.source},
+          {"createdAt", time_or_null(t.created_at)},
+          {"updatedAt", time_or_null(t.updated_at)}};
+}
+
 }  // namespace cadenza::http

@@ -140,9 +140,11 @@ class InProcess : public Client {
     }
     if (!res.content_type.empty() && res.status != 204 && res.status != 304) out.headers["content-type"] = res.content_type;
     out.body = res.body;
-    if (!res.file_path.empty()) {
+    if (!res.file_path.empty()) {  // the part of the file the session would send (Response::file_offset/length)
       std::ifstream in(res.file_path, std::ios::binary);
+      in.seekg(static_cast<std::streamoff>(res.file_offset));
       out.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (res.file_length && *res.file_length < out.body.size()) out.body.resize(*res.file_length);
     }
     check_response(req.method, req.target, out.status, out.header("content-type"), out.body);
     return out;

@@ -1,0 +1,91 @@
+// cadenza import tracks FILE.csv: a catalogue with features (recommend/track_import.hpp) into a tenant's tracks.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cadenza/core/error.hpp"
+#include "cadenza/core/file_modes.hpp"
+#include "cadenza/core/ids.hpp"
+#include "cadenza/recommend/track_features.hpp"
+#include "cadenza/recommend/track_import.hpp"
+#include "cadenza/store/control_store.hpp"
+#include "cadenza/store/tenant_dbs.hpp"
+#include "cadenza/store/track_repo.hpp"
+#include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
+
+namespace cadenza::cli {
+namespace {
+
+constexpr std::size_t kRejectionsShown = 20;
+
+struct ImportTracksArgs {
+  ConfigFlags flags;
+  std::string file, tenant, audio_root;
+  std::size_t show = 0;
+};
+
+void print_track(const store::Track& t) {
+  std::string genres;
+  for (const auto& g : t.genres) genres += (genres.empty() ? "" : ", ") + g;
+  std::printf("  %s - %s%s  [%s]  energy %.2f  tempo %.2f (%s bpm)  valence %.2f  acousticness %.2f  density %.2f%s\n",
+              t.artist.c_str(), t.title.c_str(), t.year ? (" (" + std::to_string(*t.year) + ")").c_str() : "",
+              genres.c_str(), t.energy, t.tempo, t.bpm ? std::to_string(static_cast<int>(*t.bpm + 0.5)).c_str() : "?",
+              t.valence, t.acousticness, t.density, t.audio_path ? "  audio" : "");
+}
+
+void run(const ImportTracksArgs& a) {
+  use_private_file_modes();
+  auto cfg = a.flags.load();
+  store::ControlStore control(cfg.storage);
+  std::string tenant = a.tenant.empty() ? control.default_tenant().id : a.tenant;
+  if (!is_uuid(tenant) || !control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "unknown tenant " + tenant);
+  store::TenantDbs tenants(cfg.storage);
+  auto& db = tenants.get(tenant);
+
+  recommend::TrackImportOptions options;
+  if (!a.audio_root.empty()) options.audio_root = a.audio_root;
+  ProgressBar bar{::isatty(STDERR_FILENO) != 0};
+  options.progress = [&bar](double f) { bar.update(f, "importing"); };
+  auto report = recommend::import_tracks_csv(db, std::filesystem::path(a.file), options);
+  bar.finish();
+
+  std::printf("%s: %zu rows: %zu imported, %zu updated, %zu unchanged, %zu duplicates, %zu rejected; %zu with audio",
+              a.file.c_str(), report.rows, report.imported, report.updated, report.unchanged, report.duplicates,
+              report.rejected, report.with_audio);
+  if (report.audio_missing) std::printf(", %zu audio files not found", report.audio_missing);
+  std::printf(" (tenant %s, %lld tracks in all)\n", tenant.c_str(),
+              static_cast<long long>(store::track_repo::count(db)));
+  for (std::size_t i = 0; i < report.rejections.size() && i < kRejectionsShown; ++i)
+    std::printf("  rejected line %zu: %s\n", report.rejections[i].line, report.rejections[i].reason.c_str());
+  if (report.rejected > kRejectionsShown) std::printf("  ... and %zu more rejected\n", report.rejected - kRejectionsShown);
+  for (std::size_t i = 0; i < a.show && i < report.track_ids.size(); ++i)
+    if (auto t = store::track_repo::find(db, report.track_ids[i])) print_track(*t);
+}
+
+}  // namespace
+
+void add_import(CLI::App& app, int& exit_code) {
+  auto* import = app.add_subcommand("import", "Import into a tenant's music library");
+  import->require_subcommand(1);
+  auto* tracks = import->add_subcommand(
+      "tracks", "Import a catalogue CSV with audio features (e.g. the Spotify top-hits file): columns artist, song, "
+                "danceability, energy, speechiness, acousticness, valence, loudness, tempo; optional duration_ms, "
+                "year, album, genre, path. Re-running it updates instead of duplicating.");
+  auto a = std::make_shared<ImportTracksArgs>();
+  a->flags.add_to(tracks, false);
+  tracks->add_option("FILE", a->file, "The CSV file")->required();
+  tracks->add_option("--tenant", a->tenant, "Tenant id (default: the default tenant)");
+  tracks->add_option("--audio-root", a->audio_root,
+                     "Folder the path column is relative to (default: the CSV's folder); without a path column, "
+                     "'<artist> - <title>.<mp3|m4a|ogg|opus|flac|wav>' there is the track's audio");
+  tracks->add_option("--show", a->show, "Print the file's first N tracks with their features");
+  tracks->callback([a, &exit_code] {
+    run(*a);
+    exit_code = 0;
+  });
+}
+
+}  // namespace cadenza::cli
