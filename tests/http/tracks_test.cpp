@@ -7,6 +7,7 @@
 
 #include "cadenza/store/track_repo.hpp"
 #include "support/in_process.hpp"
+#include "support/track_fixture.hpp"
 
 using namespace cadenza;
 using namespace cadenza::test;
@@ -14,23 +15,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-store::Track track(const std::string& artist, const std::string& title, double energy, double bpm,
-                   std::vector<std::string> genres) {
-  store::Track t;
-  t.artist = artist;
-  t.title = title;
-  t.duration_ms = 180000;
-  t.energy = energy;
-  t.tempo = (bpm - 40) / 180;
-  t.valence = 0.5;
-  t.acousticness = 1 - energy;
-  t.density = 0.3;
-  t.bpm = bpm;
-  t.genres = std::move(genres);
-  t.source = "test";
-  return t;
-}
 
 // The tracks of the default tenant (where sign-ups land), with their ids.
 std::vector<store::Track> seed(InProcess& s, std::vector<store::Track> tracks) {
@@ -86,7 +70,8 @@ TEST_CASE("tracks: list with text, genre and feature filters, pages and totals; 
   CHECK(titles(s.get("/api/tracks?energy_min=0.3&energy_max=0.7", token).json()) == "SOS,Porcelain");
   CHECK(titles(s.get("/api/tracks?acousticness_min=0.5&tempo_max=96", token).json()) == "Porcelain,Calm");
   CHECK(titles(s.get("/api/tracks?valence_min=0.6", token).json()) == "");
-  CHECK(s.get("/api/tracks?density_max=0.3", token).json()["total"] == 4);
+  CHECK(s.get("/api/tracks?density_max=0.4", token).json()["total"] == 4);  // bounds are inclusive
+  CHECK(s.get("/api/tracks?density_max=0.39", token).json()["total"] == 0);
 
   // Bad and unknown parameters: one 400 naming each.
   auto bad = s.get("/api/tracks?bpm=120&energy_min=2&valence_min=0.8&valence_max=0.2&limit=501&colour=red", token);
@@ -104,7 +89,7 @@ TEST_CASE("tracks: list with text, genre and feature filters, pages and totals; 
   auto one = s.get("/api/tracks/" + ts[2].id, token);
   REQUIRE(one.status == 200);
   CHECK(one.json()["title"] == "Porcelain");
-  CHECK(one.json()["durationMs"] == 180000);
+  CHECK(one.json()["durationMs"] == 200000);
   CHECK(s.get("/api/tracks/" + new_uuid(), token).status == 404);
   CHECK(s.get("/api/tracks/not-a-uuid", token).status == 404);
   CHECK(s.get("/api/tracks/" + ts[2].id).status == 401);

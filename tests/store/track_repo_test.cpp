@@ -11,29 +11,13 @@
 #include "cadenza/store/track_repo.hpp"
 #include "support/error_kind.hpp"
 #include "support/temp_dir.hpp"
+#include "support/track_fixture.hpp"
 
 using namespace cadenza;
 using namespace cadenza::store;
+using cadenza::test::track;
 
 namespace {
-
-Track track(const std::string& artist, const std::string& title, double energy, double bpm,
-            std::vector<std::string> genres = {"pop"}, std::int64_t duration_ms = 200000) {
-  Track t;
-  t.artist = artist;
-  t.title = title;
-  t.duration_ms = duration_ms;
-  t.year = 2001;
-  t.energy = energy;
-  t.tempo = (bpm - 40) / 180;
-  t.valence = 0.5;
-  t.acousticness = 1 - energy;
-  t.density = 0.4;
-  t.bpm = bpm;
-  t.genres = std::move(genres);
-  t.source = "test";
-  return t;
-}
 
 std::string titles(const std::vector<Track>& ts) {
   std::string out;
