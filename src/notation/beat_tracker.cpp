@@ -13,6 +13,7 @@ namespace {
 
 constexpr double kClusterWindow = 0.035;  // s: attacks closer than this form one onset
 constexpr double kFrame = 0.005;          // s: resolution of the pulse tracker
+constexpr double kChordShare = 0.35;      // what each further note of a chord adds to a downbeat accent
 
 struct Onset {
   double time = 0;
@@ -259,17 +260,33 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
   const int first_index = static_cast<int>(std::lround(position_in(pulses, on.front().time)));
   const int count = static_cast<int>(pulses.size());
   std::vector<double> accent(count, 0.0);
+  // A second accent for the downbeat among the beats: a chord counts as one accent (its further notes
+  // add a little), and a bass note clearly below the lowest notes around it (the "oom" of
+  // oom-pah-pah, a bass under held chords) marks a downbeat.
+  std::vector<double> downbeat_accent(count, 0.0);
+  std::vector<int> lowest_of(on.size(), 128);
+  for (size_t i = 0; i < on.size(); ++i)
+    for (int n : on[i].notes) lowest_of[i] = std::min(lowest_of[i], ev[n].pitch);
   std::vector<int> prev_classes;
-  for (const auto& o : on) {
+  size_t lo_win = 0, hi_win = 0;
+  for (size_t oi = 0; oi < on.size(); ++oi) {
+    const auto& o = on[oi];
     const double pos = position_in(pulses, o.time);
     const int k = static_cast<int>(std::lround(pos));
+    while (on[lo_win].time < o.time - 3.0) ++lo_win;
+    while (hi_win < on.size() && on[hi_win].time <= o.time + 3.0) ++hi_win;
     if (std::abs(pos - k) > 0.22 || k < 0 || k >= count) continue;
+    std::vector<int> around(lowest_of.begin() + lo_win, lowest_of.begin() + hi_win);
+    std::nth_element(around.begin(), around.begin() + around.size() / 2, around.end());
+    const int median_low = around[around.size() / 2];
+    std::vector<double> weights;
     double a = 0.0;
     int lowest = 128;
     std::vector<int> classes;
     for (int n : o.notes) {
       const double len = std::max(0.0, position_in(pulses, ev[n].end) - pos);
-      a += (0.4 + 0.6 * midi_velocity(ev[n].velocity) / 127.0) * (0.5 + std::log2(1.0 + std::min(len, 12.0)));
+      weights.push_back((0.4 + 0.6 * midi_velocity(ev[n].velocity) / 127.0) * (0.5 + std::log2(1.0 + std::min(len, 12.0))));
+      a += weights.back();
       lowest = std::min(lowest, ev[n].pitch);
       classes.push_back(ev[n].pitch % 12);
     }
@@ -279,6 +296,11 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
     if (o.notes.size() >= 2) prev_classes = classes;
     if (lowest < 55) a += 0.5;
     accent[k] += a;
+    std::sort(weights.rbegin(), weights.rend());
+    const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+    double d = weights.front() + kChordShare * (sum - weights.front()) + (a - sum);  // a - sum: the bonuses
+    d += std::clamp((median_low - lowest) / 7.0, 0.0, 1.0);
+    downbeat_accent[k] += d;
   }
   int last_index = first_index;
   for (const auto& e : ev) last_index = std::max(last_index, static_cast<int>(std::lround(position_in(pulses, e.start))));
@@ -338,6 +360,24 @@ TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOption
       const double score = correlation(seg, pattern) + tempo_prior + value_prior + meter_prior(h.time) - 0.5 * odd_share[phase];
       if (score > best) best = score, chosen = h, chosen_phase = phase;
     }
+  }
+
+  // Which beat is the downbeat: among the phases on the chosen beat grid (whole beats apart, so the
+  // rhythm reads the same), the one whose bar pattern fits the downbeat accent best.
+  if (chosen.time.beat_length() % chosen.tatum == 0) {
+    const auto w = metrical_weights(chosen);
+    const int n = static_cast<int>(w.size());
+    const int beat_tatums = chosen.time.beat_length() / chosen.tatum;
+    std::vector<double> dseg(downbeat_accent.begin() + std::max(0, first_index), downbeat_accent.begin() + std::min(count, last_index + 1));
+    double best_fit = -2.0;
+    int best_phase = chosen_phase;
+    for (int phase = chosen_phase % beat_tatums; phase < n; phase += beat_tatums) {
+      std::vector<double> pattern(dseg.size());
+      for (size_t i = 0; i < dseg.size(); ++i) pattern[i] = w[((static_cast<int>(i) - phase) % n + n) % n];
+      const double fit = correlation(dseg, pattern);
+      if (fit > best_fit) best_fit = fit, best_phase = phase;
+    }
+    chosen_phase = best_phase;
   }
 
   TimeGrid grid;

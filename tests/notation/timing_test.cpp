@@ -53,6 +53,19 @@ std::vector<Written> waltz(int bars) {
   return tune;
 }
 
+// Oom-pah-pah: a melody in even quarters (no cue for the downbeat of its own), a single bass note
+// on beat 1 and a three-note chord on beats 2 and 3.
+std::vector<Written> oompah(int bars) {
+  auto tune = melody({{0, 1}, {1, 1}, {2, 1}}, 3.0, bars, {76, 74, 72, 71, 72, 74, 76, 79, 77});
+  auto bass = melody({{0, 1}}, 3.0, bars, {48, 43, 45, 41});
+  for (int voice : {0, 1, 2}) {
+    auto chord = melody({{1, 1}, {2, 1}}, 3.0, bars, {55 + voice * 4, 55 + voice * 4, 55 + voice * 3, 55 + voice * 3});
+    bass.insert(bass.end(), chord.begin(), chord.end());
+  }
+  tune.insert(tune.end(), bass.begin(), bass.end());
+  return tune;
+}
+
 // 4/4 with a one-quarter pickup: melody in quarters and eighths, half-note bass.
 std::vector<Written> march_with_pickup(int bars) {
   std::vector<Written> w = {{67, 0, 1}};
@@ -81,6 +94,14 @@ TEST_CASE("6/8 jig played with jitter and drift: meter, tempo and rhythm recover
 TEST_CASE("3/4 waltz: three beats per bar, downbeat on the long note") {
   const auto written = waltz(16);
   const auto score = engrave(perform(written, 120, 0.01), {});
+  CHECK(score.time == TimeSignature{3, 4});
+  CHECK(score.pickup == 0);
+  CHECK(match_share(written, score) >= 0.95);
+}
+
+TEST_CASE("oom-pah-pah waltz: the bass note, not the fuller chord, marks the downbeat") {
+  const auto written = oompah(16);
+  const auto score = engrave(perform(written, 132, 0.012, 0.04), {});
   CHECK(score.time == TimeSignature{3, 4});
   CHECK(score.pickup == 0);
   CHECK(match_share(written, score) >= 0.95);
