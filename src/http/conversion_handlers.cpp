@@ -387,11 +387,9 @@ Response list(App& app, Request& req) {
   return Response::json(200, page_json(app, who.tenant_id, page, q.limit, q.offset));
 }
 
-// The gallery's routes are readable without an account, rate limited per client address; they show the
+// The gallery's routes are readable without an account (limited per client address by dispatch); they show the
 // tenant of ?tenant= (default: the caller's, else the default tenant). Error(NotFound) for an unknown one.
 std::string gallery_tenant(App& app, const Request& req) {
-  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
-  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
   auto who = authenticate_request(app, req);
   std::string tenant = req.query_param("tenant").value_or(who ? who->tenant_id : "");
   if (tenant.empty()) tenant = app.control.default_tenant().id;
@@ -488,9 +486,10 @@ void add_conversion_routes(App& app) {
   auto& r = app.router;
   r.add("POST", "/api/convert", [&app](Request& req) { return submit_conversion(app, req, {}); }, {.upload = true, .body = &kConvert});
   r.add("GET", "/api/conversions", [&app](Request& req) { return list(app, req); });
-  r.add("GET", "/api/conversions/public", [&app](Request& req) { return gallery(app, req); }, {.access = Access::Public});
+  r.add("GET", "/api/conversions/public", [&app](Request& req) { return gallery(app, req); },
+        {.access = Access::Public, .limit_reads = true});
   r.add("GET", "/api/conversions/public/{conversionId}", [&app](Request& req) { return public_one(app, req); },
-        {.access = Access::Public});
+        {.access = Access::Public, .limit_reads = true});
   r.add("GET", "/api/conversions/{conversionId}", [&app](Request& req) {
     return Response::json(200, conversion_view(app, req.who(), req.params.at("conversionId")));
   });

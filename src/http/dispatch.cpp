@@ -209,14 +209,15 @@ Response run(App& app, Request& req, std::string& route_label, Context& ctx) {
 
   // Rate limit first: the key is the credential string itself, so a refused request costs no database
   // read. Authenticated routes: per credential, read and write buckets; public writes (sign-up, log-in):
-  // per client address; public reads (health, web app, openapi) are not limited.
+  // per client address, and so are the public reads that ask for it (RouteOptions::limit_reads); other
+  // public reads (health, web app, openapi) are not limited.
   std::optional<std::string> token;
   if (m.route->access == Access::Authenticated) {
     token = request_token(req);
     if (!token) throw Error(ErrorKind::Unauthorized, "Authentication required");
     ctx.limit = app.rate_limiter.take(read ? RateLimiter::Kind::Read : RateLimiter::Kind::Write, *token);
-  } else if (!read) {
-    ctx.limit = app.rate_limiter.take(RateLimiter::Kind::Write, "addr " + req.remote);
+  } else if (!read || m.route->limit_reads) {
+    ctx.limit = app.rate_limiter.take(read ? RateLimiter::Kind::Read : RateLimiter::Kind::Write, "addr " + req.remote);
   }
   if (ctx.limit && !ctx.limit->allowed)
     throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(ctx.limit->retry_after_s);

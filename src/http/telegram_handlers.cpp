@@ -124,9 +124,6 @@ Response link(App& app, Request& req) {
 }
 
 Response find(App& app, Request& req) {
-  // A public read: limited per client address like the gallery (dispatch limits only public writes).
-  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
-  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
   auto caller = require_bot(app, req);
   const auto& telegram_id = req.params.at("telegramId");
   auto l = store::bot_repo::find_link(app.control.database(), caller.bot.id, telegram_id);
@@ -139,8 +136,6 @@ Response find(App& app, Request& req) {
 // once done, the output URLs. `?telegram_id=` says who is asking; the same visibility as
 // GET /api/conversions/{id} for that account.
 Response conversion(App& app, Request& req) {
-  auto limit = app.rate_limiter.take(RateLimiter::Kind::Read, "addr " + req.remote);
-  if (limit && !limit->allowed) throw Error(ErrorKind::TooManyRequests, "Too many requests").with_retry_after(limit->retry_after_s);
   auto caller = require_bot(app, req);
   auto telegram_id = req.query_param("telegram_id").value_or("");
   if (telegram_id.empty())
@@ -201,15 +196,15 @@ bool has_bot_credentials(App& app, const Request& req) {
 
 void add_telegram_routes(App& app) {
   auto& r = app.router;
-  // The bot's: public to dispatch (limited per address), authenticated by the bot token here.
+  // The bot's: public to dispatch (limited per address, reads too), authenticated by the bot token here.
   r.add("POST", "/api/telegram/convert", [&app](Request& req) { return convert(app, req); },
         {.access = Access::Public, .upload = true, .body = &convert_request_body()});
   r.add("GET", "/api/telegram/conversions/{conversionId}", [&app](Request& req) { return conversion(app, req); },
-        {.access = Access::Public});
+        {.access = Access::Public, .limit_reads = true});
   r.add("POST", "/api/telegram/links", [&app](Request& req) { return link(app, req); },
         {.access = Access::Public, .body = &kNewLink});
   r.add("GET", "/api/telegram/links/{telegramId}", [&app](Request& req) { return find(app, req); },
-        {.access = Access::Public});
+        {.access = Access::Public, .limit_reads = true});
   r.add("DELETE", "/api/telegram/links/{telegramId}", [&app](Request& req) { return unlink(app, req); },
         {.access = Access::Public});
   // The account's.

@@ -22,6 +22,9 @@ struct RouteOptions {
   Access access = Access::Authenticated;
   bool upload = false;    // body limit server.upload_limit, not server.body_limit; spooled to disk (Request::upload)
   bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
+  // A public read limited per client address like public writes (the gallery, a bot's reads); other public
+  // reads (health, the web app, openapi) are not limited.
+  bool limit_reads = false;
   // GET responses are kept in the response cache per requester and served from it until the profile
   // {id} of the path (or the requester) is written to: the store reports every committed write of a
   // profile's data, whoever made it (a request, a job), and the cache drops what it read (see App).
