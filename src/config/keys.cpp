@@ -125,6 +125,9 @@ const Key kKeys[] = {
    "Messages queued for one WebSocket client before it is disconnected as too slow."},
   {"ws.ping_interval_s", [](Config& c) -> Field { return &c.ws.ping_interval_s; }, 1, 3600,
    "Seconds between WebSocket pings."},
+  {"ws.resume_window_s", [](Config& c) -> Field { return &c.ws.resume_window_s; }, 0, 86400,
+   "Seconds after a WebSocket closes in which a client reconnecting with ?socketId= of it is sent the "
+   "messageFromServer it missed (0 = never)."},
 
   {"ratelimit.read_per_s", [](Config& c) -> Field { return &c.ratelimit.read_per_s; }, 0, 1000000,
    "Read requests (GET/HEAD) per second per credential, refilled continuously (0 = unlimited)."},

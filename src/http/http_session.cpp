@@ -42,6 +42,14 @@ Request to_request(const bhttp::request_header<>& r, const std::string& remote) 
 
 namespace {
 
+// A socketId as hello sends them (crypto::random_token: base64url), for ?socketId= on reconnect.
+bool valid_socket_id(std::string_view id) {
+  if (id.size() < 16 || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 std::string_view buffered(const beast::flat_buffer& b) { return {static_cast<const char*>(b.data().data()), b.size()}; }
 
 // Where the header at the start of `data` ends (the offset past its blank line), or 0 while it has not
@@ -280,8 +288,19 @@ void HttpSession::handle() {
       return send(error_response(Error(ErrorKind::Unauthorized, "Authentication required")), true);
     }
     if (registry_.stopping) return send(error_response(Error(ErrorKind::Unavailable, "Server is shutting down")), true);
+    // ?socketId=: the id an earlier connection's hello gave, to keep it (and be sent what finished meanwhile).
+    auto resume = req.query_param("socketId");
+    if (resume && !valid_socket_id(*resume)) {
+      Validation v;
+      v.fail("socketId", "must be the socketId of an earlier hello (16 to 64 of A-Z a-z 0-9 - _)");
+      try {
+        v.throw_if_failed();
+      } catch (const Error& e) {
+        return send(error_response(e), true);
+      }
+    }
     stream_.expires_never();
-    auto ws = std::make_shared<WsSession>(std::move(stream_), app_, registry_, *who, remote_);
+    auto ws = std::make_shared<WsSession>(std::move(stream_), app_, registry_, *who, remote_, resume.value_or(""));
     ws->start(parser_->release());
     return;
   }

@@ -39,6 +39,20 @@ void Registry::revoke_account(const std::string& account_id) {
   for (auto& s : live()) s->revoke(account_id);
 }
 
+void Registry::socket_closed(const std::string& socket_id, std::int64_t at_ms, std::int64_t window_ms) {
+  std::lock_guard lock(mu_);
+  if (closed_sockets_.size() >= 1024)
+    std::erase_if(closed_sockets_, [&](const auto& e) { return e.second < at_ms - window_ms; });
+  if (closed_sockets_.size() < 65536) closed_sockets_[socket_id] = at_ms;
+}
+
+std::optional<std::int64_t> Registry::socket_closed_at(const std::string& socket_id) {
+  std::lock_guard lock(mu_);
+  auto it = closed_sockets_.find(socket_id);
+  if (it == closed_sockets_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::size_t Registry::size() {
   std::lock_guard lock(mu_);
   return live_.size();

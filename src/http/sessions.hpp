@@ -46,6 +46,10 @@ class Registry {
   void shutdown_all();
   void revoke_account(const std::string& account_id);
   std::size_t size();
+  // When each recently closed WebSocket's socketId closed (epoch ms), so that a client reconnecting with it
+  // is sent what finished meanwhile; entries older than `window_ms` are dropped as others are added.
+  void socket_closed(const std::string& socket_id, std::int64_t at_ms, std::int64_t window_ms);
+  std::optional<std::int64_t> socket_closed_at(const std::string& socket_id);
   std::atomic<bool> stopping{false};
   // Runs CPU-heavy handlers (Route::blocking) so they never hold an IO thread.
   net::thread_pool blocking_pool{2};
@@ -55,6 +59,7 @@ class Registry {
   std::mutex mu_;
   std::uint64_t next_ = 1;
   std::unordered_map<std::uint64_t, std::weak_ptr<Closable>> live_;
+  std::unordered_map<std::string, std::int64_t> closed_sockets_;
 
  public:
   // Writes uploads to disk, hashing them, and runs upload handlers: disk work never holds an IO thread.
@@ -115,7 +120,10 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   static constexpr int kChunkPage = 64;
   static constexpr std::int64_t kChunkPageBytes = 1 << 20;
 
-  WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote);
+  // resume_socket_id: the socketId of an earlier connection of the client (?socketId=), kept as this one's;
+  // what finished for it while it was away is sent after the hello. "" = a new random id.
+  WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote,
+            std::string resume_socket_id = {});
   ~WsSession() override;
   void start(bhttp::request<bhttp::string_body> upgrade);
   void shutdown() override;
@@ -159,6 +167,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void deliver(LiveEvent ev);     // a job event, on the strand: dedupe, hold while replaying, send
   void write_next();
   void on_event(const jobs::JobEvent& ev);  // on a worker thread: filter, then post
+  void send_missed_messages();              // resumed socket: on the blocking pool, then posted
   void close(websocket::close_code code, const char* why);  // on the strand; once
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -171,6 +180,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   std::string remote_;
   std::chrono::steady_clock::time_point opened_;
   std::string socket_id_;  // sent in hello; a conversion naming it is told here when it ends
+  bool resumed_ = false;   // socket_id_ came from the client (?socketId=)
   std::string close_reason_ = "connection lost";
   std::uint64_t subscription_ = 0;
   std::mutex subs_mu_;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/store/chunk_repo.hpp"
+#include "cadenza/store/job_repo.hpp"
 #include "cadenza/http/views.hpp"
 #include "conversions.hpp"
 #include "sessions.hpp"
@@ -24,7 +26,8 @@ std::optional<std::int64_t> seq_field(const nlohmann::json& f) {
 }
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote)
+WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, Principal who, std::string remote,
+                     std::string resume_socket_id)
     : ws_(std::move(stream)),
       close_timer_(ws_.get_executor()),
       app_(app),
@@ -32,13 +35,15 @@ WsSession::WsSession(beast::tcp_stream&& stream, App& app, Registry& registry, P
       who_(std::move(who)),
       remote_(std::move(remote)),
       opened_(std::chrono::steady_clock::now()),
-      socket_id_(crypto::random_token(12)) {
+      resumed_(!resume_socket_id.empty()) {
+  socket_id_ = resumed_ ? std::move(resume_socket_id) : crypto::random_token(12);
   ++app_.metrics.open_websockets;
 }
 
 WsSession::~WsSession() {
   if (subscription_) app_.events.unsubscribe(subscription_);
   registry_.remove(registry_id_);
+  registry_.socket_closed(socket_id_, now_ms(), std::int64_t{app_.config.ws.resume_window_s} * 1000);
   --app_.metrics.open_websockets;
   if (app_.config.log.access_log)
     spdlog::info("websocket {} {} account {} closed ({}) after {:.1f}s", registry_id_, remote_, who_.account_id,
@@ -70,6 +75,7 @@ void WsSession::start(bhttp::request<bhttp::string_body> upgrade) {
     });
     self->enqueue(
         nlohmann::json{{"type", "hello"}, {"accountId", self->who_.account_id}, {"socketId", self->socket_id_}}.dump());
+    if (self->resumed_) self->send_missed_messages();
     self->read();
   });
 }
@@ -117,6 +123,33 @@ void WsSession::on_event(const jobs::JobEvent& ev) {
                             nlohmann::json{{"type", ev.type}, {"job", job_json(ev.job)}}.dump());
   net::post(ws_.get_executor(), [self = shared_from_this(), live = std::move(live)]() mutable {
     self->deliver(std::move(live));
+  });
+}
+
+void WsSession::send_missed_messages() {
+  // The events subscription is already live, so a conversion that ends from now on is told by on_event; this
+  // sends those that ended while the client was away: since its last connection with this id closed (less a
+  // margin for events in flight then), or, when this server never saw it close (a restart), within the
+  // resume window. At least once: one that ended just as the old socket closed may come twice (same body).
+  const std::int64_t window_ms = std::int64_t{app_.config.ws.resume_window_s} * 1000;
+  if (window_ms == 0) return;
+  const std::int64_t now = now_ms();
+  std::int64_t since = now - window_ms;
+  if (auto closed = registry_.socket_closed_at(socket_id_)) since = std::max(since, *closed - 2000);
+  net::post(registry_.blocking_pool, [self = shared_from_this(), since] {
+    try {
+      auto jobs = store::job_repo::finished_since(self->app_.tenants.get(self->who_.tenant_id),
+                                                  self->who_.account_id, "convert", since, 100);
+      for (const auto& job : jobs) {
+        auto message = conversion_message(self->app_, job, self->socket_id_);
+        if (!message) continue;
+        net::post(self->ws_.get_executor(), [self, m = std::move(*message)]() mutable {
+          if (!self->closing_) self->enqueue(std::move(m));
+        });
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("websocket {}: missed messages for socket {}: {}", self->registry_id_, self->socket_id_, e.what());
+    }
   });
 }
 

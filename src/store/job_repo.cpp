@@ -124,6 +124,19 @@ std::vector<JobRecord> unfinished(Database& database) {
   });
 }
 
+std::vector<JobRecord> finished_since(Database& database, const std::string& owner_id, const std::string& kind,
+                                      std::int64_t since_ms, int limit) {
+  // jobs_owner_state narrows to the owner's finished rows (a handful per state and owner in practice).
+  return database.read([&](Db& db) {
+    auto s = db.query(std::string(kColumns) +
+                          "WHERE owner_id = ? AND state IN (?, ?, ?) AND kind = ? AND finished_at >= ? "
+                          "ORDER BY finished_at, rowid LIMIT ?",
+                      owner_id, to_string(JobState::Succeeded), to_string(JobState::Failed),
+                      to_string(JobState::Cancelled), kind, since_ms, limit);
+    return rows(s);
+  });
+}
+
 void mark_running(Database& database, const std::string& id, std::int64_t now) {
   database.write([&](Db& db) {
     db.run("UPDATE jobs SET state = ?, attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ?",

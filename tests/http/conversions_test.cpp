@@ -475,6 +475,64 @@ TEST_CASE("conversions (real server): messageFromServer on the named socket; a f
   for (const auto& req : seen) CHECK(signature_valid(req, secret));
 }
 
+TEST_CASE("conversions (real server): a client that reconnects with its socketId is sent the messageFromServer it missed") {
+  TempDir dir;
+  ServerProcess server(dir.str(), {"--set", "convert.render_audio=false"});
+  auto [alice_id, alice] = server.signup_login("alice");
+  auto [bob_id, bob] = server.signup_login("bob");
+  std::string socket_id;
+  {
+    WsClient ws(server.port(), alice);
+    auto hello = ws.until([](const json& m) { return m.value("type", "") == "hello"; });
+    REQUIRE(hello);
+    socket_id = (*hello)["socketId"].get<std::string>();
+  }  // the connection drops: the conversion below ends while nobody listens on it
+  auto headers = Client::auth(alice);
+  headers["Content-Type"] = "multipart/form-data; boundary=" + kBoundary;
+  auto r = server.request("POST", "/api/convert",
+                          form({{"additional_data", json{{"socket_id", socket_id}}.dump()}, {"song_name", "While away"}},
+                               wav_bytes()),
+                          headers);
+  REQUIRE_MESSAGE(r.status == 202, r.body);
+  const auto uuid = r.json()["uuid"].get<std::string>();
+  json state;
+  auto until = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < until) {
+    state = server.get("/api/conversions/" + uuid, alice).json();
+    if (state["status"] == "succeeded" || state["status"] == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE_MESSAGE(state["status"] == "succeeded", state.dump());
+
+  // Another account naming alice's socketId keeps the id but is told nothing of hers.
+  {
+    WsClient other(server.port(), bob, false, 0, "socketId=" + socket_id);
+    auto hello = other.until([](const json& m) { return m.value("type", "") == "hello"; });
+    REQUIRE(hello);
+    CHECK((*hello)["socketId"] == socket_id);
+    CHECK_FALSE(other.until([](const json& m) { return m.value("type", "") == "messageFromServer"; }, 1500ms));
+  }
+  // Alice reconnects with it: the same id, and the finished conversion comes after the hello.
+  WsClient again(server.port(), alice, false, 0, "socketId=" + socket_id);
+  auto hello = again.next();
+  REQUIRE(hello);
+  CHECK((*hello)["type"] == "hello");
+  CHECK((*hello)["socketId"] == socket_id);
+  auto message = again.until([](const json& m) { return m.value("type", "") == "messageFromServer"; }, 10s);
+  REQUIRE(message);
+  CHECK((*message)["data"]["uuid"] == uuid);
+  CHECK((*message)["data"]["status"] == "succeeded");
+  CHECK((*message)["data"]["output"].size() == 1);
+
+  // A fresh connection without it gets a new id and nothing old; a malformed one is refused at the upgrade.
+  WsClient fresh(server.port(), alice);
+  auto fresh_hello = fresh.until([](const json& m) { return m.value("type", "") == "hello"; });
+  REQUIRE(fresh_hello);
+  CHECK((*fresh_hello)["socketId"] != socket_id);
+  CHECK_FALSE(fresh.until([](const json& m) { return m.value("type", "") == "messageFromServer"; }, 1000ms));
+  CHECK_THROWS(WsClient(server.port(), alice, false, 0, "socketId=short"));
+}
+
 TEST_CASE("conversions (real server): kill -9 mid-conversion, restart: it finishes without redoing finished stages") {
   TempDir dir;
   std::vector<std::string> args = {"--set", "convert.max_running_per_account=5"};

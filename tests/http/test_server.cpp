@@ -292,7 +292,8 @@ struct WsClient::Impl {
   bool dead = false;
 };
 
-WsClient::WsClient(int port, const std::string& token, bool header_auth, int rcvbuf) : impl_(std::make_unique<Impl>()) {
+WsClient::WsClient(int port, const std::string& token, bool header_auth, int rcvbuf, const std::string& query)
+    : impl_(std::make_unique<Impl>()) {
   auto& sock = impl_->ws.next_layer();
   sock.open(tcp::v4());
   if (rcvbuf > 0) sock.set_option(net::socket_base::receive_buffer_size(rcvbuf));
@@ -300,9 +301,9 @@ WsClient::WsClient(int port, const std::string& token, bool header_auth, int rcv
   if (header_auth) {
     impl_->ws.set_option(beast::websocket::stream_base::decorator(
         [token](beast::websocket::request_type& req) { req.set(bhttp::field::authorization, "Bearer " + token); }));
-    impl_->ws.handshake("127.0.0.1", "/api/ws");
+    impl_->ws.handshake("127.0.0.1", query.empty() ? "/api/ws" : "/api/ws?" + query);
   } else {
-    impl_->ws.handshake("127.0.0.1", "/api/ws?token=" + token);
+    impl_->ws.handshake("127.0.0.1", "/api/ws?token=" + token + (query.empty() ? "" : "&" + query));
   }
 }
 WsClient::~WsClient() {

@@ -61,7 +61,8 @@ class WsClient {
   // Connects to /api/ws; token goes in ?token= (as a browser would) unless header_auth.
   // rcvbuf > 0: the socket's receive buffer in bytes, set before connecting (a client that reads little fills
   // a small one soon, so the server's writes to it stall).
-  WsClient(int port, const std::string& token, bool header_auth = false, int rcvbuf = 0);
+  // query: more of the upgrade's query string, e.g. "socketId=…".
+  WsClient(int port, const std::string& token, bool header_auth = false, int rcvbuf = 0, const std::string& query = "");
   ~WsClient();
   // Writes `text` as a message n times without reading anything (within `deadline` in all); how many went out
   // before the connection failed or the deadline passed.

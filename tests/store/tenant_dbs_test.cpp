@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -190,6 +191,37 @@ TEST_CASE("job_repo: list, unfinished, count_queued, count_by_state") {
     throw std::runtime_error("abort");
   }));
   CHECK(job_repo::find(db, jobs[0].id)->state == JobState::Running);
+}
+
+TEST_CASE("job_repo::finished_since: one owner's finished jobs of one kind, from a time on, oldest first") {
+  test::TempDir dir;
+  TenantDbs dbs(dir.storage());
+  const auto t = new_uuid();
+  auto& db = dbs.get(t);
+  auto add = [&](const std::string& owner, const std::string& kind, std::optional<std::int64_t> finished,
+                 JobState state = JobState::Succeeded) {
+    auto j = job(t, owner, 100, kind);
+    job_repo::insert(db, j);
+    if (finished) {
+      job_repo::mark_running(db, j.id, *finished - 1);
+      job_repo::finish(db, j.id, state, nullptr, {}, *finished);
+    }
+    return j.id;
+  };
+  const auto late = add("alice", "convert", 500);
+  const auto early = add("alice", "convert", 300, JobState::Failed);
+  add("alice", "convert", 299);                  // before since
+  add("alice", "transcribe", 400);               // another kind
+  add("bob", "convert", 400);                    // another owner
+  add("alice", "convert", std::nullopt);         // still queued
+  const auto cancelled = add("alice", "convert", 450, JobState::Cancelled);
+  auto found = job_repo::finished_since(db, "alice", "convert", 300, 10);
+  REQUIRE(found.size() == 3);
+  CHECK(found[0].id == early);
+  CHECK(found[1].id == cancelled);
+  CHECK(found[2].id == late);
+  CHECK(job_repo::finished_since(db, "alice", "convert", 300, 1).at(0).id == early);
+  CHECK(job_repo::finished_since(db, "alice", "convert", 501, 10).empty());
 }
 
 TEST_CASE("job state names round-trip") {

@@ -63,6 +63,7 @@ struct StorageConfig {
 struct WsConfig {
   int send_queue_limit = 256;
   int ping_interval_s = 30;
+  int resume_window_s = 600;
 };
 
 // Token buckets per credential (read: GET/HEAD, write: the rest) and per client address for public

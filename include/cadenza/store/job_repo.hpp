@@ -50,6 +50,9 @@ std::vector<JobRecord> list(Database& db, const std::string& owner_id, std::opti
                             int offset);
 // Queued and running jobs, oldest first.
 std::vector<JobRecord> unfinished(Database& db);
+// One owner's jobs of one kind that finished at or after since_ms (epoch ms), oldest first, at most limit.
+std::vector<JobRecord> finished_since(Database& db, const std::string& owner_id, const std::string& kind,
+                                      std::int64_t since_ms, int limit);
 // state=running, attempts+1, started_at=now. The update functions throw Error(NotFound) for an unknown id.
 void mark_running(Database& db, const std::string& id, std::int64_t now);
 void update_progress(Database& db, const std::string& id, double progress, const std::string& stage,

@@ -108,6 +108,7 @@ export interface ConversionOutput {
 
 export interface Conversion {
   uuid: string;
+  job_id?: string; // its job.state / job.progress events on the WebSocket
   status: JobState;
   stage?: string;
   progress?: number;

@@ -94,7 +94,12 @@ function schedule(): void {
 }
 
 onConversionEvents({
-  job: () => {
+  job: (job) => {
+    // A stage that an event names is shown at once (a quick stage may be over before the next read).
+    for (const t of Object.values(tracked)) {
+      if (t.c.job_id !== job.id || isFinal(t.c.status) || !job.stage) continue;
+      if (t.stages[t.stages.length - 1] !== job.stage) t.stages.push(job.stage);
+    }
     for (const uuid of active()) void refresh(uuid);
   },
   done: (c) => {

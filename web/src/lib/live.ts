@@ -32,6 +32,9 @@ export class LiveSocket {
   private attempt = 0;
   private retryTimer: number | undefined;
   private pingTimer: number | undefined;
+  // The socketId of the last hello: a reconnect asks to keep it (?socketId=), so conversions that named it
+  // are still told here, and those that finished while the socket was down are sent after the hello.
+  private socketId: string | null = null;
 
   constructor(
     private readonly token: string,
@@ -67,7 +70,8 @@ export class LiveSocket {
 
   private url(): string {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/api/ws?token=${encodeURIComponent(this.token)}`;
+    const resume = this.socketId ? `&socketId=${encodeURIComponent(this.socketId)}` : "";
+    return `${scheme}//${location.host}/api/ws?token=${encodeURIComponent(this.token)}${resume}`;
   }
 
   private connect(): void {
@@ -90,7 +94,9 @@ export class LiveSocket {
     ws.onmessage = (ev) => {
       if (typeof ev.data !== "string") return;
       try {
-        this.handlers.onMessage(JSON.parse(ev.data) as ServerMessage);
+        const msg = JSON.parse(ev.data) as ServerMessage;
+        if (msg.type === "hello" && msg.socketId) this.socketId = msg.socketId;
+        this.handlers.onMessage(msg);
       } catch {
         /* ignore malformed frames */
       }

@@ -137,16 +137,27 @@ const cases = [
     },
   },
   {
-    name: "the live indicator reconnects by itself after the socket drops",
+    name: "the live indicator reconnects by itself after the socket drops, keeping its socketId",
     async fn({ page, api, context }) {
       const u = await signUpViaApi(api);
+      const hellos = [];
+      page.on("websocket", (ws) =>
+        ws.on("framereceived", (f) => {
+          if (typeof f.payload !== "string" || !f.payload.includes('"hello"')) return;
+          hellos.push(JSON.parse(f.payload).socketId);
+        }),
+      );
       await logInViaUi(page, u);
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
       // Cut the network: the socket closes and the indicator says so; back online, it reconnects.
       await context.setOffline(true);
       await page.evaluate(() => window.dispatchEvent(new Event("cadenza:drop-live")));
       await page.locator('[data-testid="live"]:not([data-status="open"])').waitFor();
       await context.setOffline(false);
       await page.locator('[data-testid="live"][data-status="open"]').waitFor({ timeout: 20_000 });
+      // The reconnect asked for the same socketId (conversions that named it are still told there).
+      for (let i = 0; i < 50 && hellos.length < 2; i++) await page.waitForTimeout(100);
+      assert(hellos.length >= 2 && hellos[0] && hellos.every((id) => id === hellos[0]), `one socketId (${hellos})`);
     },
   },
   {
