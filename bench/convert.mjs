@@ -9,7 +9,8 @@
 //                                                                      --rate each client submits again as soon as
 //                                                                      answered (closed loop: the time is 50 / the
 //                                                                      throughput); with --rate, N submits a second
-//                                                                      arrive on schedule whatever the answers (open loop)
+//                                                                      arrive on schedule whatever the answers (open loop).
+//                                                                      The client is bench/burst_client (built on demand)
 //
 // The song is Nottingham tunes (../shared/datasets/nottingham/MIDI) rendered with FluidSynth to the length
 // asked. Stage times come from polling GET /api/conversions/{uuid} every 10 ms (the first time each stage is
@@ -33,6 +34,7 @@ const submits = Number(opt('--submits', 1000));
 const clients = Number(opt('--clients', 50));
 const rate = Number(opt('--rate', 0));
 const binary = process.env.CADENZA_BINARY || 'build/cadenza';
+const burstClient = process.env.CADENZA_BURST_CLIENT || 'build/bench/burst_client';
 const soundfont = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
 
 const work = mkdtempSync(join(tmpdir(), 'cadenza-bench-convert-'));
@@ -176,31 +178,31 @@ async function burstRun() {
   try {
     const tokens = [];
     for (let i = 0; i < clients; i++) tokens.push(await signUp(base, `client${i}`));
-    const latencies = [], statuses = new Map(), accepted = [];
-    let next = 0;
+    // The submits go out from bench/burst_client (C++, one thread, a keep-alive connection per client): the
+    // same multipart body each time, made here once.
+    const boundary = 'cadenzaburst' + Date.now();
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="arrangement_type"\r\n\r\npiano\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="song.wav"\r\nContent-Type: audio/wav\r\n\r\n`),
+      readFileSync(wav), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    writeFileSync(join(work, 'tokens.txt'), tokens.join('\n') + '\n');
+    writeFileSync(join(work, 'body.bin'), body);
+    const port = new URL(base).port;
     const t0 = performance.now();
-    const one = async (token) => {
-      const s = await submit(base, token, wav, { arrangement_type: 'piano' });
-      latencies.push(s.ms);
-      statuses.set(s.status, (statuses.get(s.status) || 0) + 1);
-      if (s.status === 202) accepted.push({ token, uuid: s.body.uuid });
-    };
-    if (rate > 0) {
-      // Open loop: submit i leaves at t0 + i / rate, from client i mod clients.
-      const pending = [];
-      for (let i = 0; i < submits; i++) {
-        const wait = t0 + (i * 1000) / rate - performance.now();
-        if (wait > 0) await sleep(wait);
-        pending.push(one(tokens[i % clients]));
-      }
-      await Promise.all(pending);
-    } else {
-      await Promise.all(tokens.map(async (token) => {
-        while (next < submits) {
-          next++;
-          await one(token);
-        }
-      }));
+    const out = await new Promise((resolve, reject) => {
+      const c = spawn(burstClient, [port, join(work, 'tokens.txt'), join(work, 'body.bin'),
+        `multipart/form-data; boundary=${boundary}`, String(submits), String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      c.stdout.on('data', (d) => (text += d));
+      c.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`burst_client exited with ${code}`))));
+    });
+    const latencies = [], statuses = new Map(), accepted = [];
+    for (const line of out.split('\n')) {
+      const [status, ms, client, uuid] = line.split(' ');
+      if (!ms || status === 'done') continue;
+      latencies.push(Number(ms));
+      statuses.set(Number(status), (statuses.get(Number(status)) || 0) + 1);
+      if (status === '202') accepted.push({ token: tokens[Number(client)], uuid });
     }
     const submitSeconds = (performance.now() - t0) / 1000;
     console.log(`convert --burst: ${submits} submits of a ${seconds} s file from ${clients} clients in ${submitSeconds.toFixed(1)} s` +
@@ -229,6 +231,7 @@ async function burstRun() {
 
 try {
   if (!existsSync(binary)) throw new Error(`${binary} not found: run scripts/build`);
+  if (burst && !existsSync(burstClient)) execFileSync('scripts/build', ['--target', 'burst_client'], { stdio: 'inherit' });
   await (burst ? burstRun() : one());
 } finally {
   rmSync(work, { recursive: true, force: true });
