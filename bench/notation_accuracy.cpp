@@ -603,6 +603,19 @@ void score_piece(const Piece& p, const Performance& played, const std::vector<ca
   }
   if (melody > 0) t.mel_ref += melody, t.mel_rh += static_cast<long>(rh.size()), t.mel_match += matched;
   if (verbose) {
+    // How our onsets scale against the reference's (1: the right note values; 2: written twice as long).
+    std::vector<double> ratios;
+    for (size_t i = 0; i < p.notes.size(); ++i) {
+      const auto& r = p.notes[i];
+      const auto* n = r.role != kDrum && ref_to_event[i] >= 0 ? by_source[ref_to_event[i]] : nullptr;
+      if (!n) continue;
+      const auto [ours_first, ref_first] = first.at(r.segment);
+      const double ref = (r.onset_q - ref_first) * nt::kDivisions;
+      if (ref > 4 * nt::kDivisions) ratios.push_back((n->onset - ours_first) / ref);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::printf("  scale %.3f  bpm %.1f  tatum %d  ", ratios.empty() ? 0.0 : ratios[ratios.size() / 2], grid.bpm_at(0),
+                grid.tatum_divisions);
     const long n = std::max(1L, t.notes - before.notes);
     const double f1 = melody > 0 && !rh.empty() ? 2.0 * matched / (melody + rh.size()) : 0.0;
     std::printf("%-22s %-6s key %3d/%3d  meter %d/%d vs %d/%d  pickup %3lld  bar %5.1f%%  onset %5.1f%%  dur %5.1f%%  staff %5.1f%%  rhF1 %.2f\n",
@@ -617,6 +630,7 @@ void score_piece(const Piece& p, const Performance& played, const std::vector<ca
 void evaluate(const Piece& p, const Feel& feel, uint32_t seed, double bpm, Tally& t) {
   std::mt19937 rng(seed);
   const auto played = perform(p, feel, rng, bpm);
+  if (verbose) std::printf("played at %5.1f bpm", bpm);
   if (p.full_mix) {
     // Through a MIDI file, as a user would hand it over: the reader leaves channel 10 out.
     const auto bytes = performance_midi(played, true);

@@ -5,9 +5,14 @@
 // 2. The tatum (the shortest frequent inter-onset interval) is found in a log-time histogram.
 // 3. The tatum pulse is tracked with dynamic programming over (time, period) states, so the
 //    tempo may drift; the pulse is extrapolated over the whole piece.
-// 4. Meter, the notated value of the tatum and the downbeat phase (pickup) are chosen by
-//    correlating an accent signal (onsets, note lengths, bass notes, chord changes) with the
-//    metrical weights of each candidate time signature, plus tempo and meter priors.
+// 4. Meter, the notated value of the tatum and the bar position of every pulse are chosen per
+//    candidate time signature by aligning an accent signal (onsets, note lengths, bass notes, chord
+//    changes) with its metrical weights (Viterbi over bar positions, so the bar re-aligns after a
+//    pause, a splice or a lost pulse at a cost), plus tempo and meter priors and a penalty for
+//    bass notes that fall between beats (oom-pah-pah read at half speed).
+// 5. Among rotations by whole beats, the downbeat is where a downbeat accent (one accent per chord,
+//    a bass note below its neighbours) fits the bar best; where the alignment jumps ahead, the
+//    missing tatums are spread over the gap (rests), and a pulse it skipped is dropped.
 #include <vector>
 
 #include "cadenza/core/note_event.hpp"
