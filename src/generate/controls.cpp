@@ -38,6 +38,23 @@ int meter_index(const Meter& meter) {
   return it == all.end() ? -1 : int(it - all.begin());
 }
 
+std::optional<Meter> parse_meter(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view d) -> std::optional<int> {
+    if (d.empty() || d.size() > 3) return std::nullopt;
+    int v = 0;
+    for (char c : d) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  };
+  const auto num = number(text.substr(0, slash)), den = number(text.substr(slash + 1));
+  if (!num || !den) return std::nullopt;
+  return Meter{*num, *den};
+}
+
 const char* pitch_class_name(int pc) {
   static const char* const names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
   return names[((pc % 12) + 12) % 12];
@@ -202,14 +219,9 @@ Controls controls_from_json(const json& j, const Controls& base) {
       else if (value == "minor") c.mode = Mode::Minor;
       else v.fail(name, "must be \"major\" or \"minor\"");
     } else if (name == "meter") {
-      int num = 0, den = 0;
-      char slash = 0;
-      if (value.is_string() && std::sscanf(value.get<std::string>().c_str(), "%d%c%d", &num, &slash, &den) == 3 &&
-          slash == '/') {
-        c.meter = {num, den};
-      } else {
-        v.fail(name, "must be \"N/M\" such as \"3/4\"");
-      }
+      const auto m = value.is_string() ? parse_meter(value.get<std::string>()) : std::nullopt;
+      if (m) c.meter = *m;
+      else v.fail(name, "must be \"N/M\" such as \"3/4\"");
     } else if (name == "tempo_bpm") {
       if (auto x = number(value)) c.tempo_bpm = *x;
       else v.fail(name, "must be a number");

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -280,8 +281,22 @@ class Parser {
   }
 
  private:
+  // The words as written; when that stretch is not valid UTF-8 (it goes into JSON), the words alone.
   std::string from(size_t i, size_t n) const {
-    return std::string(prompt_.substr(w_[i].begin, w_[i + n - 1].end - w_[i].begin));
+    std::string s(prompt_.substr(w_[i].begin, w_[i + n - 1].end - w_[i].begin));
+    if (valid_utf8(s)) return s;
+    return join(w_, i, n);
+  }
+  static bool valid_utf8(std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+      const unsigned char c = s[i];
+      const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+      if (len == 0 || i + len > s.size()) return false;
+      for (size_t k = 1; k < len; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+      i += len;
+    }
+    return true;
   }
   const std::string& text(size_t i) const {
     static const std::string none;
@@ -306,10 +321,10 @@ class Parser {
   size_t number_at(size_t i) {
     const std::string& t = text(i);
     if (t.find('/') != std::string::npos) {
-      Meter m{};
-      if (std::sscanf(t.c_str(), "%d/%d", &m.numerator, &m.denominator) == 2 && meter_index(m) >= 0) {
+      const auto m = parse_meter(t);
+      if (m && meter_index(*m) >= 0) {
         const size_t n = text(i + 1) == "time" ? 2 : 1;
-        apply({Ctl::Meter, kExplicit, double(m.numerator), double(m.denominator)}, i, n);
+        apply({Ctl::Meter, kExplicit, double(m->numerator), double(m->denominator)}, i, n);
         return n;
       }
       return 0;
@@ -351,7 +366,7 @@ class Parser {
     const std::string& t = text(i);
     if (!t.empty() && std::isdigit((unsigned char)t[0]) && t.find('/') == std::string::npos) {
       *len = 1;
-      return std::stod(t);
+      return std::strtod(t.c_str(), nullptr);  // no throw: a huge number is HUGE_VAL, clamped later
     }
     auto v = number_word(t);
     if (!v) return std::nullopt;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -241,4 +242,30 @@ TEST_CASE("controls: validation names every bad field") {
   CHECK_THROWS_AS(controls_from_json(json{{"bars", 0}}), cadenza::Error);
   CHECK_NOTHROW(validate(Controls{}));
   for (const auto& m : supported_meters()) CHECK_NOTHROW(controls_from_json(json{{"meter", to_string(m)}}));
+}
+
+TEST_CASE("prompt: random text never throws and always gives valid controls") {
+  const char* words[] = {"in", "a", "A", "minor", "major", "D", "F#", "bb", "at", "120", "0", "99999", "bpm", "bars",
+                         "minutes", "3/4", "5/3", "999/999", "waltz", "reel", "slow", "fast", "sad", "calm", "piano",
+                         "fiddle", "string", "quartet", "tempo", "of", "sixty", "four", "short", ",", ".", "\xff",
+                         "\xe2\x99\xaf", "\xe2\x99", "key", "sharp", "flat", "1e400", "1.5.5", "-3", "#", "/"};
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 3000; ++round) {
+    std::string prompt;
+    const int n = int(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      if (rng() % 7 == 0) prompt += char(rng() % 256);
+      else prompt += words[rng() % (sizeof words / sizeof *words)];
+      if (rng() % 3) prompt += ' ';
+    }
+    CAPTURE(prompt);
+    ParsedPrompt p;
+    REQUIRE_NOTHROW(p = parse_prompt(prompt));
+    CHECK_NOTHROW(validate(p.controls));
+    CHECK_NOTHROW(to_json(p).dump());
+    CHECK(p.nothing_usable == p.understood.empty());
+  }
+  // a huge number is clamped, not an error
+  CHECK(parse_prompt(std::string(400, '9') + " bpm").controls.tempo_bpm == 300);
+  CHECK(parse_prompt("0 bars").controls.length.value == 1);
 }

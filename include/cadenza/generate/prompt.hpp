@@ -49,6 +49,8 @@ std::string to_string(const Meter& meter);  // "6/8"
 // 12/8 2/2 3/2 6/4 3/8 5/4 7/8.
 const std::vector<Meter>& supported_meters();
 int meter_index(const Meter& meter);  // index in supported_meters(), -1 when not there
+// "3/4" -> {3, 4}: one to three digits each side; nullopt otherwise (any meter, supported or not).
+std::optional<Meter> parse_meter(std::string_view text);
 
 // "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"
 const char* pitch_class_name(int pc);
