@@ -114,6 +114,7 @@ MarkovModel::MarkovModel(int order)
       velocity_(std::make_unique<KneserNey>(8, order)) {}
 
 void MarkovModel::train(const std::vector<Piece>& pieces) {
+  std::array<std::array<int64_t, 128>, 2> histogram{};
   for (const auto& p : pieces) {
     std::vector<Event> ev;
     try {
@@ -122,6 +123,7 @@ void MarkovModel::train(const std::vector<Piece>& pieces) {
       continue;
     }
     const int meter = meter_index(p.meter);
+    for (const auto& n : p.notes) ++histogram[size_t(p.style)][size_t(n.pitch)];
     for (size_t i = 0; i < ev.size(); ++i) {
       const auto h = histories_at(ev, i);
       const Base b = bases(p.style, meter, p.mode, ev[i].chord);
@@ -132,6 +134,19 @@ void MarkovModel::train(const std::vector<Piece>& pieces) {
     }
   }
   for (auto* t : {time_.get(), pitch_.get(), duration_.get(), velocity_.get()}) t->finish();
+  for (size_t s = 0; s < 2; ++s) {
+    int64_t total = 0;
+    for (auto n : histogram[s]) total += n;
+    if (total == 0) continue;
+    int64_t below = 0;
+    int lo = -1, hi = -1;
+    for (int p = 0; p < 128; ++p) {
+      below += histogram[s][size_t(p)];
+      if (lo < 0 && below > total / 200) lo = p;                 // 0.5% of the notes lie lower
+      if (hi < 0 && below >= total - total / 200) hi = p;        // and 0.5% higher
+    }
+    range_[s] = {std::max(lo, kLowestPitch), std::min(std::max(hi, lo), kHighestPitch)};
+  }
 }
 
 Nll MarkovModel::nll(const std::vector<Piece>& pieces) const {
@@ -170,6 +185,7 @@ std::vector<Token> MarkovModel::sample_tokens(const Controls& controls, uint64_t
                            : int64_t(std::ceil(controls.length.value * controls.tempo_bpm / 60 / quarters_per_bar));
   const int tonic = ((controls.key_tonic % 12) + 12) % 12;
   std::mt19937_64 rng(seed);
+  const int top = options.respect_range ? range_[size_t(controls.style)].second : kHighestPitch;
   Histories h = histories_at({}, 0);
   std::vector<double> w;
   int64_t bar = 0;
@@ -181,6 +197,7 @@ std::vector<Token> MarkovModel::sample_tokens(const Controls& controls, uint64_t
       const int delta = t / kMaxPositions, position = t % kMaxPositions;
       if (options.respect_meter && position >= bar_len) w[size_t(t)] = 0;
       if (n > 0 && delta == 0 && position < prev_position) w[size_t(t)] = 0;  // onsets never go back
+      if (n > 0 && delta == 0 && position == prev_position && prev_pitch >= top) w[size_t(t)] = 0;  // no room above
     }
     int time = -1, pitch = -1;
     bool chord = false;
@@ -194,7 +211,8 @@ std::vector<Token> MarkovModel::sample_tokens(const Controls& controls, uint64_t
       pitch_->distribution(b.pitch, h.pitch, pw);
       for (int r = 0; r < kPitchVocab; ++r) {
         const int p = absolute(r, tonic);
-        if (p < kLowestPitch || p > kHighestPitch || (chord && p <= prev_pitch) ||
+        const auto [lo, hi] = options.respect_range ? range_[size_t(controls.style)] : std::pair{kLowestPitch, kHighestPitch};
+        if (p < lo || p > hi || (chord && p <= prev_pitch) ||
             (options.respect_key && !in_scale(p, tonic, controls.mode)))
           pw[size_t(r)] = 0;
       }

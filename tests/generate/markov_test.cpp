@@ -174,3 +174,25 @@ TEST_CASE("markov: samples stay in the bar and the scale when asked, and follow 
   for (size_t i = 1; i < chorale.notes.size(); ++i)
     if (chorale.notes[i].onset == chorale.notes[i - 1].onset) CHECK(chorale.notes[i].pitch > chorale.notes[i - 1].pitch);
 }
+
+TEST_CASE("markov: samples keep to the style's pitch range unless told not to") {
+  if (!generate_test::have_data()) {
+    MESSAGE("skipped: ../shared/datasets is not here");
+    return;
+  }
+  const auto& m = corpus_model(3);
+  const auto [lo, hi] = m.pitch_range(Style::Folk);
+  CHECK(lo >= 36);
+  CHECK(hi <= 88);
+  CHECK(hi - lo > 24);
+  const auto c = parse_prompt("a reel in D, 32 bars").controls;
+  int outside = 0, outside_free = 0;
+  SampleOptions free;
+  free.respect_range = false;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    for (const auto& n : m.sample(c, seed, 400).notes) outside += n.pitch < lo || n.pitch > hi;
+    for (const auto& n : m.sample(c, seed, 400, free).notes) outside_free += n.pitch < lo || n.pitch > hi;
+  }
+  CHECK(outside == 0);
+  CHECK(outside_free > 0);
+}

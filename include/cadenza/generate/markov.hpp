@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "cadenza/generate/corpus.hpp"
@@ -31,6 +32,7 @@ struct Nll {
 struct SampleOptions {
   bool respect_meter = true;  // only positions inside the controls' bar (else whatever the model says)
   bool respect_key = true;    // only pitches of the key's scale: major 0 2 4 5 7 9 11; minor 0 2 3 5 7 8 10 11
+  bool respect_range = true;  // only pitches inside the style's range in training (its 0.5% .. 99.5% quantiles)
   double temperature = 1.0;   // p^(1/T), renormalised
 };
 
@@ -39,6 +41,8 @@ class MarkovModel {
   explicit MarkovModel(int order = 3);  // 0..KneserNey::kMaxOrder
   void train(const std::vector<Piece>& pieces);  // once; pieces that do not encode are skipped
   int order() const { return order_; }
+  // The style's pitch range that respect_range keeps (the quantiles above); 21..108 before training.
+  std::pair<int, int> pitch_range(Style style) const { return range_[size_t(style)]; }
 
   Nll nll(const std::vector<Piece>& pieces) const;
 
@@ -52,6 +56,7 @@ class MarkovModel {
  private:
   int order_;
   std::unique_ptr<KneserNey> time_, pitch_, duration_, velocity_;
+  std::array<std::pair<int, int>, 2> range_{{{kLowestPitch, kHighestPitch}, {kLowestPitch, kHighestPitch}}};
 };
 
 double nll_per_note(const MarkovModel& model, const std::vector<Piece>& pieces);
