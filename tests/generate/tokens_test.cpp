@@ -73,6 +73,14 @@ TEST_CASE("tokens: what does not encode, and malformed sequences") {
   c.meter = {3, 4};
   CHECK_THROWS_AS(decode({controls_token(c), note_token(0, 40, 60, 12, 80)}), cadenza::Error);  // 40 >= 36
   CHECK_NOTHROW(decode({controls_token(c), note_token(0, 35, 60, 12, 80)}));
+  CHECK_THROWS_AS(decode({controls_token(c), note_token(0, 36, 60, 12, 80)}), cadenza::Error);  // 36 positions
+  c.meter = {6, 8};
+  CHECK_NOTHROW(decode({controls_token(c), note_token(0, 35, 60, 12, 80)}));
+  CHECK_THROWS_AS(decode({controls_token(c), note_token(0, 36, 60, 12, 80)}), cadenza::Error);
+  c.meter = {4, 4};
+  CHECK_NOTHROW(decode({controls_token(c), note_token(0, 47, 60, 12, 80)}));
+  CHECK_THROWS_AS(decode({controls_token(c), note_token(0, 48, 60, 12, 80)}), cadenza::Error);
+  c.meter = {3, 4};
   auto bad = note_token(0, 0, 60, 12, 80);
   bad[kPitch] = 88;
   CHECK_THROWS_AS(decode({controls_token(c), bad}), cadenza::Error);
