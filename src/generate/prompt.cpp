@@ -169,7 +169,16 @@ const Lexicon& lexicon() {
     add({"chorale", "choral", "hymn", "hymn tune", "bach", "js bach", "j s bach", "four part", "four part harmony",
          "satb", "hymnal"},
         {{Ctl::Style, kWord, chorale}, {Ctl::Meter, kImplied, 4, 4}, {Ctl::Tempo, kImplied, 80}});
-    add({"church", "sacred", "baroque", "lutheran"}, {{Ctl::Style, kImplied, chorale}});
+    add({"church", "sacred", "baroque", "lutheran", "carol", "christmas carol"}, {{Ctl::Style, kImplied, chorale}});
+    add({"anthem"}, {{Ctl::Style, kImplied, chorale}, {Ctl::Tempo, kImplied, 90}, {Ctl::Energy, kWord, .80},
+                     {Ctl::Valence, kWord, .75}});
+    add({"shanty", "sea shanty", "dance", "dance tune", "country", "folk dance"}, {{Ctl::Style, kImplied, folk}});
+    add({"tango"}, {{Ctl::Meter, kWord, 2, 4}, {Ctl::Tempo, kImplied, 120}});
+    add({"lullaby", "cradle song"}, {{Ctl::Meter, kImplied, 6, 8}, {Ctl::Tempo, kImplied, 66}, {Ctl::Energy, kWord, .15},
+                                     {Ctl::Valence, kWord, .65}});
+    add({"lament", "elegy", "dirge"}, {{Ctl::Tempo, kImplied, 60}, {Ctl::Energy, kWord, .20}, {Ctl::Valence, kWord, .10},
+                                       {Ctl::Mode, kImplied, minor}});
+    add({"ballad"}, {{Ctl::Tempo, kImplied, 76}, {Ctl::Energy, kWord, .35}, {Ctl::Valence, kWord, .50}});
     // tempo words
     const std::pair<std::vector<const char*>, double> tempos[] = {
         {{"grave"}, 40},          {{"largo", "very slow", "very slowly"}, 50},
@@ -237,7 +246,9 @@ const std::set<std::string>& stopwords() {
       "please", "make", "play", "generate", "write", "compose", "create", "give", "want", "like", "would", "i",
       "that", "is", "it", "its", "this", "something", "piece", "song", "tune", "music", "melody", "track", "style",
       "time", "key", "very", "quite", "really", "rather", "bit", "little", "kind", "sort", "mood", "feel", "feeling",
-      "vibe", "tempo", "about", "around", "using", "featuring", "solo", "duet", "can", "you", "us", "my", "our"};
+      "vibe", "tempo", "about", "around", "using", "featuring", "solo", "duet", "can", "you", "us", "my", "our",
+      "am", "are", "be", "was", "s", "let", "need", "get", "just", "maybe", "also", "but", "so", "not", "more",
+      "played", "playing", "sounding", "sounds", "that's", "should", "could", "will", "style", "type"};
   return s;
 }
 

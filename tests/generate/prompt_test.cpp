@@ -89,6 +89,7 @@ TEST_CASE("prompt: garbage and empty text use the defaults and say so") {
     CHECK(p.controls == Controls{});
   }
   CHECK(parse_prompt("qwzx blorp").ignored == std::vector<std::string>{"qwzx", "blorp"});
+  CHECK(parse_prompt("I am sad, let's hear it").ignored == std::vector<std::string>{"hear"});
   CHECK_FALSE(parse_prompt("blorp in G").nothing_usable);
 }
 
@@ -127,6 +128,10 @@ TEST_CASE("prompt: a table of keys, tempi, meters, styles and instruments") {
       {"bagpipes in cut time", std::nullopt, std::nullopt, std::nullopt, Meter{2, 2}, Style::Folk, {109}},
       {"strings in common time", std::nullopt, std::nullopt, std::nullopt, Meter{4, 4}, std::nullopt, {48}},
       {"waltzes", std::nullopt, std::nullopt, 120, Meter{3, 4}, Style::Folk, {}},
+      {"a lullaby on music box", std::nullopt, std::nullopt, 66, Meter{6, 8}, std::nullopt, {10}},
+      {"a lament for the harp", std::nullopt, Mode::Minor, 60, std::nullopt, std::nullopt, {46}},
+      {"lament in G major", 7, Mode::Major, 60, std::nullopt, std::nullopt, {}},
+      {"Dm waltz on harp", 2, Mode::Minor, 120, Meter{3, 4}, Style::Folk, {46}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.prompt);

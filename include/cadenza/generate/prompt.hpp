@@ -21,6 +21,8 @@
 //   lively .75 .75 (+132 bpm)   energetic .90 .60   exciting .85 .65   driving .85 .50   intense .90 .35
 //   angry .90 .15*m   tense .70 .25   epic .90 .60   triumphant .85 .85*M   heroic .85 .75
 //   (m = minor, M = major)
+// Genre words with a mood: lullaby / cradle song .15 .65 (6/8, 66 bpm implied); lament / elegy / dirge
+// .20 .10 (minor, 60 bpm implied); ballad .35 .50 (76 bpm implied); anthem .80 .75 (chorale, 90 bpm).
 // Density words: sparse / simple / minimal / bare -> 0.25; busy / dense / ornate / intricate /
 // complex / rich -> 0.8.
 #include <optional>
