@@ -55,18 +55,37 @@ double tempo_of(int cls) { return kTempoOf[std::clamp(cls, 0, 7)]; }
 
 int unit_class(double value01) { return std::clamp(int(std::floor(value01 * 8)), 0, 7); }
 
+namespace {
+// The train split's octiles of the raw measures (min and max rounded outwards); see tokens.hpp.
+constexpr double kDensityEdges[9] = {-0.5, 0.94, 1.18, 1.34, 1.47, 1.57, 1.67, 1.79, 3.0};
+constexpr double kEnergyEdges[9] = {-1.25, 0.87, 1.09, 1.36, 1.68, 1.84, 1.96, 2.08, 3.0};
+
+double place(double raw, const double (&edges)[9]) {
+  if (!(raw > edges[0])) return 0;
+  for (int k = 0; k < 8; ++k)
+    if (raw < edges[k + 1]) return (k + (raw - edges[k]) / (edges[k + 1] - edges[k])) / 8;
+  return 1;
+}
+
+double quarters_of(const Piece& p) { return std::max<double>(1, double(p.end_tick()) / kTicksPerQuarter); }
+}  // namespace
+
 double piece_density(const Piece& piece) {
-  const double quarters = std::max<double>(1, double(piece.end_tick()) / kTicksPerQuarter);
-  const double per_quarter = std::max(1e-9, double(piece.notes.size()) / quarters);
-  return std::clamp(std::log2(per_quarter) / 4 + 0.25, 0.0, 1.0);
+  if (piece.notes.empty()) return 0;
+  return place(std::log2(double(piece.notes.size()) / quarters_of(piece)), kDensityEdges);
 }
 
 double piece_energy(const Piece& piece) {
+  if (piece.notes.empty()) return 0;
   double velocity = 0;
-  for (const auto& n : piece.notes) velocity += n.velocity;
-  if (!piece.notes.empty()) velocity /= double(piece.notes.size());
-  const double tempo = std::clamp((piece.tempo_bpm - 60) / 120, 0.0, 1.0);
-  return std::clamp(0.4 * tempo + 0.4 * piece_density(piece) + 0.2 * velocity / 127, 0.0, 1.0);
+  int64_t onsets = 0, last = -1;
+  for (const auto& n : piece.notes) {  // sorted by onset
+    velocity += n.velocity;
+    if (n.onset != last) ++onsets, last = n.onset;
+  }
+  velocity /= double(piece.notes.size());
+  const double seconds = quarters_of(piece) * 60 / std::max(1.0, piece.tempo_bpm);
+  return place(std::log2(double(onsets) / seconds) + (velocity - 80) / 40, kEnergyEdges);
 }
 
 Token controls_token(const Controls& c) {

@@ -99,9 +99,17 @@ TEST_CASE("tokens: controls from a prompt and from a piece") {
   Piece sparse, dense;
   for (int i = 0; i < 8; ++i) sparse.notes.push_back({i * 24, 24, 60, 80});   // half notes: 0.5 per quarter
   for (int i = 0; i < 64; ++i) dense.notes.push_back({i * 3, 3, 60, 80});     // 16ths: 4 per quarter
-  CHECK(piece_density(sparse) == doctest::Approx(0.0));
-  CHECK(piece_density(dense) == doctest::Approx(0.75));
+  CHECK(piece_density(sparse) == 0);                               // log2(0.5) = -1: below every piece
+  CHECK(unit_class(piece_density(dense)) == 7);                     // log2(4) = 2: the busiest eighth
+  CHECK(piece_density(dense) < 1);
   CHECK(piece_energy(dense) > piece_energy(sparse));
+  Piece faster = sparse;
+  faster.tempo_bpm = 240;
+  CHECK(piece_energy(faster) > piece_energy(sparse));
+  Piece louder = sparse;
+  for (auto& n : louder.notes) n.velocity = 120;
+  CHECK(piece_energy(louder) > piece_energy(sparse));
+  CHECK(piece_density(Piece{}) == 0);
 }
 
 TEST_CASE("tokens: every corpus piece encodes and decodes to its notes up to the classes") {
@@ -140,4 +148,30 @@ TEST_CASE("tokens: every corpus piece encodes and decodes to its notes up to the
   }
   MESSAGE(notes << " notes, " << tokens << " tokens; durations exact for " << 100.0 * exact_durations / notes << "%");
   CHECK(double(exact_durations) / notes > 0.995);
+}
+
+TEST_CASE("tokens: density and energy classes each hold about an eighth of the train pieces") {
+  if (!generate_test::have_data()) {
+    MESSAGE("skipped: ../shared/datasets is not here");
+    return;
+  }
+  const auto train = of_split(generate_test::corpus(), Split::Train);
+  int density[8] = {}, energy[8] = {};
+  int chorale_energy = 0, folk_energy = 0, chorales = 0;
+  for (const auto& p : train) {
+    const auto t = controls_token(p);
+    ++density[t[kDensity]];
+    ++energy[t[kEnergy]];
+    if (p.style == Style::Chorale) chorale_energy += t[kEnergy], ++chorales;
+    else folk_energy += t[kEnergy];
+  }
+  for (int k = 0; k < 8; ++k) {
+    CAPTURE(k);
+    CHECK(density[k] > int(train.size()) / 14);
+    CHECK(density[k] < int(train.size()) / 6);
+    CHECK(energy[k] > int(train.size()) / 14);
+    CHECK(energy[k] < int(train.size()) / 6);
+  }
+  // chorales are the calmer music
+  CHECK(double(chorale_energy) / chorales < double(folk_energy) / double(train.size() - size_t(chorales)));
 }
