@@ -12,12 +12,15 @@
 //     that is not the test set), and pieces sampled from the unigram, order-1 and order-3 models, one per
 //     test piece with that piece's controls (style, key, mode, meter, tempo, length in bars).
 //
-// Usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment]
+// Usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment] [--midi DIR]
+// --midi DIR writes the first samples of each model as MIDI files (order3-0.mid ...) to listen to.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +30,7 @@
 #include "cadenza/generate/corpus.hpp"
 #include "cadenza/generate/evaluation.hpp"
 #include "cadenza/generate/markov.hpp"
+#include "cadenza/notation/midi_file.hpp"
 
 using namespace cadenza::generate;
 
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
   int max_order = 4;
   uint64_t seed = 1;
   bool augment = true;
+  std::string midi_dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -68,13 +73,15 @@ int main(int argc, char** argv) {
     else if (a == "--max-order") max_order = std::atoi(next().c_str());
     else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--no-augment") augment = false;
+    else if (a == "--midi") midi_dir = next();
     else {
-      std::fprintf(stderr, "usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment]\n");
+      std::fprintf(stderr, "usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment] [--midi DIR]\n");
       return 2;
     }
   }
   max_order = std::clamp(max_order, 1, KneserNey::kMaxOrder);
   try {
+    if (!midi_dir.empty()) std::filesystem::create_directories(midi_dir);
     auto t0 = std::chrono::steady_clock::now();
     LoadStats stats;
     const auto pieces = load_corpus(options, &stats);
@@ -135,6 +142,12 @@ int main(int argc, char** argv) {
         const auto g = models[order]->sample(controls_of(test[i]), seed + i, int(test[i].notes.size()) * 2 + 64);
         notes += int64_t(g.notes.size());
         gen.push_back(features(g));
+        if (!midi_dir.empty() && i < 4) {
+          const auto path = std::filesystem::path(midi_dir) /
+                            ((order == 0 ? std::string("unigram") : "order" + std::to_string(order)) + "-" + std::to_string(i) + ".mid");
+          const auto bytes = cadenza::notation::to_midi(to_events(g), {g.tempo_bpm, false});
+          std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+        }
       }
       const double s = seconds_since(t0);
       std::printf("%s samples: %zu pieces, %lld notes, %.0f notes/s\n", order == 0 ? "unigram" : ("order-" + std::to_string(order)).c_str(),
@@ -172,7 +185,7 @@ int main(int argc, char** argv) {
       for (const auto& [name, v] : sets) std::printf(" %9.2f", mean(v));
       std::printf("\n");
     }
-  } catch (const cadenza::Error& e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
     return 1;
   }

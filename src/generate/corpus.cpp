@@ -224,6 +224,16 @@ std::vector<Piece> of_split(const std::vector<Piece>& pieces, Split split) {
   return out;
 }
 
+std::vector<NoteEvent> to_events(const Piece& piece) {
+  const double seconds_per_tick = 60.0 / std::max(1.0, piece.tempo_bpm) / kTicksPerQuarter;
+  std::vector<NoteEvent> out;
+  out.reserve(piece.notes.size());
+  for (const auto& n : piece.notes)
+    out.push_back({n.pitch, double(n.onset) * seconds_per_tick, double(n.onset + n.duration) * seconds_per_tick,
+                   n.velocity / 127.0, {}});
+  return out;
+}
+
 SplitCounts count(const std::vector<Piece>& pieces) {
   SplitCounts c;
   for (const auto& p : pieces) {

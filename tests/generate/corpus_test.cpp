@@ -45,6 +45,21 @@ TEST_CASE("corpus: a MIDI file becomes a piece at 12 ticks per quarter") {
   CHECK_THROWS_AS(piece_from_midi(cadenza::notation::MidiFile{}, "empty"), cadenza::Error);
 }
 
+TEST_CASE("corpus: a piece plays back at its tempo and reads back through MIDI") {
+  Piece p;
+  p.tempo_bpm = 90;  // a quarter is 2/3 s
+  p.notes = {{0, 12, 60, 64}, {18, 6, 62, 100}, {36, 24, 67, 80}};
+  const auto events = to_events(p);
+  REQUIRE(events.size() == 3);
+  CHECK(events[1].start == doctest::Approx(1.0));  // a dotted quarter
+  CHECK(events[1].end == doctest::Approx(4.0 / 3));
+  CHECK(cadenza::midi_velocity(events[1].velocity) == 100);
+  const auto back = piece_from_midi(
+      cadenza::notation::parse_midi(cadenza::notation::to_midi(events, {p.tempo_bpm, false})), "back");
+  CHECK(back.notes == p.notes);
+  CHECK(back.tempo_bpm == doctest::Approx(90));
+}
+
 TEST_CASE("corpus: the split by name is stable and about 90/5/5") {
   CHECK(split_for_name("jigs1.mid") == split_for_name("jigs1.mid"));
   std::map<Split, int> n;

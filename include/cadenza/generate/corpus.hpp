@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cadenza/core/note_event.hpp"
 #include "cadenza/generate/prompt.hpp"
 
 namespace cadenza::notation {
@@ -91,6 +92,10 @@ std::optional<Piece> transposed(const Piece& piece, int semitones, int low = kLo
 std::vector<Piece> augmented(const std::vector<Piece>& pieces, int max_shift = 5);
 
 std::vector<Piece> of_split(const std::vector<Piece>& pieces, Split split);
+
+// The notes as played at the piece's tempo (seconds; velocity v as v / 127), for notation::to_midi
+// and synthesis.
+std::vector<NoteEvent> to_events(const Piece& piece);
 
 struct SplitCounts {
   int pieces[3] = {0, 0, 0};  // by Split
