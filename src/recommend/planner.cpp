@@ -259,7 +259,7 @@ class Planner {
     std::vector<Candidate> top;
     auto center = target(start + mean_minutes_ / 2);
     const double s = o_.max_step;
-    for (double r = 0.05;; r *= 2) {
+    for (double r = 0.05;; r *= 1.5) {
       top.clear();
       std::array<int, F> lo{}, hi{};
       bool empty_box = false;
@@ -273,8 +273,10 @@ class Planner {
       }
       if (!empty_box) scan(lo, hi, start, prev, k, keep_step, keep_genre, top);
       // A track outside the box differs by more than r in a compared dimension, so its distance is above
-      // r / sqrt(compared) and its cost above that less the largest bonus: the k found are the cheapest.
-      double bound = r / std::sqrt(std::max(1, compared_count_)) - (prefs_.any ? kPreferenceBonus : 0);
+      // r / sqrt(compared): without preferences the k found are the cheapest (the bonus is left out of this
+      // bound, else every search with preferences would scan most of the catalogue; a preferred track counts
+      // when it lies in the box).
+      double bound = r / std::sqrt(std::max(1, compared_count_));
       if (r >= 1 || (top.size() >= k && top[k - 1].cost <= bound)) break;
     }
     return top;

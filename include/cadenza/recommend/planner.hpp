@@ -26,9 +26,10 @@
 // Algorithm. Greedy with a one-step lookahead: for each slot the `candidates` cheapest eligible tracks are
 // each scored with the cheapest track that could follow it, and the best pair's first track is taken. The
 // candidates come from a coarse 5-D grid (kGridBins per feature, built per call by a counting sort): only the
-// cells within a box around the target (half-width r = 0.05, doubled until the k-th cheapest eligible track
-// found costs at most r / sqrt(compared dimensions) less the largest bonus, which no track outside the box
-// can beat, or until the box covers everything) and within the step bound of the previous track are scanned,
+// cells within a box around the target (half-width r = 0.05, grown by half until the k-th cheapest eligible
+// track found costs at most r / sqrt(compared dimensions), which no track outside the box can beat by distance
+// alone (a preference bonus is only counted for tracks in the box), or until the box covers everything) and
+// within the step bound of the previous track are scanned,
 // so a slot costs a few thousand track evaluations, not a pass over the catalogue. The box is centred on the
 // target at the slot's start plus half the mean track length; each track is then scored at its own midpoint.
 #include <nlohmann/json.hpp>
