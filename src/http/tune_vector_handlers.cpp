@@ -124,26 +124,43 @@ nlohmann::json planned_json(const store::TuneVectorRecord& t, const nlohmann::js
   return j;
 }
 
+// What the preferences were when a plan was made (kept in the session state): a plan is made again when
+// they changed since.
+std::string fingerprint(const std::vector<store::Preference>& prefs) {
+  auto j = nlohmann::json::array();
+  for (const auto& p : prefs) j.push_back({p.type, p.value, p.weight, p.rank});
+  return std::to_string(fast_hash64(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
+void store_plan(store::Database& db, const std::string& pid, const store::TuneVectorRecord& t, const recommend::Catalog& c,
+                const std::vector<store::Preference>& prefs, recommend::SessionResult& r) {
+  r.state["preferences"] = fingerprint(prefs);
+  store::tune_vector_plan_repo::put(db, pid, {t.id, c.version(), r.plan, r.state});
+}
+
 // Plans the tune vector from the start (a new or changed one) and stores the plan.
 nlohmann::json plan_fresh(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
   auto catalog = app.catalogs.get(db);
   auto prefs = store::preference_repo::list(db, pid);
   auto tune = tune_of(t);
   auto r = recommend::fresh_plan({*catalog, tune, prefs, {}});
-  store::tune_vector_plan_repo::put(db, pid, {t.id, catalog->version(), r.plan, r.state});
+  store_plan(db, pid, t, *catalog, prefs, r);
   return r.plan;
 }
 
-// The stored plan; planned again (the session going on) when the catalogue changed since it was made.
+// The stored plan; planned again (the session going on) when the catalogue or the preferences changed since
+// it was made.
 nlohmann::json current_plan(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
   auto stored = store::tune_vector_plan_repo::find(db, t.id);
-  if (stored && stored->catalog_version == store::track_repo::catalog_version(db)) return stored->plan;
   if (!stored) return plan_fresh(app, db, pid, t);
-  auto catalog = app.catalogs.get(db);
   auto prefs = store::preference_repo::list(db, pid);
+  if (stored->catalog_version == store::track_repo::catalog_version(db) &&
+      stored->state.value("preferences", std::string()) == fingerprint(prefs))
+    return stored->plan;
+  auto catalog = app.catalogs.get(db);
   auto tune = tune_of(t);
   auto r = recommend::replan({*catalog, tune, prefs, opted_in(db, pid)}, stored->plan, stored->state);
-  store::tune_vector_plan_repo::put(db, pid, {t.id, catalog->version(), r.plan, r.state});
+  store_plan(db, pid, t, *catalog, prefs, r);
   return r.plan;
 }
 
@@ -227,7 +244,7 @@ Response next_route(App& app, Request& req) {
   if (j.contains("readings")) e.readings = j["readings"];
   auto r = recommend::next_track({*catalog, tune, prefs, opted_in(db, pid)}, stored ? stored->plan : nlohmann::json::object(),
                                  stored ? stored->state : nlohmann::json::object(), e);
-  store::tune_vector_plan_repo::put(db, pid, {t.id, catalog->version(), r.plan, r.state});
+  store_plan(db, pid, t, *catalog, prefs, r);
   auto view = planned_json(t, r.plan);
   return Response::json(200, {{"next", r.next}, {"reason", r.reason}, {"tracks", view["tracks"]}, {"plan", view["plan"]}});
 }

@@ -167,3 +167,29 @@ TEST_CASE("tune plans: next after played and skipped events, readings of opted-i
   CHECK(s.post(base + "/00000000-0000-4000-8000-000000000000/next", {{"playing", head}, {"event", "played"}, {"atSecond", 1}},
                token).status == 404);
 }
+
+TEST_CASE("tune plans: a changed preference plans again on the next GET") {
+  InProcess s;
+  auto [id, token] = s.signup_login("fan");
+  // The same features in both genres, pair by pair, close together (energy steps of 0.005): the ten nearest
+  // jazz tracks are within 0.03 of the target, so the preference's bonus (0.05) makes all ten jazz.
+  seed(s, 200, "rock");
+  seed(s, 200, "jazz");
+  const auto base = "/api/profiles/" + id + "/tune-vectors";
+  auto tv = s.post(base, flat_energy(0.5, 40), token).json();
+  auto count_jazz = [](const json& tracks) {
+    int n = 0;
+    for (const auto& t : tracks) n += t["title"].get<std::string>().rfind("jazz", 0) == 0;
+    return n;
+  };
+  REQUIRE(tv["tracks"].size() == 10);
+  REQUIRE(s.post("/api/profiles/" + id + "/preferences", {{"type", "genre"}, {"value", "Jazz"}}, token).status == 201);
+  auto got = s.get(base + "/" + tv["id"].get<std::string>(), token).json();
+  REQUIRE(got["tracks"].size() == 10);
+  CHECK(count_jazz(got["tracks"]) == 10);
+  // And back: without the preference the plan is made again, the same as the first.
+  auto prefs = s.get("/api/profiles/" + id + "/preferences", token).json();
+  REQUIRE(s.del("/api/profiles/" + id + "/preferences/" + prefs["preferences"][0]["id"].get<std::string>(), token).status == 204);
+  got = s.get(base + "/" + tv["id"].get<std::string>(), token).json();
+  CHECK(got["tracks"] == tv["tracks"]);
+}

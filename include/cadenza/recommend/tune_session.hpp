@@ -4,7 +4,8 @@
 // again up to the same end time. Pure like the planner: the stored plan and state come in, new ones go out.
 //
 // State (stored beside the plan, JSON): {played: [trackId], skipped: [trackId], atMinute (the last event),
-// offset: {dimension: delta 0..1}, offsetFrom (minute), events}.
+// offset: {dimension: delta 0..1}, offsetFrom (minute), events}; other members (the HTTP layer's
+// "preferences" fingerprint) are kept as they are.
 //
 // An event at atSecond (seconds from the tune vector's start) keeps the planned tracks that start before it,
 // and plans the rest from there without any track already kept, played or skipped:
