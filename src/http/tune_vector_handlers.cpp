@@ -1,10 +1,19 @@
-// Tune vectors: /api/profiles/{id}/tune-vectors[/{tuneVectorId}] — plans over time through the feature space.
+// Tune vectors: /api/profiles/{id}/tune-vectors[/{tuneVectorId}[/next]] — plans over time through the feature
+// space, and the tracks planned for them (recommend/planner, recommend/tune_session): planned when a tune
+// vector is created or changed, planned again when read after the catalogue changed, and on each /next event.
+#include <set>
+
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/schema.hpp"
 #include "cadenza/http/app.hpp"
 #include "cadenza/http/views.hpp"
 #include "cadenza/recommend/tune_plan.hpp"
+#include "cadenza/recommend/tune_session.hpp"
+#include "cadenza/store/preference_repo.hpp"
+#include "cadenza/store/track_repo.hpp"
+#include "cadenza/store/tune_vector_plan_repo.hpp"
 #include "cadenza/store/tune_vector_repo.hpp"
+#include "cadenza/store/variable_repo.hpp"
 #include "json_fields.hpp"
 #include "profile_scope.hpp"
 
@@ -82,8 +91,78 @@ const schema::Body kPatch{"TuneVectorPatch", [] {
   for (const char* key : {"id", "profileId", "preset", "createdAt", "updatedAt"})
     s["properties"][key] = schema::with(schema::nullable(schema::string(64)), "readOnly", true);
   s["properties"]["tracks"] = schema::with(schema::any(), "readOnly", true);
+  s["properties"]["plan"] = schema::with(schema::any(), "readOnly", true);
   return s;
 }()};
+
+const schema::Body kNext{"TuneVectorNext", schema::object({
+    {"playing", schema::string(64, 1), schema::Required},
+    {"event", schema::enumeration({"played", "skipped"}), schema::Required},
+    {"atSecond", schema::number(0, recommend::kMaxPlanMinutes * 60), schema::Required},
+    {"readings", schema::any()},
+})};
+
+nlohmann::json tune_of(const store::TuneVectorRecord& t) {
+  return {{"mode", t.mode}, {"waypoints", t.waypoints}, {"genres", t.genres}};
+}
+
+std::set<std::string> opted_in(store::Database& db, const std::string& pid) {
+  std::set<std::string> out;
+  for (const auto& v : store::variable_repo::list(db, pid))
+    if (v.opted_in) out.insert(v.name);
+  return out;
+}
+
+// The tune vector's view with its planned tracks and the plan's summary (reason and warnings when there are).
+nlohmann::json planned_json(const store::TuneVectorRecord& t, const nlohmann::json& plan) {
+  auto j = tune_vector_json(t);
+  j["tracks"] = plan.contains("tracks") && plan["tracks"].is_array() ? plan["tracks"] : nlohmann::json::array();
+  nlohmann::json info = nlohmann::json::object();
+  for (const char* key : {"summary", "reason", "warnings"})
+    if (plan.contains(key)) info[key] = plan[key];
+  j["plan"] = std::move(info);
+  return j;
+}
+
+// What the preferences were when a plan was made (kept in the session state): a plan is made again when
+// they changed since.
+std::string fingerprint(const std::vector<store::Preference>& prefs) {
+  auto j = nlohmann::json::array();
+  for (const auto& p : prefs) j.push_back({p.type, p.value, p.weight, p.rank});
+  return std::to_string(fast_hash64(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
+void store_plan(store::Database& db, const std::string& pid, const store::TuneVectorRecord& t, const recommend::Catalog& c,
+                const std::vector<store::Preference>& prefs, recommend::SessionResult& r) {
+  r.state["preferences"] = fingerprint(prefs);
+  store::tune_vector_plan_repo::put(db, pid, {t.id, c.version(), r.plan, r.state});
+}
+
+// Plans the tune vector from the start (a new or changed one) and stores the plan.
+nlohmann::json plan_fresh(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
+  auto catalog = app.catalogs.get(db);
+  auto prefs = store::preference_repo::list(db, pid);
+  auto tune = tune_of(t);
+  auto r = recommend::fresh_plan({*catalog, tune, prefs, {}});
+  store_plan(db, pid, t, *catalog, prefs, r);
+  return r.plan;
+}
+
+// The stored plan; planned again (the session going on) when the catalogue or the preferences changed since
+// it was made.
+nlohmann::json current_plan(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
+  auto stored = store::tune_vector_plan_repo::find(db, t.id);
+  if (!stored) return plan_fresh(app, db, pid, t);
+  auto prefs = store::preference_repo::list(db, pid);
+  if (stored->catalog_version == store::track_repo::catalog_version(db) &&
+      stored->state.value("preferences", std::string()) == fingerprint(prefs))
+    return stored->plan;
+  auto catalog = app.catalogs.get(db);
+  auto tune = tune_of(t);
+  auto r = recommend::replan({*catalog, tune, prefs, opted_in(db, pid)}, stored->plan, stored->state);
+  store_plan(db, pid, t, *catalog, prefs, r);
+  return r.plan;
+}
 
 store::TuneVectorRecord require(App& app, Request& req, const std::string& pid) {
   const auto& id = req.params.at("tuneVectorId");
@@ -99,8 +178,9 @@ Response create(App& app, Request& req) {
   store::TuneVectorRecord t;
   t.profile_id = pid;
   read_plan(j, t, v, true);
-  auto saved = store::tune_vector_repo::insert(tenant_db(app, req), std::move(t));
-  return Response::json(201, tune_vector_json(saved))
+  auto& db = tenant_db(app, req);
+  auto saved = store::tune_vector_repo::insert(db, std::move(t));
+  return Response::json(201, planned_json(saved, plan_fresh(app, db, pid, saved)))
       .header("Location", "/api/profiles/" + pid + "/tune-vectors/" + saved.id);
 }
 
@@ -109,11 +189,13 @@ Response create(App& app, Request& req) {
 Response patch(App& app, Request& req) {
   auto pid = profile_id(app, req);
   auto t = require(app, req, pid);
-  auto current = tune_vector_json(t);
+  auto& db = tenant_db(app, req);
+  auto stored = store::tune_vector_plan_repo::find(db, t.id);
+  auto current = planned_json(t, stored ? stored->plan : nlohmann::json::object());
   auto body = req.json();
   if (body.contains("preset"))
     throw Error(ErrorKind::BadRequest, "Validation failed", {{"preset", "is read-only; send waypoints"}});
-  auto merged = detail::apply_merge_patch(body, current, {"id", "profileId", "tracks", "createdAt", "updatedAt"},
+  auto merged = detail::apply_merge_patch(body, current, {"id", "profileId", "tracks", "plan", "createdAt", "updatedAt"},
                                           {"target"});
   Validation v;
   auto position = detail::int_field(merged, "position", v, INT32_MIN, INT32_MAX);
@@ -136,7 +218,35 @@ Response patch(App& app, Request& req) {
   read_plan(merged, t, v, false);
   if (new_waypoints || redirecting) t.preset.reset();  // the plan is no longer the preset's
   t.position = *position;
-  return Response::json(200, tune_vector_json(store::tune_vector_repo::update(tenant_db(app, req), t)));
+  auto saved = store::tune_vector_repo::update(db, t);
+  // Any change plans afresh (a new session); a rename or a move keeps the plan.
+  bool same_plan = stored && saved.mode == current["mode"] && saved.waypoints == current["waypoints"] &&
+                   saved.genres == current["genres"];
+  auto plan = same_plan ? current_plan(app, db, pid, saved) : plan_fresh(app, db, pid, saved);
+  return Response::json(200, planned_json(saved, plan));
+}
+
+// POST .../next {playing, event, atSecond, readings?}: the next track and the rest planned again.
+Response next_route(App& app, Request& req) {
+  auto pid = profile_id(app, req);
+  auto t = require(app, req, pid);
+  const auto& j = req.json();  // checked against kNext
+  auto& db = tenant_db(app, req);
+  current_plan(app, db, pid, t);  // the catalogue's changes first
+  auto stored = store::tune_vector_plan_repo::find(db, t.id);
+  auto catalog = app.catalogs.get(db);
+  auto prefs = store::preference_repo::list(db, pid);
+  auto tune = tune_of(t);
+  recommend::SessionEvent e;
+  e.playing = j.at("playing").get<std::string>();
+  e.event = j.at("event").get<std::string>();
+  e.at_second = j.at("atSecond").get<double>();
+  if (j.contains("readings")) e.readings = j["readings"];
+  auto r = recommend::next_track({*catalog, tune, prefs, opted_in(db, pid)}, stored ? stored->plan : nlohmann::json::object(),
+                                 stored ? stored->state : nlohmann::json::object(), e);
+  store_plan(db, pid, t, *catalog, prefs, r);
+  auto view = planned_json(t, r.plan);
+  return Response::json(200, {{"next", r.next}, {"reason", r.reason}, {"tracks", view["tracks"]}, {"plan", view["plan"]}});
 }
 }  // namespace
 
@@ -145,15 +255,24 @@ void add_tune_vector_routes(App& app) {
   const std::string base = "/api/profiles/{id}/tune-vectors";
   r.add("GET", base, [&app](Request& req) {
     auto items = nlohmann::json::array();
-    for (const auto& t : store::tune_vector_repo::list(tenant_db(app, req), profile_id(app, req)))
-      items.push_back(tune_vector_json(t));
+    auto& db = tenant_db(app, req);
+    auto pid = profile_id(app, req);
+    auto plans = store::tune_vector_plan_repo::list(db, pid);  // as stored: GET one plans again when needed
+    for (const auto& t : store::tune_vector_repo::list(db, pid)) {
+      auto p = plans.find(t.id);
+      items.push_back(planned_json(t, p == plans.end() ? nlohmann::json::object() : p->second.plan));
+    }
     auto n = items.size();
     return Response::json(200, {{"tuneVectors", std::move(items)}, {"count", n}});
   }, {.cache = true});
   r.add("POST", base, [&app](Request& req) { return create(app, req); }, {.body = &kCreate});
+  // Not cached: the tracks depend on the catalogue too (planned again when it changed).
   r.add("GET", base + "/{tuneVectorId}", [&app](Request& req) {
-    return Response::json(200, tune_vector_json(require(app, req, profile_id(app, req))));
-  }, {.cache = true});
+    auto pid = profile_id(app, req);
+    auto t = require(app, req, pid);
+    return Response::json(200, planned_json(t, current_plan(app, tenant_db(app, req), pid, t)));
+  });
+  r.add("POST", base + "/{tuneVectorId}/next", [&app](Request& req) { return next_route(app, req); }, {.body = &kNext});
   r.add("PATCH", base + "/{tuneVectorId}", [&app](Request& req) { return patch(app, req); }, {.body = &kPatch});
   r.add("DELETE", base + "/{tuneVectorId}", [&app](Request& req) {
     auto pid = profile_id(app, req);

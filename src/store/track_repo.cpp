@@ -25,8 +25,8 @@ std::vector<std::string> genres_of(Db& db, const std::string& id) {
   return out;
 }
 
-Track row(Db& db, const Stmt& s) {
-  Track t;
+// The columns of kColumns into t (genres not read).
+void columns(const Stmt& s, Track& t) {
   t.id = s.column_text(0);
   t.title = s.column_text(1);
   t.artist = s.column_text(2);
@@ -43,6 +43,11 @@ Track row(Db& db, const Stmt& s) {
   t.source = s.column_text(13);
   t.created_at = s.column_int64(14);
   t.updated_at = s.column_int64(15);
+}
+
+Track row(Db& db, const Stmt& s) {
+  Track t;
+  columns(s, t);
   t.genres = genres_of(db, t.id);
   return t;
 }
@@ -231,6 +236,35 @@ std::int64_t count(Database& database, const TrackQuery& q) {
     f.bind(s);
     s.step();
     return s.column_int64(0);
+  });
+}
+
+void for_each(Database& database, const std::function<void(const Track&)>& f) {
+  database.read([&](Db& db) {
+    // Both scans follow an index (tracks' primary key, track_genres' (track_id, position)), so the genres of
+    // each track are the next rows of the second scan.
+    auto s = db.prepare(std::string("SELECT ") + kColumns + " FROM tracks t ORDER BY t.id");
+    auto g = db.prepare("SELECT track_id, genre FROM track_genres ORDER BY track_id, position");
+    bool g_row = g.step();
+    Track t;
+    while (s.step()) {
+      columns(s, t);
+      t.genres.clear();
+      // Rows of tracks that sort before this one cannot exist (the foreign key); skip them anyway.
+      while (g_row) {
+        auto track_id = g.column_text(0);
+        if (track_id > t.id) break;
+        if (track_id == t.id) t.genres.push_back(g.column_text(1));
+        g_row = g.step();
+      }
+      f(t);
+    }
+  });
+}
+
+std::int64_t catalog_version(Database& database) {
+  return database.read([](Db& db) {
+    return db.scalar_int64("SELECT version FROM catalog_version WHERE id = 1").value_or(0);
   });
 }
 

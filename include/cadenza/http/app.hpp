@@ -15,6 +15,7 @@
 #include "cadenza/jobs/event_bus.hpp"
 #include "cadenza/jobs/job_service.hpp"
 #include "cadenza/net/address_rules.hpp"
+#include "cadenza/recommend/catalog.hpp"
 #include "cadenza/store/blob_store.hpp"
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/profile_deletion.hpp"
@@ -39,6 +40,8 @@ struct App {
   LoginThrottle login_throttle;
   ResponseCache cache{config.cache};  // GETs of cached routes, principals, generations (bumped by the store)
   Router router;
+  // Each tenant's catalogue snapshot for planning and ranking, rebuilt when the catalogue changed.
+  recommend::CatalogCache catalogs;
   // Closes the open sessions (WebSockets) of an account that lost its access; set by the running Server.
   std::function<void(const std::string& account_id)> revoke_sessions;
   std::atomic<bool> ready{false};

@@ -3,6 +3,7 @@
 // genres, the five features (0..1) and, when the server has it, the path of their audio. A track is named by
 // its normalised artist and title and its duration (upsert() updates the row of a recording already there).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,12 @@ std::optional<Track> find(Database& db, const std::string& id);
 std::vector<Track> search(Database& db, const TrackQuery& q);
 // How many tracks match q (limit and offset ignored).
 std::int64_t count(Database& db, const TrackQuery& q = {});
+// Calls f with every track (genres included), ordered by id, in one read transaction (a consistent snapshot;
+// nested in a caller's read() it shares the caller's). Two index-ordered scans merged, no query per track.
+void for_each(Database& db, const std::function<void(const Track&)>& f);
+// The catalogue's version (tenant table `catalog_version`, migration 0011): bumped by triggers on every
+// insert, update and delete of tracks and their genres, so an equal number means an unchanged catalogue.
+std::int64_t catalog_version(Database& db);
 
 }  // namespace track_repo
 }  // namespace cadenza::store
