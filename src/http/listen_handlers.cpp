@@ -1,13 +1,17 @@
 // Listening history: /api/profiles/{id}/listens — what the profile played (one listen or a batch of up to 500,
-// all or nothing; a listen sent again is counted as a duplicate, not stored twice), and the history newest
-// first with the tracks' names. Who may read and write it: profile_scope.hpp.
+// all or nothing; a listen sent again is counted as a duplicate, not stored twice), the history newest first with
+// the tracks' names, and /listens/import: an export of Spotify, ListenBrainz or Last.fm (recommend/listen_import.hpp,
+// what `cadenza import listens` runs). Who may read and write it: profile_scope.hpp.
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
 
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/schema.hpp"
 #include "cadenza/http/app.hpp"
+#include "cadenza/recommend/listen_import.hpp"
 #include "cadenza/store/listen_repo.hpp"
 #include "json_fields.hpp"
 #include "profile_scope.hpp"
@@ -20,6 +24,7 @@ using detail::tenant_db;
 constexpr std::size_t kMaxBatch = 500;
 constexpr std::int64_t kMaxPlayedMs = 24LL * 3600 * 1000;  // a day: longer is not one play
 constexpr std::int64_t kFutureSlackMs = 5 * 60 * 1000;
+constexpr std::uint64_t kMaxImportBytes = 64ULL << 20;  // read whole: a year of Spotify's extended history is ~15 MB
 constexpr const char* kMembers[] = {"trackId", "startedAt", "playedMs", "completed", "skippedAtMs", "tuneVectorId"};
 
 nlohmann::json listen_members(bool in_batch) {
@@ -56,7 +61,8 @@ void check_listen(const nlohmann::json& j, const std::string& at, Validation& v,
       if (!j.contains(key) || j[key].is_null()) v.fail(key, "is required");
   if (j.contains("startedAt") && !v.has(at + "startedAt") && !j["startedAt"].is_null()) {
     auto t = parse_time(j["startedAt"]);
-    if (!t) v.fail(at + "startedAt", "must be epoch milliseconds or an RFC 3339 time with a zone, e.g. 2026-11-22T08:30:00Z");
+    if (!t)
+      v.fail(at + "startedAt", "must be epoch milliseconds or an RFC 3339 time with a zone, e.g. 2026-11-22T08:30:00Z");
     else if (*t > now + kFutureSlackMs) v.fail(at + "startedAt", "must not be more than 5 minutes in the future");
   }
   if (j.contains("skippedAtMs") && !j["skippedAtMs"].is_null() && completed(j))
@@ -91,7 +97,8 @@ store::Listen to_listen(const nlohmann::json& j) {
   } else if (completed(j)) {
     l.outcome = store::ListenOutcome::Completed;
   }
-  if (j.contains("tuneVectorId") && j["tuneVectorId"].is_string()) l.tune_vector_id = j["tuneVectorId"].get<std::string>();
+  if (j.contains("tuneVectorId") && j["tuneVectorId"].is_string())
+    l.tune_vector_id = j["tuneVectorId"].get<std::string>();
   l.source = "api";
   return l;
 }
@@ -177,6 +184,42 @@ Response list_listens(App& app, Request& req) {
                               {"next", std::move(next)}});
 }
 
+// The export as the raw body or the multipart part "file"; the counts of recommend::import_listens.
+Response import_export(App& app, Request& req) {
+  auto pid = profile_id(app, req);
+  const char* field = req.upload && req.upload->multipart ? "file" : "body";
+  if (!req.upload || req.upload->size == 0)
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{field, "the file is empty"}});
+  const auto& up = *req.upload;
+  for (const auto& [name, _] : up.fields)
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{name, "unknown form field"}});
+  if (up.size > kMaxImportBytes)
+    throw Error(ErrorKind::PayloadTooLarge, "An export may have at most " + std::to_string(kMaxImportBytes >> 20) +
+                                                " MiB; import the files of a larger one one by one");
+  std::ifstream in(up.path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  recommend::ListenImportOptions options;
+  options.not_before = now_ms() - static_cast<std::int64_t>(app.config.recommend.listen_ttl_days) * 86'400'000;
+  recommend::ListenImportReport r;
+  try {
+    const auto bytes = text.str();
+    r = recommend::import_listens(tenant_db(app, req), pid, std::string_view(bytes), options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::BadRequest || !e.fields().empty()) throw;
+    throw Error(ErrorKind::BadRequest, e.what(), {{field, e.what()}});  // not a history we read
+  }
+  return Response::json(201, {{"format", recommend::to_string(r.format)},
+                              {"read", r.read},
+                              {"matched", r.matched},
+                              {"unmatched", r.unmatched},
+                              {"ignored", r.ignored},
+                              {"expired", r.expired},
+                              {"accepted", r.accepted},
+                              {"duplicates", r.duplicates},
+                              {"unmatchedNames", r.unmatched_names}});
+}
+
 }  // namespace
 
 void add_listen_routes(App& app) {
@@ -184,6 +227,7 @@ void add_listen_routes(App& app) {
   const std::string base = "/api/profiles/{id}/listens";
   r.add("GET", base, [&app](Request& req) { return list_listens(app, req); }, {.cache = true});
   r.add("POST", base, [&app](Request& req) { return add_listens(app, req); }, {.body = &kNewListens});
+  r.add("POST", base + "/import", [&app](Request& req) { return import_export(app, req); }, {.upload = true});
 }
 
 }  // namespace cadenza::http

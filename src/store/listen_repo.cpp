@@ -38,7 +38,8 @@ void check(const Listen& l, std::size_t i, Validation& v) {
   if (l.track_id.empty()) v.fail(at + "trackId", "is required");
   if (l.played_ms < 0) v.fail(at + "playedMs", "must not be negative");
   if (l.skipped_at_ms && *l.skipped_at_ms < 0) v.fail(at + "skippedAtMs", "must not be negative");
-  if (l.skipped_at_ms && l.outcome != ListenOutcome::Skipped) v.fail(at + "skippedAtMs", "is only for a skipped listen");
+  if (l.skipped_at_ms && l.outcome != ListenOutcome::Skipped)
+    v.fail(at + "skippedAtMs", "is only for a skipped listen");
   if (!valid_source(l.source)) v.fail(at + "source", "must be api or import:<kind>");
 }
 
@@ -130,8 +131,9 @@ std::vector<Listen> list(Database& database, const std::string& profile_id, cons
 }
 
 std::int64_t count(Database& database, const std::string& profile_id) {
-  return database.read(
-      [&](Db& db) { return db.scalar_int64("SELECT COUNT(*) FROM listens WHERE profile_id = ?", profile_id).value_or(0); });
+  return database.read([&](Db& db) {
+    return db.scalar_int64("SELECT COUNT(*) FROM listens WHERE profile_id = ?", profile_id).value_or(0);
+  });
 }
 
 std::int64_t purge_before(Database& database, std::int64_t cutoff_ms) {

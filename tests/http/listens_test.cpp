@@ -1,9 +1,10 @@
 // Listening history routes in process: POST /api/profiles/{id}/listens (one or a batch, dedupe, every error
-// status naming its field) and GET (newest first with the tracks' names, pages by `next`), who may use them, and
-// that the history goes with its profile.
+// status naming its field) and GET (newest first with the tracks' names, pages by `next`), who may use them, that
+// the history goes with its profile, the import of an export (body or form), and the server's retention.
 #include <doctest/doctest.h>
 
 #include "cadenza/core/clock.hpp"
+#include "cadenza/recommend/listen_retention.hpp"
 #include "cadenza/store/listen_repo.hpp"
 #include "cadenza/store/track_repo.hpp"
 #include "listener_fixture.hpp"
@@ -146,8 +147,9 @@ TEST_CASE("listens: every bad field is named; unknown tracks are 422 with their 
   many.pop_back();
   CHECK(w.s->post(L, {{"listens", many}}, w.alice).json()["accepted"] == 500);  // 500 is allowed
   CHECK(w.s->request("POST", L, "not json", auth(w.alice)).status == 400);
-  CHECK(w.s->request("POST", L, "{}", {{"Authorization", "Bearer " + w.alice}, {"Content-Type", "text/plain"}}).status ==
-        415);
+  auto as_text = auth(w.alice);
+  as_text["Content-Type"] = "text/plain";
+  CHECK(w.s->request("POST", L, "{}", as_text).status == 415);
 
   // Unknown tracks (and a tune vector that is not alice's): 422 naming each index.
   auto bob_tv = w.s->request("POST", w.profile(w.bob_id) + "/tune-vectors", two_waypoints("Run"), auth(w.bob));
@@ -205,4 +207,65 @@ TEST_CASE("listens: deleting the profile deletes its history (and never asks abo
   REQUIRE(del.status == 200);
   CHECK(w.count("SELECT COUNT(*) FROM listens WHERE profile_id = '" + w.alice_id + "'") == 0);
   CHECK(w.count("SELECT COUNT(*) FROM listens") == 1);
+}
+
+TEST_CASE("listens: import an export as the body or a multipart file; the same counts as the command") {
+  World w(kLongRetention);
+  auto ts = seed(*w.s);
+  auto I = w.profile(w.alice_id) + "/listens/import";
+  const std::string spotify = R"([
+    {"endTime": "2026-11-22 08:30", "artistName": "ABBA", "trackName": "SOS", "msPlayed": 190000},
+    {"endTime": "2026-11-22 08:35", "artistName": "Nobody", "trackName": "Nothing", "msPlayed": 1000}])";
+  auto r = w.s->upload(I, w.alice, spotify, "application/json");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  auto j = r.json();
+  CHECK(j["format"] == "spotify");
+  CHECK(j["read"] == 2);
+  CHECK(j["matched"] == 1);
+  CHECK(j["unmatched"] == 1);
+  CHECK(j["accepted"] == 1);
+  CHECK(j["duplicates"] == 0);
+  CHECK(j["unmatchedNames"] == json::array({"Nobody - Nothing"}));
+  auto again = w.s->upload(I, w.alice, spotify);
+  REQUIRE(again.status == 201);
+  CHECK(again.json()["accepted"] == 0);
+  CHECK(again.json()["duplicates"] == 1);
+
+  const std::string csv = "ABBA,Arrival,Dancing Queen,22 Nov 2026 09:00\nMoby,Play,Porcelain,22 Nov 2026 09:05\n";
+  const std::string form = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scrobbles.csv\"\r\n"
+                           "Content-Type: text/csv\r\n\r\n" + csv + "\r\n--XyZ--\r\n";
+  auto m = w.s->upload(I, w.alice, form, "multipart/form-data; boundary=XyZ");
+  INFO(m.body);
+  REQUIRE(m.status == 201);
+  CHECK(m.json()["format"] == "lastfm");
+  CHECK(m.json()["accepted"] == 2);
+  auto list = w.s->get(w.profile(w.alice_id) + "/listens", w.alice).json();
+  CHECK(titles(list) == "Porcelain,Dancing Queen,SOS");
+  CHECK(list["listens"][0]["source"] == "import:lastfm");
+
+  // Errors: empty, not a history, someone else's profile (a form without its file part is refused as it arrives).
+  auto empty = w.s->upload(I, w.alice, "");
+  CHECK(empty.status == 400);
+  auto text = w.s->upload(I, w.alice, "hello there", "text/plain");
+  REQUIRE(text.status == 400);
+  CHECK(text.json()["errors"].contains("body"));
+  CHECK(w.s->upload(I, w.bob, spotify).status == 403);
+  CHECK(w.s->upload_with(I, {}, spotify).status == 401);
+  CHECK(w.s->get(w.profile(w.alice_id) + "/listens", w.alice).json()["total"] == 3);
+}
+
+TEST_CASE("listens: the server's retention purges what is older than recommend.listen_ttl_days") {
+  World w({"recommend.listen_ttl_days=30"});
+  auto ts = seed(*w.s);
+  auto L = w.profile(w.alice_id) + "/listens";
+  const std::int64_t day = 86'400'000, now = now_ms();
+  REQUIRE(w.s->post(L, {{"listens", {one(ts[0].id, now - 40 * day, 1000), one(ts[1].id, now - 10 * day, 1000)}}},
+                    w.alice)
+              .status == 201);
+  CHECK(w.s->get(L, w.alice).json()["total"] == 2);  // cached now
+  CHECK(w.s->application().listen_retention().purge_now() == 1);
+  auto after = w.s->get(L, w.alice).json();  // the purge invalidated the cached answer
+  CHECK(after["total"] == 1);
+  CHECK(titles(after) == "SOS");
 }

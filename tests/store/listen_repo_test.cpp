@@ -133,7 +133,8 @@ TEST_CASE("listen_repo: pages newest first, by time or after the last listen of 
 
 TEST_CASE("listen_repo: purge removes what started before the cutoff, of every profile, and returns the count") {
   World w;
-  std::vector<Listen> a = {listen(w.t(0), 1000, 1, ListenOutcome::Played), listen(w.t(1), 5000, 1, ListenOutcome::Played),
+  std::vector<Listen> a = {listen(w.t(0), 1000, 1, ListenOutcome::Played),
+                           listen(w.t(1), 5000, 1, ListenOutcome::Played),
                            listen(w.t(2), 9000, 1, ListenOutcome::Played)};
   std::vector<Listen> b = {listen(w.t(0), 4999, 1, ListenOutcome::Played)};
   listen_repo::insert(w.db, w.alice, a);
@@ -224,7 +225,8 @@ TEST_CASE("listen_repo: a tune vector's listens keep it until it goes; a track's
 
 TEST_CASE("listen_repo: deleting a profile's rows removes its listens and no one else's") {
   World w;
-  std::vector<Listen> a = {listen(w.t(0), 1, 10, ListenOutcome::Played)}, b = {listen(w.t(0), 1, 10, ListenOutcome::Played)};
+  std::vector<Listen> a = {listen(w.t(0), 1, 10, ListenOutcome::Played)};
+  std::vector<Listen> b = {listen(w.t(0), 1, 10, ListenOutcome::Played)};
   listen_repo::insert(w.db, w.alice, a);
   listen_repo::insert(w.db, w.bob, b);
   auto counted = w.db.write([&](Db& d) { return delete_owned_rows(d, DbScope::Tenant, w.alice); });

@@ -39,6 +39,12 @@ struct TrackQuery {
   int limit = 50, offset = 0;
 };
 
+// A track as names are matched against it (listening-history imports).
+struct TrackName {
+  std::string id, artist_key, title_key;  // the keys: normalise() of artist and title
+  std::int64_t duration_ms = 0;
+};
+
 struct UpsertCounts {
   std::int64_t inserted = 0, updated = 0, unchanged = 0;
 };
@@ -58,6 +64,8 @@ std::optional<Track> find(Database& db, const std::string& id);
 std::vector<Track> search(Database& db, const TrackQuery& q);
 // How many tracks match q (limit and offset ignored).
 std::int64_t count(Database& db, const TrackQuery& q = {});
+// Every track's id, keys and duration, in the listing's order (one query, no genres).
+std::vector<TrackName> names(Database& db);
 
 }  // namespace track_repo
 }  // namespace cadenza::store
