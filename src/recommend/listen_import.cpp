@@ -147,38 +147,67 @@ std::optional<ExportedListen> read_entry(const json& e, ListenFormat format) {
   return l;
 }
 
-ParsedExport read_json_entries(const std::vector<json>& entries) {
-  ParsedExport out;
-  std::optional<ListenFormat> format;
-  for (const auto& e : entries)
-    if ((format = format_of(e))) break;
-  if (!format)
-    throw Error(ErrorKind::BadRequest,
-                entries.empty() ? "The export has no listens"
-                                : "Not a known listening history: expected Spotify (endTime, msPlayed), Spotify "
-                                  "extended (ts, ms_played) or ListenBrainz (listened_at, track_metadata) entries");
-  out.format = *format;
-  for (const auto& e : entries) {
-    if (auto l = read_entry(e, *format)) out.listens.push_back(std::move(*l));
-    else ++out.ignored;
+// Entries one at a time, each read as it is parsed (an export's DOM is ~30 times its size: never held whole).
+// The format is the first entry's that has one; entries before it, and those not of it, are ignored.
+class Entries {
+ public:
+  void add(const json& e) {
+    ++seen_;
+    if (!format_) format_ = format_of(e);
+    if (format_)
+      if (auto l = read_entry(e, *format_)) {
+        out_.listens.push_back(std::move(*l));
+        return;
+      }
+    ++out_.ignored;
   }
-  return out;
-}
+  ParsedExport finish() {
+    if (!format_)
+      throw Error(ErrorKind::BadRequest,
+                  seen_ == 0 ? "The export has no listens"
+                             : "Not a known listening history: expected Spotify (endTime, msPlayed), Spotify "
+                               "extended (ts, ms_played) or ListenBrainz (listened_at, track_metadata) entries");
+    out_.format = *format_;
+    return std::move(out_);
+  }
+
+ private:
+  ParsedExport out_;
+  std::optional<ListenFormat> format_;
+  std::size_t seen_ = 0;
+};
 
 ParsedExport read_json(std::string_view text) {
+  Entries entries;
+  if (text.front() == '[') {
+    // Each element of the top-level array as it ends, then discarded.
+    auto rest = json::parse(
+        text,
+        [&](int depth, json::parse_event_t event, json& parsed) {
+          if (depth != 1 || (event != json::parse_event_t::object_end && event != json::parse_event_t::value))
+            return true;
+          entries.add(parsed);
+          return false;
+        },
+        false);
+    if (rest.is_discarded()) throw Error(ErrorKind::BadRequest, "The export is not valid JSON");
+    return entries.finish();
+  }
   auto whole = json::parse(text, nullptr, false);
   if (!whole.is_discarded()) {
-    if (whole.is_array()) return read_json_entries(whole.get<std::vector<json>>());
-    // The ListenBrainz API's answer: {"payload": {"listens": [...]}}
+    // The ListenBrainz API's answer: {"payload": {"listens": [...]}}; else one entry.
+    const auto* list = &whole;
     if (whole.is_object() && whole.contains("payload") && whole["payload"].is_object() &&
         whole["payload"].contains("listens") && whole["payload"]["listens"].is_array())
-      return read_json_entries(whole["payload"]["listens"].get<std::vector<json>>());
-    if (whole.is_object()) return read_json_entries(std::vector<json>(1, whole));
-    throw Error(ErrorKind::BadRequest, "The export is not a JSON array or JSON lines");
+      list = &whole["payload"]["listens"];
+    if (list->is_array()) {
+      for (const auto& e : *list) entries.add(e);
+    } else {
+      entries.add(whole);
+    }
+    return entries.finish();
   }
-  if (text.front() == '[') throw Error(ErrorKind::BadRequest, "The export is not valid JSON");
   // JSON lines.
-  std::vector<json> entries;
   std::size_t line = 0, start = 0;
   while (start < text.size()) {
     auto end = std::min(text.find('\n', start), text.size());
@@ -189,9 +218,9 @@ ParsedExport read_json(std::string_view text) {
     auto j = json::parse(row, nullptr, false);
     if (j.is_discarded())
       throw Error(ErrorKind::BadRequest, "The export's line " + std::to_string(line) + " is not valid JSON");
-    entries.push_back(std::move(j));
+    entries.add(j);
   }
-  return read_json_entries(entries);
+  return entries.finish();
 }
 
 // artist,album,title,date; the header row is optional (a first row naming artist and title is one).
