@@ -1,16 +1,21 @@
 // cadenza import tracks FILE.csv: a catalogue with features (recommend/track_import.hpp) into a tenant's tracks.
+// cadenza import listens FILE --profile EMAIL_OR_ID: a listening history (recommend/listen_import.hpp) into a
+// profile's listens.
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "cadenza/core/clock.hpp"
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/file_modes.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/recommend/listen_import.hpp"
 #include "cadenza/recommend/track_features.hpp"
 #include "cadenza/recommend/track_import.hpp"
 #include "cadenza/store/control_store.hpp"
+#include "cadenza/store/listen_repo.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 #include "cadenza/store/track_repo.hpp"
 #include "cli/commands.hpp"
@@ -65,6 +70,40 @@ void run(const ImportTracksArgs& a) {
     if (auto t = store::track_repo::find(db, report.track_ids[i])) print_track(*t);
 }
 
+struct ImportListensArgs {
+  ConfigFlags flags;
+  std::string file, profile, tenant;
+};
+
+void run_listens(const ImportListensArgs& a) {
+  use_private_file_modes();
+  auto cfg = a.flags.load();
+  store::ControlStore control(cfg.storage);
+  auto account = is_uuid(a.profile) ? control.find_account(a.profile) : control.find_account_by_login(a.profile);
+  if (!account) throw Error(ErrorKind::NotFound, "unknown profile " + a.profile);
+  if (!a.tenant.empty() && a.tenant != account->tenant_id)
+    throw Error(ErrorKind::BadRequest, "profile " + a.profile + " is not in tenant " + a.tenant);
+  store::TenantDbs tenants(cfg.storage);
+  auto& db = tenants.get(account->tenant_id);
+
+  recommend::ListenImportOptions options;
+  options.not_before = now_ms() - static_cast<std::int64_t>(cfg.recommend.listen_ttl_days) * 86'400'000;
+  ProgressBar bar{::isatty(STDERR_FILENO) != 0};
+  options.progress = [&bar](double f) { bar.update(f, "importing"); };
+  auto r = recommend::import_listens_file(db, account->id, a.file, options);
+  bar.finish();
+
+  std::printf("%s (%s): %zu read: %zu matched, %zu unmatched, %zu ignored; %zu stored, %zu duplicates",
+              a.file.c_str(), recommend::to_string(r.format), r.read, r.matched, r.unmatched, r.ignored, r.accepted,
+              r.duplicates);
+  if (r.expired) std::printf(", %zu older than %d days", r.expired, cfg.recommend.listen_ttl_days);
+  std::printf(" (profile %s, %lld listens in all)\n", account->id.c_str(),
+              static_cast<long long>(store::listen_repo::count(db, account->id)));
+  for (const auto& name : r.unmatched_names) std::printf("  not in the catalogue: %s\n", name.c_str());
+  if (r.unmatched > r.unmatched_names.size())
+    std::printf("  ... and %zu more listens not in the catalogue\n", r.unmatched - r.unmatched_names.size());
+}
+
 }  // namespace
 
 void add_import(CLI::App& app, int& exit_code) {
@@ -84,6 +123,21 @@ void add_import(CLI::App& app, int& exit_code) {
   tracks->add_option("--show", a->show, "Print the file's first N tracks with their features");
   tracks->callback([a, &exit_code] {
     run(*a);
+    exit_code = 0;
+  });
+
+  auto* listens = import->add_subcommand(
+      "listens", "Import a listening history into a profile: Spotify StreamingHistory*.json or extended "
+                 "Streaming_History_Audio_*.json, a ListenBrainz export (JSON lines or array) or a Last.fm scrobble "
+                 "CSV (artist,album,title,date); the format is read from the content. Tracks are matched to the "
+                 "catalogue by artist and title; re-running it stores nothing twice.");
+  auto l = std::make_shared<ImportListensArgs>();
+  l->flags.add_to(listens, false);
+  listens->add_option("FILE", l->file, "The export file")->required();
+  listens->add_option("--profile", l->profile, "The profile: its e-mail, username or id")->required();
+  listens->add_option("--tenant", l->tenant, "Tenant id (default: the profile's; must be the profile's)");
+  listens->callback([l, &exit_code] {
+    run_listens(*l);
     exit_code = 0;
   });
 }

@@ -186,6 +186,9 @@ const Key kKeys[] = {
    "Attempts per webhook delivery before it is marked failed."},
   {"webhooks.backoff_s", [](Config& c) -> Field { return &c.webhooks.backoff_s; }, 1, 86400,
    "Seconds before the first retry of a webhook delivery; each later one waits about twice as long (with jitter)."},
+
+  {"recommend.listen_ttl_days", [](Config& c) -> Field { return &c.recommend.listen_ttl_days; }, 1, 3650,
+   "Days a listen is kept in a profile's listening history; older ones are purged at start and then hourly."},
 };
 // clang-format on
 

@@ -6,6 +6,7 @@
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
+#include "cadenza/recommend/listen_retention.hpp"
 #include "conversions.hpp"
 
 namespace cadenza::http {
@@ -43,6 +44,7 @@ Application::Application(const config::Config& cfg)
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
   webhooks_ = std::make_unique<pipeline::WebhookSender>(*tenants_, cfg.webhooks, app_->address_rules);
+  listen_retention_ = std::make_unique<recommend::ListenRetention>(*tenants_, cfg.recommend);
   add_routes(*app_);
   deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
 }
@@ -60,10 +62,12 @@ void Application::start() {
   if (swept > 0) spdlog::info("removed {} conversion scratch directories of ended jobs", swept);
   jobs_->start();
   webhooks_->start();
+  listen_retention_->start();
 }
 
 Application::~Application() {
   webhooks_->stop();
+  listen_retention_->stop();
   // Nothing may report into the cache once it is gone.
   tenants_->on_profile_write({});
   control_->on_account_write({});

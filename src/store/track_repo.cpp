@@ -268,4 +268,14 @@ std::int64_t catalog_version(Database& database) {
   });
 }
 
+std::vector<TrackName> names(Database& database) {
+  return database.read([](Db& db) {
+    auto s = db.query(
+        "SELECT id, artist_key, title_key, duration_ms FROM tracks ORDER BY artist_key, title_key, duration_ms, id");
+    std::vector<TrackName> out;
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3)});
+    return out;
+  });
+}
+
 }  // namespace cadenza::store::track_repo

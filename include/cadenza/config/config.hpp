@@ -115,6 +115,11 @@ struct WebhookConfig {
   int backoff_s = 30;     // first retry after about this, doubling each time (with jitter)
 };
 
+// The recommendation pillar's data.
+struct RecommendConfig {
+  int listen_ttl_days = 90;  // listens older than this are purged (at start, then hourly)
+};
+
 struct Config {
   ServerConfig server;
   AuthConfig auth;
@@ -128,6 +133,7 @@ struct Config {
   NetConfig net;
   ConvertConfig convert;
   WebhookConfig webhooks;
+  RecommendConfig recommend;
 };
 
 struct LoadOptions {

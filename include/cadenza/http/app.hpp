@@ -57,6 +57,7 @@ void add_preference_routes(App& app);
 void add_tune_vector_routes(App& app);
 void add_variable_routes(App& app);
 void add_track_routes(App& app);  // the music library: track_handlers.cpp
+void add_listen_routes(App& app);  // listening history: listen_handlers.cpp
 void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_conversion_routes(App& app);

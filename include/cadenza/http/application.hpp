@@ -15,6 +15,9 @@
 namespace cadenza::pipeline {
 class WebhookSender;
 }
+namespace cadenza::recommend {
+class ListenRetention;
+}
 
 namespace cadenza::http {
 
@@ -27,7 +30,7 @@ class Application {
   Application& operator=(const Application&) = delete;
 
   // Removes the scratch directories of conversions that ended, then starts the job workers (recovering what a
-  // previous run left) and the webhook sender.
+  // previous run left), the webhook sender and the listening-history retention (recommend.listen_ttl_days).
   void start();
 
   App& app() { return *app_; }
@@ -36,6 +39,7 @@ class Application {
   jobs::JobService& jobs() { return *jobs_; }
   store::ProfileDeletion& deletions() { return *deletions_; }
   pipeline::WebhookSender& webhooks() { return *webhooks_; }
+  recommend::ListenRetention& listen_retention() { return *listen_retention_; }
 
  private:
   std::filesystem::path work_dir_;  // conversions' scratch directories
@@ -46,6 +50,7 @@ class Application {
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<store::ProfileDeletion> deletions_;
   std::unique_ptr<pipeline::WebhookSender> webhooks_;
+  std::unique_ptr<recommend::ListenRetention> listen_retention_;
   std::unique_ptr<App> app_;
 };
 

@@ -33,6 +33,7 @@ namespace conversion_repo { std::vector<OwnedTable> owned_tables(); }
 namespace webhook_repo { std::vector<OwnedTable> owned_tables(); }
 namespace transcription_repo { std::vector<OwnedTable> owned_tables(); }
 namespace job_repo { std::vector<OwnedTable> owned_tables(); }
+namespace listen_repo { std::vector<OwnedTable> owned_tables(); }
 namespace preference_repo { std::vector<OwnedTable> owned_tables(); }
 namespace tune_vector_repo { std::vector<OwnedTable> owned_tables(); }
 namespace variable_repo { std::vector<OwnedTable> owned_tables(); }

@@ -40,6 +40,12 @@ struct TrackQuery {
   int limit = 50, offset = 0;
 };
 
+// A track as names are matched against it (listening-history imports).
+struct TrackName {
+  std::string id, artist_key, title_key;  // the keys: normalise() of artist and title
+  std::int64_t duration_ms = 0;
+};
+
 struct UpsertCounts {
   std::int64_t inserted = 0, updated = 0, unchanged = 0;
 };
@@ -65,6 +71,8 @@ void for_each(Database& db, const std::function<void(const Track&)>& f);
 // The catalogue's version (tenant table `catalog_version`, migration 0011): bumped by triggers on every
 // insert, update and delete of tracks and their genres, so an equal number means an unchanged catalogue.
 std::int64_t catalog_version(Database& db);
+// Every track's id, keys and duration, in the listing's order (one query, no genres).
+std::vector<TrackName> names(Database& db);
 
 }  // namespace track_repo
 }  // namespace cadenza::store
