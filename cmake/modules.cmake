@@ -21,7 +21,7 @@ cadenza_add(transcribe cadenza_core cadenza_audio cadenza_ml)
 cadenza_add(notation cadenza_core)
 # generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline (no torch here).
 cadenza_add(generate cadenza_core cadenza_notation)
-cadenza_add(recommend cadenza_core cadenza_store)
+cadenza_add(recommend cadenza_core cadenza_store cadenza_ml)
 cadenza_add(jobs cadenza_core cadenza_config cadenza_store)
 cadenza_add(pipeline cadenza_core cadenza_net cadenza_audio cadenza_ml cadenza_transcribe cadenza_notation cadenza_store cadenza_jobs)
 include(${CMAKE_CURRENT_LIST_DIR}/web.cmake OPTIONAL)

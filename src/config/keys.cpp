@@ -189,6 +189,8 @@ const Key kKeys[] = {
 
   {"recommend.listen_ttl_days", [](Config& c) -> Field { return &c.recommend.listen_ttl_days; }, 1, 3650,
    "Days a listen is kept in a profile's listening history; older ones are purged at start and then hourly."},
+  {"recommend.ease_lambda", [](Config& c) -> Field { return &c.recommend.ease_lambda; }, 1, 100000,
+   "L2 weight (lambda) of the collaborative model (EASE) that POST /api/admin/models/train fits; larger is smoother."},
 };
 // clang-format on
 

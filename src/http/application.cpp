@@ -5,6 +5,7 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
+#include "cadenza/pipeline/train_recommender_job.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
 #include "cadenza/recommend/listen_retention.hpp"
 #include "conversions.hpp"
@@ -40,6 +41,8 @@ Application::Application(const config::Config& cfg)
   auto convert = pipeline::convert_kind(deps);
   convert.on_finish = conversion_finish_hook(*app_);
   jobs_->register_kind(std::move(convert));
+  jobs_->register_kind(pipeline::train_recommender_kind(
+      {*tenants_, app_->catalogs, app_->models, {static_cast<double>(cfg.recommend.ease_lambda), 1}}));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });

@@ -10,6 +10,7 @@ void add_routes(App& app) {
   add_variable_routes(app);
   add_track_routes(app);
   add_listen_routes(app);
+  add_recommendation_routes(app);
   add_job_routes(app);
   add_file_routes(app);
   add_conversion_routes(app);

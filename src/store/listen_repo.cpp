@@ -168,6 +168,20 @@ std::vector<TrackPlayStats> track_stats(Database& database) {
   });
 }
 
+std::vector<TrackPlayStats> track_stats(Database& database, const std::string& profile_id) {
+  return database.read([&](Db& db) {
+    auto s = db.query(
+        "SELECT profile_id, track_id, COUNT(*), SUM(outcome = 'completed'), SUM(outcome = 'skipped'),"
+        " SUM(played_ms), MAX(started_at) FROM listens WHERE profile_id = ? GROUP BY track_id ORDER BY track_id",
+        profile_id);
+    std::vector<TrackPlayStats> out;
+    while (s.step())
+      out.push_back({s.column_text(0), s.column_text(1), s.column_int64(2), s.column_int64(3), s.column_int64(4),
+                     s.column_int64(5), s.column_int64(6)});
+    return out;
+  });
+}
+
 std::vector<ArtistPlayStats> artist_stats(Database& database) {
   return database.read([](Db& db) {
     auto s = db.query(

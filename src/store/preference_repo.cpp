@@ -42,6 +42,31 @@ void check_unique(Db& db, const Preference& p) {
 
 }  // namespace
 
+std::vector<Preference> list_learned(Database& database, const std::string& profile_id) {
+  return database.read([&](Db& db) {
+    auto s = db.query(
+        "SELECT id, profile_id, type, value, weight, rank, created_at, updated_at FROM preferences"
+        " WHERE source = 'learned' AND profile_id = ? ORDER BY weight DESC, id",
+        profile_id);
+    std::vector<Preference> out;
+    while (s.step()) out.push_back(row(s));
+    return out;
+  });
+}
+
+void replace_learned(Database& database, const std::string& profile_id, const std::vector<Preference>& learned) {
+  database.write([&](Db& db) {
+    db.run("DELETE FROM preferences WHERE source = 'learned' AND profile_id = ?", profile_id);
+    const auto now = now_ms();
+    for (const auto& p : learned) {
+      db.run("INSERT INTO preferences (id, profile_id, source, type, value, weight, rank, created_at, updated_at)"
+             " VALUES (?, ?, 'learned', ?, ?, ?, -1, ?, ?)",
+             new_uuid(), profile_id, p.type, p.value.dump(), p.weight, now, now);
+    }
+    db.touch(profile_id);
+  });
+}
+
 std::vector<Preference> list(Database& database, const std::string& profile_id, const std::string& type) {
   return database.read([&](Db& db) {
     auto s = type.empty() ? db.query(std::string(kSelect) + " ORDER BY rank", profile_id)

@@ -118,6 +118,7 @@ struct WebhookConfig {
 // The recommendation pillar's data.
 struct RecommendConfig {
   int listen_ttl_days = 90;  // listens older than this are purged (at start, then hourly)
+  int ease_lambda = 50;      // the collaborative model's L2 weight (EASE's lambda)
 };
 
 struct Config {

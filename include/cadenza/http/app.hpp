@@ -16,6 +16,7 @@
 #include "cadenza/jobs/job_service.hpp"
 #include "cadenza/net/address_rules.hpp"
 #include "cadenza/recommend/catalog.hpp"
+#include "cadenza/recommend/model_registry.hpp"
 #include "cadenza/store/blob_store.hpp"
 #include "cadenza/store/control_store.hpp"
 #include "cadenza/store/profile_deletion.hpp"
@@ -42,6 +43,8 @@ struct App {
   Router router;
   // Each tenant's catalogue snapshot for planning and ranking, rebuilt when the catalogue changed.
   recommend::CatalogCache catalogs;
+  // Each tenant's collaborative model in use (trained by the train_recommender job kind).
+  recommend::ModelRegistry models{config.storage.data_dir};
   // Closes the open sessions (WebSockets) of an account that lost its access; set by the running Server.
   std::function<void(const std::string& account_id)> revoke_sessions;
   std::atomic<bool> ready{false};
@@ -58,6 +61,7 @@ void add_tune_vector_routes(App& app);
 void add_variable_routes(App& app);
 void add_track_routes(App& app);  // the music library: track_handlers.cpp
 void add_listen_routes(App& app);  // listening history: listen_handlers.cpp
+void add_recommendation_routes(App& app);  // recommendations and models: recommendation_handlers.cpp
 void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_conversion_routes(App& app);

@@ -79,6 +79,8 @@ std::int64_t count(Database& db, const std::string& profile_id);
 std::int64_t purge_before(Database& db, std::int64_t cutoff_ms);
 // Ordered by profile_id, track_id.
 std::vector<TrackPlayStats> track_stats(Database& db);
+// One profile's, ordered by track_id (the index on (profile_id, started_at) finds its rows).
+std::vector<TrackPlayStats> track_stats(Database& db, const std::string& profile_id);
 // Ordered by profile_id, artist_key.
 std::vector<ArtistPlayStats> artist_stats(Database& db);
 

@@ -37,5 +37,10 @@ Preference update(Database& db, const Preference& p);
 // Error(NotFound) for an unknown id.
 void remove(Database& db, const std::string& profile_id, const std::string& id);
 
+// Learned preferences (source "learned", written by the recommender's training; rank -1), strongest first.
+std::vector<Preference> list_learned(Database& db, const std::string& profile_id);
+// Replaces the profile's learned preferences with these (type, value, weight 0..1), in one transaction.
+void replace_learned(Database& db, const std::string& profile_id, const std::vector<Preference>& learned);
+
 }  // namespace preference_repo
 }  // namespace cadenza::store
