@@ -596,6 +596,7 @@ const cases = [
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="tune-player"]')?.getAttribute("data-elapsed")) > 1200);
       const first = await player.getAttribute("data-track-id");
       assert(first === before[0], "the first planned track plays");
+      await plan.getByTestId("chart-marker").waitFor();
       await shot(page, "listen-playing");
       // Skip: reported as a listen, and the rest is planned again.
       await player.getByRole("button", { name: /^Skip / }).click();
