@@ -596,7 +596,7 @@ const cases = [
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="tune-player"]')?.getAttribute("data-elapsed")) > 1200);
       const first = await player.getAttribute("data-track-id");
       assert(first === before[0], "the first planned track plays");
-      await plan.getByTestId("chart-marker").waitFor();
+      await plan.getByTestId("chart-marker").waitFor({ state: "attached" });
       await shot(page, "listen-playing");
       // Skip: reported as a listen, and the rest is planned again.
       await player.getByRole("button", { name: /^Skip / }).click();
@@ -655,6 +655,35 @@ const cases = [
       const listens = (await api("GET", `/api/profiles/${s.profileId}/listens`, undefined, s.token)).body.listens;
       assert(listens.length === 1 && listens[0].outcome === "completed" && listens[0].title === "Tone", `completed (${JSON.stringify(listens)})`);
       await player.getByRole("button", { name: "Pause Bright" }).click();
+    },
+  },
+  {
+    name: "listen: recommendations show with their reasons and the model (an answer as the route's contract has it)",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      const features = { energy: 0.6, tempo: 0.4, valence: 0.7, acousticness: 0.2, density: 0.5 };
+      const asked = [];
+      await page.route("**/api/profiles/*/recommendations*", (route) => {
+        asked.push(new URL(route.request().url()).searchParams.get("genre"));
+        return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({
+          items: [
+            { track: { id: "00000000-0000-4000-8000-000000000001", title: "Blue in Green", artist: "Miles Davis", genres: ["jazz"], features, bpm: 112, durationMs: 337000 }, score: 0.91, reasons: ["You prefer jazz", "Close to what you played this evening"] },
+            { track: { id: "00000000-0000-4000-8000-000000000002", title: "So What", artist: "Miles Davis", genres: ["jazz"], features, bpm: 136, durationMs: 562000 }, score: 0.74, reasons: ["Often played after Blue in Green"] },
+          ],
+          model: { version: 3, trainedAt: Date.now() - 3600_000 },
+          context: { hour: 20 },
+        }) });
+      });
+      await page.goto("/listen");
+      const recs = page.getByTestId("recommendation");
+      await recs.nth(1).waitFor();
+      assert((await recs.first().locator(".reasons li").allTextContents()).join("|") === "You prefer jazz|Close to what you played this evening", "the reasons are listed");
+      await page.getByTestId("recommendations").getByText("Model v3").waitFor();
+      await page.getByTestId("recommendations").getByLabel("Genre").fill("jazz");
+      await page.getByTestId("recommendations").getByRole("button", { name: "Refresh" }).click();
+      for (let i = 0; i < 50 && !asked.includes("jazz"); i++) await page.waitForTimeout(50);
+      assert(asked.includes("jazz"), `the genre filter is sent (${asked})`);
     },
   },
   {
