@@ -226,7 +226,7 @@ const cases = [
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
-      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery"]) {
+      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -236,7 +236,7 @@ const cases = [
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
       // Every control has an accessible name (a label, aria-label or text), on every page.
-      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(300);
