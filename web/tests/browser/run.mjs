@@ -597,6 +597,7 @@ const cases = [
       const first = await player.getAttribute("data-track-id");
       assert(first === before[0], "the first planned track plays");
       await plan.getByTestId("chart-marker").waitFor({ state: "attached" });
+      await plan.evaluate((el) => el.scrollIntoView({ block: "start" }));
       await shot(page, "listen-playing");
       // Skip: reported as a listen, and the rest is planned again.
       await player.getByRole("button", { name: /^Skip / }).click();
@@ -609,6 +610,7 @@ const cases = [
       assert(after[0] === first && JSON.stringify(after) !== JSON.stringify(before), `re-planned (${before} -> ${after})`);
       assert(!after.slice(1).includes(first), "the skipped track does not come back");
       assert((await plan.locator('[data-testid="chart"] circle').count()) === after.length, "the chart follows the re-plan");
+      await player.evaluate((el) => el.scrollIntoView({ block: "start" }));
       await shot(page, "listen-replan");
       const s = await page.evaluate(() => JSON.parse(localStorage.getItem("cadenza.session")));
       const listens = (await api("GET", `/api/profiles/${s.profileId}/listens`, undefined, s.token)).body.listens;
@@ -724,6 +726,7 @@ const cases = [
       assert((await order()).join("|") === "90–120 BPM|Artist 3|jazz", `moved down (${await order()})`);
       const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
       assert(focused === "Move jazz up", `focus follows the row (${focused})`);
+      await prefs.evaluate((el) => el.scrollIntoView({ block: "start" }));
       await shot(page, "listen-preferences");
       await page.reload();
       await prefs.getByTestId("preference").nth(2).waitFor();
