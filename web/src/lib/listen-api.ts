@@ -112,10 +112,18 @@ export interface Recommendation {
   score: number;
   reasons: string[];
 }
+// The context the scores were made for: auto (from the opted-in readings), none, or a named one.
+export const CONTEXTS = ["focus", "relax", "workout", "party", "morning", "evening", "night"] as const;
+export interface RecommendationContext {
+  name?: string;
+  targetEnergy?: number | null;
+  because?: string[];
+  [k: string]: unknown;
+}
 export interface Recommendations {
   items: Recommendation[];
-  model: { version: number; trainedAt: number } | null;
-  context?: Record<string, unknown>;
+  model: { version: number; trainedAt: number | string } | null; // trainedAt: epoch ms or ISO 8601
+  context?: RecommendationContext;
 }
 
 export interface NewListen {

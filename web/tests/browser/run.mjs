@@ -667,14 +667,15 @@ const cases = [
       const features = { energy: 0.6, tempo: 0.4, valence: 0.7, acousticness: 0.2, density: 0.5 };
       const asked = [];
       await page.route("**/api/profiles/*/recommendations*", (route) => {
-        asked.push(new URL(route.request().url()).searchParams.get("genre"));
+        const q = new URL(route.request().url()).searchParams;
+        asked.push(`${q.get("genre")}/${q.get("context")}`);
         return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({
           items: [
             { track: { id: "00000000-0000-4000-8000-000000000001", title: "Blue in Green", artist: "Miles Davis", genres: ["jazz"], features, bpm: 112, durationMs: 337000 }, score: 0.91, reasons: ["You prefer jazz", "Close to what you played this evening"] },
             { track: { id: "00000000-0000-4000-8000-000000000002", title: "So What", artist: "Miles Davis", genres: ["jazz"], features, bpm: 136, durationMs: 562000 }, score: 0.74, reasons: ["Often played after Blue in Green"] },
           ],
-          model: { version: 3, trainedAt: Date.now() - 3600_000 },
-          context: { hour: 20 },
+          model: { version: 3, trainedAt: new Date(Date.now() - 3600_000).toISOString() },
+          context: { name: "evening", targetEnergy: 0.35, because: ["time of day 20 h"] },
         }) });
       });
       await page.goto("/listen");
@@ -683,9 +684,12 @@ const cases = [
       assert((await recs.first().locator(".reasons li").allTextContents()).join("|") === "You prefer jazz|Close to what you played this evening", "the reasons are listed");
       await page.getByTestId("recommendations").getByText("Model v3").waitFor();
       await page.getByTestId("recommendations").getByLabel("Genre").fill("jazz");
+      assert(asked[0] === "null/null", `auto by default (${asked})`);
       await page.getByTestId("recommendations").getByRole("button", { name: "Refresh" }).click();
-      for (let i = 0; i < 50 && !asked.includes("jazz"); i++) await page.waitForTimeout(50);
-      assert(asked.includes("jazz"), `the genre filter is sent (${asked})`);
+      await page.getByTestId("recommendation-context").filter({ hasText: "Context evening (target energy 0.35): time of day 20 h." }).waitFor();
+      await page.getByTestId("recommendations").getByLabel("For").selectOption("workout");
+      for (let i = 0; i < 50 && !asked.includes("jazz/workout"); i++) await page.waitForTimeout(50);
+      assert(asked.includes("jazz/null") && asked.includes("jazz/workout"), `the genre and the context are sent (${asked})`);
     },
   },
   {
