@@ -1,7 +1,7 @@
 // Browser-test harness: starts the real `cadenza serve` on a free 127.0.0.1 port with its own data
 // directory, drives Debian's Chromium through playwright-core (which never downloads a browser), runs
 // the cases one after another and writes a screenshot of the page when a case fails.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,15 +21,27 @@ export const config = {
   caseTimeoutMs: Number(process.env.CADENZA_CASE_TIMEOUT_MS ?? 45_000),
 };
 
-export async function startServer() {
+// The server reads CADENZA_<SECTION>_<KEY> as configuration and refuses unknown ones: it (and the CLI)
+// gets none of the test's own CADENZA_* variables (its configuration is config/cadenza.toml).
+const serverEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CADENZA_")));
+
+// Runs the CLI (`cadenza ARGS --data-dir DIR --config …`) on the test's data directory before the server
+// starts, e.g. `import tracks FILE.csv`; throws with its output when it fails.
+export function cli(dataDir, args) {
+  const r = spawnSync(config.binary, [...args, "--data-dir", dataDir, "--config", join(ROOT, "config/cadenza.toml")], { cwd: ROOT, env: serverEnv(), encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cadenza ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+// prepare(dataDir): called with the fresh data directory before the server starts (a catalogue to import).
+export async function startServer(prepare) {
   if (!existsSync(config.binary)) throw new Error(`no server binary at ${config.binary} (build it, or set CADENZA_BIN)`);
   const dataDir = mkdtempSync(join(tmpdir(), "cadenza-browser-"));
+  if (prepare) await prepare(dataDir);
   const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--config", join(ROOT, "config/cadenza.toml")];
   if (config.webDir) args.push("--web-dir", config.webDir);
   mkdirSync(config.artifacts, { recursive: true });
-  // The server reads CADENZA_<SECTION>_<KEY> as configuration and refuses unknown ones: it gets none of
-  // the test's own CADENZA_* variables (its configuration is the file above).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CADENZA_")));
+  const env = serverEnv();
   const child = spawn(config.binary, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
@@ -118,10 +130,11 @@ export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
 
-// Runs the cases in order; each gets a fresh browser context (its own localStorage).
-export async function run(cases) {
+// Runs the cases in order; each gets a fresh browser context (its own localStorage). prepare: see
+// startServer.
+export async function run(cases, { prepare } = {}) {
   const only = process.env.CADENZA_BROWSER_ONLY;
-  const server = await startServer();
+  const server = await startServer(prepare);
   const browser = await launchBrowser();
   const started = Date.now();
   let passed = 0;

@@ -1,9 +1,10 @@
 // The browser tests: `node tests/browser/run.mjs` from web/ (scripts/test runs them after ctest).
 // Environment: CADENZA_BIN (server binary), CADENZA_CHROMIUM, CADENZA_WEB_DIR (serve web/dist from disk),
 // CADENZA_BROWSER_ONLY (substring of the cases to run), CADENZA_SCREENSHOTS (write README screenshots).
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { assert, config, newUser, run } from "./harness.mjs";
+import { assert, cli, config, newUser, run } from "./harness.mjs";
 
 async function shot(page, name) {
   if (config.screenshots) await page.screenshot({ path: join(config.screenshots, `${name}.png`) });
@@ -225,7 +226,7 @@ const cases = [
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
-      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery"]) {
+      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -235,7 +236,7 @@ const cases = [
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
       // Every control has an accessible name (a label, aria-label or text), on every page.
-      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(300);
@@ -557,6 +558,209 @@ const cases = [
       assert((await page.locator('[data-testid="chart"] circle').count()) === 30, "30 readings drawn");
     },
   },
+  {
+    name: "listen: create a tune vector, its plan is shown; play, skip: the listen is recorded and the re-plan shown",
+    timeoutMs: 60_000,
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Listen" }).click();
+      await page.waitForURL((url) => url.pathname === "/listen");
+      // No model yet: said so, nothing broken.
+      await page.locator('[data-testid="no-recommendations"], [data-testid="recommendation"]').first().waitFor();
+      const editor = page.getByTestId("tv-editor");
+      // A name is needed: said next to the field, nothing sent.
+      await editor.getByRole("button", { name: "Create and plan" }).click();
+      await editor.locator('.field[data-field="name"] .field-error').waitFor();
+      await editor.getByLabel("Name").fill("Wind up");
+      await editor.getByLabel("Preset", { exact: true }).selectOption("ascent");
+      await editor.getByRole("spinbutton", { name: "Minutes" }).fill("20");
+      // The target curve is drawn before it is sent.
+      await editor.locator('[data-testid="chart"] polyline').waitFor();
+      await editor.getByRole("button", { name: "Create and plan" }).click();
+      const plan = page.getByTestId("tv-plan");
+      await plan.waitFor();
+      const n = Number(await plan.getAttribute("data-tracks"));
+      assert(n >= 4, `tracks planned (${n})`);
+      // The chart: the target curve and one point per planned track (energy first; tempo on a click).
+      await plan.locator('[data-testid="chart"] polyline').waitFor();
+      assert((await plan.locator('[data-testid="chart"] circle').count()) === n, "a point per planned track");
+      await plan.getByLabel("tempo").check();
+      await plan.locator('[data-testid="plan-chart"][data-dimension="tempo"]').waitFor();
+      assert((await plan.getByTestId("queue-item").count()) === n, "the queue lists the plan");
+      const before = await plan.getByTestId("queue-item").evaluateAll((els) => els.map((e) => e.dataset.trackId));
+      // Play: the catalogue has no audio for these tracks, so the time is counted without sound.
+      const player = plan.getByTestId("tune-player");
+      await player.getByRole("button", { name: "Play Wind up" }).click();
+      await player.and(page.locator('[data-state="playing"][data-silent="true"]')).waitFor();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="tune-player"]')?.getAttribute("data-elapsed")) > 1200);
+      const first = await player.getAttribute("data-track-id");
+      assert(first === before[0], "the first planned track plays");
+      await plan.getByTestId("chart-marker").waitFor({ state: "attached" });
+      await plan.evaluate((el) => el.scrollIntoView({ block: "start" }));
+      await shot(page, "listen-playing");
+      // Skip: reported as a listen, and the rest is planned again.
+      await player.getByRole("button", { name: /^Skip / }).click();
+      await player.getByTestId("replan-reason").filter({ hasText: "Skipped" }).waitFor();
+      await player.and(page.locator('[data-events="1"][data-state="playing"]')).waitFor();
+      const second = await player.getAttribute("data-track-id");
+      assert(second && second !== first, "the next track plays");
+      assert((await player.locator('[data-testid="queue-item"]').first().locator(".pill", { hasText: "skipped" }).count()) === 1, "the skipped track is marked");
+      const after = await plan.getByTestId("queue-item").evaluateAll((els) => els.map((e) => e.dataset.trackId));
+      assert(after[0] === first && JSON.stringify(after) !== JSON.stringify(before), `re-planned (${before} -> ${after})`);
+      assert(!after.slice(1).includes(first), "the skipped track does not come back");
+      assert((await plan.locator('[data-testid="chart"] circle').count()) === after.length, "the chart follows the re-plan");
+      await player.evaluate((el) => el.scrollIntoView({ block: "start" }));
+      await shot(page, "listen-replan");
+      const s = await page.evaluate(() => JSON.parse(localStorage.getItem("cadenza.session")));
+      const listens = (await api("GET", `/api/profiles/${s.profileId}/listens`, undefined, s.token)).body.listens;
+      assert(listens.length === 1 && listens[0].trackId === first && listens[0].outcome === "skipped" && listens[0].tuneVectorId === (await plan.getAttribute("data-id")),
+        `the skip is a listen (${JSON.stringify(listens)})`);
+      assert(listens[0].playedMs >= 1000, `played time (${listens[0].playedMs})`);
+      // It stays: after a reload the tune vector and its (re-planned) plan are there.
+      await page.reload();
+      await page.getByTestId("tv-item").filter({ hasText: "Wind up" }).waitFor();
+      await page.getByTestId("tv-plan").waitFor();
+      const kept = await page.getByTestId("queue-item").evaluateAll((els) => els.map((e) => e.dataset.trackId));
+      assert(kept[0] === first, "the stored plan starts with the played track");
+    },
+  },
+  {
+    name: "listen: a tune vector from waypoints plays a track's audio from the library and reports it completed",
+    timeoutMs: 60_000,
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/listen");
+      const editor = page.getByTestId("tv-editor");
+      await editor.getByLabel("Name").fill("Bright");
+      await editor.getByRole("radio", { name: /^Waypoints/ }).check();
+      // Both waypoints at the one track with audio (features far from every other track).
+      const values = { energy: "0.98", tempo: "210", valence: "0.05", acousticness: "0.01", density: "0.1" };
+      for (const [i, minute] of [[1, "0"], [2, "4"]]) {
+        await editor.getByLabel(`Waypoint ${i} minute`).fill(minute);
+        for (const [d, v] of Object.entries(values)) await editor.getByLabel(`Waypoint ${i} ${d}`, { exact: true }).fill(v);
+      }
+      await editor.getByRole("button", { name: "Create and plan" }).click();
+      const plan = page.getByTestId("tv-plan");
+      await plan.waitFor();
+      const firstTitle = await plan.getByTestId("queue-item").first().locator(".qtitle").textContent();
+      assert(firstTitle === "Tone", `the track with audio is planned first (${firstTitle})`);
+      const player = plan.getByTestId("tune-player");
+      await player.getByRole("button", { name: "Play Bright" }).click();
+      await player.and(page.locator('[data-silent="false"]')).waitFor();
+      await page.waitForFunction(() => (document.querySelector('[data-testid="tune-player"] audio')?.currentTime ?? 0) > 0.5);
+      // 3 s of audio: at its end the listen is completed and the next track comes.
+      await player.and(page.locator('[data-events="1"]')).waitFor({ timeout: 20_000 });
+      await player.getByTestId("replan-reason").filter({ hasText: "Played" }).waitFor();
+      const s = await page.evaluate(() => JSON.parse(localStorage.getItem("cadenza.session")));
+      const listens = (await api("GET", `/api/profiles/${s.profileId}/listens`, undefined, s.token)).body.listens;
+      assert(listens.length === 1 && listens[0].outcome === "completed" && listens[0].title === "Tone", `completed (${JSON.stringify(listens)})`);
+      await player.getByRole("button", { name: "Pause Bright" }).click();
+    },
+  },
+  {
+    name: "listen: recommendations show with their reasons and the model (an answer as the route's contract has it)",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      const features = { energy: 0.6, tempo: 0.4, valence: 0.7, acousticness: 0.2, density: 0.5 };
+      const asked = [];
+      await page.route("**/api/profiles/*/recommendations*", (route) => {
+        const q = new URL(route.request().url()).searchParams;
+        asked.push(`${q.get("genre")}/${q.get("context")}`);
+        return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({
+          items: [
+            { track: { id: "00000000-0000-4000-8000-000000000001", title: "Blue in Green", artist: "Miles Davis", genres: ["jazz"], features, bpm: 112, durationMs: 337000 }, score: 0.91, reasons: ["You prefer jazz", "Close to what you played this evening"] },
+            { track: { id: "00000000-0000-4000-8000-000000000002", title: "So What", artist: "Miles Davis", genres: ["jazz"], features, bpm: 136, durationMs: 562000 }, score: 0.74, reasons: ["Often played after Blue in Green"] },
+          ],
+          model: { version: 3, trainedAt: new Date(Date.now() - 3600_000).toISOString() },
+          context: { name: "evening", targetEnergy: 0.35, because: ["time of day 20 h"] },
+        }) });
+      });
+      await page.goto("/listen");
+      const recs = page.getByTestId("recommendation");
+      await recs.nth(1).waitFor();
+      assert((await recs.first().locator(".reasons li").allTextContents()).join("|") === "You prefer jazz|Close to what you played this evening", "the reasons are listed");
+      await page.getByTestId("recommendations").getByText("Model v3").waitFor();
+      await page.getByTestId("recommendations").getByLabel("Genre").fill("jazz");
+      assert(asked[0] === "null/null", `auto by default (${asked})`);
+      await page.getByTestId("recommendations").getByRole("button", { name: "Refresh" }).click();
+      await page.getByTestId("recommendation-context").filter({ hasText: "Context evening (target energy 0.35): time of day 20 h." }).waitFor();
+      await page.getByTestId("recommendations").getByLabel("For").selectOption("workout");
+      for (let i = 0; i < 50 && !asked.includes("jazz/workout"); i++) await page.waitForTimeout(50);
+      assert(asked.includes("jazz/null") && asked.includes("jazz/workout"), `the genre and the context are sent (${asked})`);
+    },
+  },
+  {
+    name: "listen: preferences reorder by dragging and with the keyboard, and the order persists; a variable opted in charts its readings",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.goto("/listen");
+      const prefs = page.getByTestId("preferences");
+      await prefs.locator(".empty").waitFor();
+      const add = async (type, fill) => {
+        await prefs.getByLabel("Type").selectOption(type);
+        await fill();
+        await prefs.getByRole("button", { name: "Add preference" }).click();
+      };
+      await add("genre", () => prefs.getByLabel("Genre").fill("jazz"));
+      await prefs.getByTestId("preference").nth(0).waitFor();
+      await add("artist", () => prefs.getByLabel("Artist").fill("Artist 3"));
+      await prefs.getByTestId("preference").nth(1).waitFor();
+      await add("tempo", async () => {
+        await prefs.getByLabel("From BPM").fill("90");
+        await prefs.getByLabel("To BPM").fill("120");
+      });
+      await prefs.getByTestId("preference").nth(2).waitFor();
+      const order = () => prefs.getByTestId("preference-value").allTextContents();
+      assert((await order()).join("|") === "jazz|Artist 3|90–120 BPM", `added in order (${await order()})`);
+      // Drag the tempo range to the top.
+      const patched = () => page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/preferences/"));
+      let saved = patched();
+      await prefs.getByTestId("preference").nth(2).dragTo(prefs.getByTestId("preference").nth(0));
+      assert((await saved).status() === 200, "the move is saved");
+      assert((await order()).join("|") === "90–120 BPM|jazz|Artist 3", `dragged (${await order()})`);
+      // The keyboard: jazz down, the focus stays with it.
+      saved = patched();
+      await prefs.getByRole("button", { name: "Move jazz down" }).focus();
+      await page.keyboard.press("Enter");
+      assert((await saved).status() === 200, "the keyboard move is saved");
+      assert((await order()).join("|") === "90–120 BPM|Artist 3|jazz", `moved down (${await order()})`);
+      const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+      assert(focused === "Move jazz up", `focus follows the row (${focused})`);
+      await prefs.evaluate((el) => el.scrollIntoView({ block: "start" }));
+      await shot(page, "listen-preferences");
+      await page.reload();
+      await prefs.getByTestId("preference").nth(2).waitFor();
+      assert((await order()).join("|") === "90–120 BPM|Artist 3|jazz", `the order persists (${await order()})`);
+      const s = await page.evaluate(() => JSON.parse(localStorage.getItem("cadenza.session")));
+      const server = (await api("GET", `/api/profiles/${s.profileId}/preferences`, undefined, s.token)).body.preferences;
+      assert(server.map((p) => `${p.rank}:${typeof p.value === "string" ? p.value : p.value.minBpm}`).join(",") === "0:90,1:Artist 3,2:jazz", `ranks on the server (${JSON.stringify(server)})`);
+      // Variables: off until switched on; readings typed in are charted.
+      const vars = page.getByTestId("variables");
+      const hr = vars.getByRole("switch", { name: /^Heart rate \(/ });
+      assert(!(await hr.isChecked()), "off by default");
+      await hr.check({ force: true });
+      const row = vars.locator('[data-testid="variable"][data-name="heart_rate"][data-on="true"]');
+      await row.getByLabel(/New reading/).waitFor();
+      for (const v of ["72", "75"]) {
+        await row.getByLabel(/New reading/).fill(v);
+        await row.getByRole("button", { name: "Record" }).click();
+        await row.locator('[data-testid="chart"] circle').nth(v === "72" ? 0 : 1).waitFor();
+      }
+      assert((await row.locator('[data-testid="chart"] circle').count()) === 2, "two readings charted");
+      await page.reload();
+      await vars.locator('[data-name="heart_rate"][data-on="true"] [data-testid="chart"] circle').nth(1).waitFor();
+      // Off: the readings go.
+      await vars.getByRole("switch", { name: /^Heart rate \(/ }).uncheck({ force: true });
+      await vars.locator('[data-name="heart_rate"][data-on="false"]').waitFor();
+      const list = (await api("GET", `/api/profiles/${s.profileId}/variables`, undefined, s.token)).body.variables;
+      const v = list.find((x) => x.name === "heart_rate");
+      assert(v && !v.optedIn && v.readingCount === 0, `opted out, readings deleted (${JSON.stringify(v)})`);
+    },
+  },
 ];
 
 // A mono 16-bit WAV of a 440 Hz tone.
@@ -570,5 +774,26 @@ function toneWav(seconds, rate = 22050) {
   return b;
 }
 
-const ok = await run(cases);
+// The Listen cases' catalogue, imported with the CLI before the server starts: 40 tracks without audio
+// along a calm-to-energetic line in four genres, and "Tone" (3 s of audio) far from all of them but its
+// "Glow" neighbours (the catalogue says 200 s: the player goes by the audio's own length).
+function catalogue(dataDir) {
+  const dir = join(dataDir, "catalogue");
+  mkdirSync(dir, { recursive: true });
+  const genres = ["pop", "rock", "jazz", "electronic"];
+  const rows = ["artist,song,duration_ms,year,genre,danceability,energy,speechiness,acousticness,valence,loudness,tempo"];
+  for (let i = 0; i < 40; i++) {
+    const e = i / 39;
+    const f = (x) => x.toFixed(3);
+    rows.push([`Artist ${i % 8}`, `Song ${i}`, 150000 + i * 1000, 2010, genres[i % 4], f(0.3 + 0.5 * e), f(0.1 + 0.85 * e), "0.05", f(0.9 - 0.8 * e), f(0.3 + 0.6 * e), (-20 + 15 * e).toFixed(1), (70 + 80 * e).toFixed(1)].join(","));
+  }
+  rows.push(["Tone Artist", "Tone", 200000, 2020, "electronic", "0.1", "0.98", "0.05", "0.01", "0.05", "-25", "210"].join(","));
+  // Its neighbours (no audio), so that a plan through it can go on within the step bound.
+  for (let i = 1; i <= 6; i++) rows.push(["Glow", `Glow ${i}`, 200000, 2020, "electronic", "0.2", (0.9 - 0.02 * i).toFixed(2), "0.05", "0.1", (0.15 + 0.02 * i).toFixed(2), "-24", 190 - i].join(","));
+  writeFileSync(join(dir, "tracks.csv"), rows.join("\n") + "\n");
+  writeFileSync(join(dir, "Tone Artist - Tone.wav"), toneWav(3));
+  cli(dataDir, ["import", "tracks", join(dir, "tracks.csv")]);
+}
+
+const ok = await run(cases, { prepare: catalogue });
 process.exit(ok ? 0 : 1);
