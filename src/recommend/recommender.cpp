@@ -186,6 +186,29 @@ Recommendations recommend_tracks(const Catalog& catalog, const ProfileSignals& p
   float pop_max = 0;
   for (float s : popularity) pop_max = std::max(pop_max, s);
 
+  // Per artist and per genre once, so that scoring a track is a few array reads.
+  std::vector<float> artist_part(catalog.artist_count(), 0.0f), pref_artist(catalog.artist_count(), 0.0f),
+      pref_genre(catalog.genre_count(), 0.0f);
+  if (top_artist_plays > 0)
+    for (auto [a, k] : artist_plays)
+      if (k > 0)
+        artist_part[a] = static_cast<float>(kArtistWeight * std::log1p(static_cast<double>(k)) /
+                                            std::log1p(static_cast<double>(top_artist_plays)));
+  std::vector<const Pref*> tempo_prefs;
+  for (const auto& p : prefs) {
+    if (p.type == "genre") pref_genre[p.id] += static_cast<float>(p.weight);
+    else if (p.type == "artist") pref_artist[p.id] += static_cast<float>(p.weight);
+    else tempo_prefs.push_back(&p);
+  }
+  const bool any_prefs = !prefs.empty();
+  // Popularity is a count of profiles: its part by count, from a table.
+  std::vector<float> pop_part;
+  if (pop_max > 0) {
+    pop_part.resize(static_cast<std::size_t>(pop_max) + 1);
+    for (std::size_t k = 0; k < pop_part.size(); ++k)
+      pop_part[k] = static_cast<float>(kPopularityWeight * std::log1p(static_cast<double>(k)) / std::log1p(pop_max));
+  }
+
   struct Scored {
     double score;
     std::size_t i;
@@ -195,21 +218,17 @@ Recommendations recommend_tracks(const Catalog& catalog, const ProfileSignals& p
   auto base_score = [&](std::size_t i) {
     double s = 0;
     if (collab_max > 0 && collab[i] > 0) s += kCollabWeight * collab[i] / collab_max;
-    double matched = 0;
-    for (const auto& p : prefs) {
-      if (p.type == "genre" ? catalog.has_genre(i, p.id)
-          : p.type == "artist" ? catalog.artist(i) == p.id
-                               : !std::isnan(catalog.bpm(i)) && catalog.bpm(i) >= p.lo && catalog.bpm(i) <= p.hi)
-        matched += p.weight;
+    if (any_prefs) {
+      const auto a = catalog.artist(i);
+      double matched = pref_artist[a];
+      for (auto g : catalog.genres(i)) matched += pref_genre[g];
+      const float bpm = catalog.bpm(i);
+      for (const auto* p : tempo_prefs) matched += !std::isnan(bpm) && bpm >= p->lo && bpm <= p->hi ? p->weight : 0.0;
+      s += kPreferenceWeight * std::min(1.0, matched);
     }
-    s += kPreferenceWeight * std::min(1.0, matched);
-    if (top_artist_plays > 0) {
-      auto it = artist_plays.find(catalog.artist(i));
-      if (it != artist_plays.end() && it->second > 0)
-        s += kArtistWeight * std::log1p(static_cast<double>(it->second)) / std::log1p(static_cast<double>(top_artist_plays));
-    }
+    s += artist_part[catalog.artist(i)];
     if (ctx.energy) s += kContextWeight * std::max(0.0, 1.0 - std::abs(catalog.features(i)[0] - *ctx.energy) / 0.5);
-    if (pop_max > 0) s += kPopularityWeight * std::log1p(popularity[i]) / std::log1p(pop_max);
+    if (pop_max > 0) s += pop_part[std::min<std::size_t>(pop_part.size() - 1, static_cast<std::size_t>(popularity[i]))];
     s -= kSkipPenalty * skip_share[i];
     return s;
   };
