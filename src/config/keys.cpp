@@ -191,6 +191,8 @@ const Key kKeys[] = {
    "Days a listen is kept in a profile's listening history; older ones are purged at start and then hourly."},
   {"recommend.ease_lambda", [](Config& c) -> Field { return &c.recommend.ease_lambda; }, 1, 100000,
    "L2 weight (lambda) of the collaborative model (EASE) that POST /api/admin/models/train fits; larger is smoother."},
+  {"recommend.train_interval_h", [](Config& c) -> Field { return &c.recommend.train_interval_h; }, 0, 8760,
+   "Hours between scheduled trainings: a tenant whose listens are newer than its model is trained again (0: only on request)."},
 };
 // clang-format on
 

@@ -6,6 +6,7 @@
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
 #include "cadenza/pipeline/train_recommender_job.hpp"
+#include "cadenza/pipeline/training_schedule.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
 #include "cadenza/recommend/listen_retention.hpp"
 #include "conversions.hpp"
@@ -48,6 +49,9 @@ Application::Application(const config::Config& cfg)
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
   webhooks_ = std::make_unique<pipeline::WebhookSender>(*tenants_, cfg.webhooks, app_->address_rules);
   listen_retention_ = std::make_unique<recommend::ListenRetention>(*tenants_, cfg.recommend);
+  if (cfg.recommend.train_interval_h > 0)
+    training_schedule_ = std::make_unique<pipeline::TrainingSchedule>(*control_, *tenants_, *jobs_,
+                                                                      std::chrono::hours(cfg.recommend.train_interval_h));
   add_routes(*app_);
   deletions_->resume();  // a deletion that a crash or an error left half-done is finished first
 }
@@ -66,9 +70,11 @@ void Application::start() {
   jobs_->start();
   webhooks_->start();
   listen_retention_->start();
+  if (training_schedule_) training_schedule_->start();
 }
 
 Application::~Application() {
+  if (training_schedule_) training_schedule_->stop();
   webhooks_->stop();
   listen_retention_->stop();
   // Nothing may report into the cache once it is gone.

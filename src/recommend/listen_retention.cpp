@@ -12,40 +12,23 @@ ListenRetention::ListenRetention(store::TenantDbs& tenants, const config::Recomm
     : tenants_(tenants),
       ttl_ms_(static_cast<std::int64_t>(config.listen_ttl_days) * 86'400'000),
       clock_(clock ? std::move(clock) : Clock(now_ms)),
-      interval_(interval) {}
+      task_("listens", interval, [this] { purge_now(); }) {}
 
 ListenRetention::~ListenRetention() { stop(); }
 
-void ListenRetention::start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { loop(); });
-}
+void ListenRetention::start() { task_.start(); }
 
-void ListenRetention::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ListenRetention::stop() { task_.stop(); }
 
 std::int64_t ListenRetention::cutoff_ms() const { return clock_() - ttl_ms_; }
 
-int ListenRetention::passes() const {
-  std::lock_guard lock(mu_);
-  return passes_;
-}
+int ListenRetention::passes() const { return task_.passes(); }
 
 std::int64_t ListenRetention::purge_now() {
   const auto cutoff = cutoff_ms();
   std::int64_t removed = 0;
   for (const auto& tenant : tenants_.existing()) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) break;
-    }
+    if (task_.stopping()) break;
     try {
       removed += store::listen_repo::purge_before(tenants_.get(tenant), cutoff);
     } catch (const std::exception& e) {  // one tenant's failure does not keep the others' history
@@ -54,16 +37,6 @@ std::int64_t ListenRetention::purge_now() {
   }
   if (removed > 0) spdlog::info("listens: purged {} listens older than {}", removed, iso8601(cutoff));
   return removed;
-}
-
-void ListenRetention::loop() {
-  for (;;) {
-    purge_now();
-    std::unique_lock lock(mu_);
-    ++passes_;
-    cv_.wait_for(lock, interval_, [this] { return stopping_; });
-    if (stopping_) return;
-  }
 }
 
 }  // namespace cadenza::recommend

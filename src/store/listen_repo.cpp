@@ -182,6 +182,10 @@ std::vector<TrackPlayStats> track_stats(Database& database, const std::string& p
   });
 }
 
+std::int64_t last_created_at(Database& database) {
+  return database.read([](Db& db) { return db.scalar_int64("SELECT COALESCE(MAX(created_at), 0) FROM listens").value_or(0); });
+}
+
 std::vector<ArtistPlayStats> artist_stats(Database& database) {
   return database.read([](Db& db) {
     auto s = db.query(

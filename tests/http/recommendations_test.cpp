@@ -4,6 +4,7 @@
 // the versions with their held-out metrics; too little data fails the job with the reason.
 #include <doctest/doctest.h>
 
+#include "cadenza/pipeline/training_schedule.hpp"
 #include "cadenza/store/listen_repo.hpp"
 #include "cadenza/store/preference_repo.hpp"
 #include "cadenza/store/track_repo.hpp"
@@ -18,7 +19,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kLongRetention = {"recommend.listen_ttl_days=3650"};
+// Trainings only on request here (the scheduled one has its own test).
+const std::vector<std::string> kLongRetention = {"recommend.listen_ttl_days=3650", "recommend.train_interval_h=0"};
 constexpr std::int64_t kT = 1795336000000;  // 2026-11-22
 
 // Two taste groups of 10 tracks: calm jazz by j0..j4, loud rock by r0..r4.
@@ -151,4 +153,23 @@ TEST_CASE("recommendations: a training without enough listening data fails and s
   CHECK(job["state"] == "failed");
   CHECK(job["error"].dump().find("not enough listening data") != std::string::npos);
   CHECK(w.s->get("/api/admin/models", w.admin).json()["models"].size() == 0);
+}
+
+TEST_CASE("recommendations: the schedule trains a tenant whose listens are newer than its model, once") {
+  World w(kLongRetention);
+  auto ts = seed_tracks(*w.s);
+  auto& app = w.s->app();
+  pipeline::TrainingSchedule schedule(app.control, app.tenants, app.jobs, std::chrono::hours(1));
+  CHECK(schedule.submit_due() == 0);  // no listens yet
+  seed_listens(*w.s, ts);
+  CHECK(schedule.submit_due() == 1);
+  CHECK(schedule.submit_due() == 0);  // that training is queued or running
+  auto jobs = w.s->get("/api/jobs?all=true", w.admin).json();
+  std::string id;
+  for (const auto& j : jobs["jobs"])
+    if (j["kind"] == "train_recommender") id = j["id"];
+  REQUIRE(!id.empty());
+  auto job = wait_job(*w.s, id, w.admin, [](const json& j) { return j["state"] == "succeeded" || j["state"] == "failed"; });
+  CHECK(job["state"] == "succeeded");
+  CHECK(schedule.submit_due() == 0);  // the model is newer than every listen
 }

@@ -119,6 +119,7 @@ struct WebhookConfig {
 struct RecommendConfig {
   int listen_ttl_days = 90;  // listens older than this are purged (at start, then hourly)
   int ease_lambda = 50;      // the collaborative model's L2 weight (EASE's lambda)
+  int train_interval_h = 24;  // a tenant with listens newer than its model is trained this often; 0 = never
 };
 
 struct Config {

@@ -14,6 +14,7 @@
 
 namespace cadenza::pipeline {
 class WebhookSender;
+class TrainingSchedule;
 }
 namespace cadenza::recommend {
 class ListenRetention;
@@ -51,6 +52,7 @@ class Application {
   std::unique_ptr<store::ProfileDeletion> deletions_;
   std::unique_ptr<pipeline::WebhookSender> webhooks_;
   std::unique_ptr<recommend::ListenRetention> listen_retention_;
+  std::unique_ptr<pipeline::TrainingSchedule> training_schedule_;  // null when recommend.train_interval_h is 0
   std::unique_ptr<App> app_;
 };
 

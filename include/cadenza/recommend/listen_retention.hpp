@@ -1,16 +1,14 @@
 #pragma once
-// ListenRetention: keeps listening histories to recommend.listen_ttl_days. One thread (owned by
-// http::Application, like the webhook sender): a pass as it starts, then one every interval; each pass deletes,
+// ListenRetention: keeps listening histories to recommend.listen_ttl_days. One PeriodicTask (owned by
+// http::Application): a pass as it starts, then one every interval; each pass deletes,
 // in every tenant database, the listens that started more than ttl days before the clock's now
 // (store::listen_repo::purge_before, in chunks of its own transactions).
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
 
 #include "cadenza/config/config.hpp"
+#include "cadenza/core/periodic.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 
 namespace cadenza::recommend {
@@ -34,17 +32,10 @@ class ListenRetention {
   int passes() const;
 
  private:
-  void loop();
-
   store::TenantDbs& tenants_;
   std::int64_t ttl_ms_;
   Clock clock_;
-  std::chrono::milliseconds interval_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  int passes_ = 0;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace cadenza::recommend

@@ -81,6 +81,8 @@ std::int64_t purge_before(Database& db, std::int64_t cutoff_ms);
 std::vector<TrackPlayStats> track_stats(Database& db);
 // One profile's, ordered by track_id (the index on (profile_id, started_at) finds its rows).
 std::vector<TrackPlayStats> track_stats(Database& db, const std::string& profile_id);
+// When the newest listen (of any profile) was stored, epoch ms; 0 without listens.
+std::int64_t last_created_at(Database& db);
 // Ordered by profile_id, artist_key.
 std::vector<ArtistPlayStats> artist_stats(Database& db);
 
