@@ -4,7 +4,10 @@
 
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
+#include "cadenza/generate/markov.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
+#include "cadenza/pipeline/generate_job.hpp"
+#include "cadenza/store/version_repo.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
 #include "conversions.hpp"
 
@@ -39,6 +42,18 @@ Application::Application(const config::Config& cfg)
   auto convert = pipeline::convert_kind(deps);
   convert.on_finish = conversion_finish_hook(*app_);
   jobs_->register_kind(std::move(convert));
+  // Generation: the Markov model embedded from models/markov.bin (read once, shared by every stream).
+  pipeline::SamplerFactory sampler;
+  try {
+    if (auto bytes = generate::embedded_markov_model(); !bytes.empty())
+      sampler = pipeline::markov_sampler_factory(
+          std::make_shared<const generate::MarkovModel>(generate::MarkovModel::deserialize(bytes)));
+    else
+      spdlog::warn("generation: this build has no models/markov.bin embedded; generate jobs fail with 503");
+  } catch (const Error& e) {
+    spdlog::error("generation: the embedded Markov model does not load: {}", e.what());
+  }
+  jobs_->register_kind(pipeline::generate_kind({*tenants_, std::move(sampler), {}}));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
@@ -58,6 +73,16 @@ void Application::start() {
     }
   });
   if (swept > 0) spdlog::info("removed {} conversion scratch directories of ended jobs", swept);
+  // Before the workers: versions a previous run was making are interrupted (their stored chunks stay
+  // playable); their requeued jobs see that and do not make them again.
+  for (const auto& tenant : tenants_->existing()) {
+    try {
+      if (auto n = store::version_repo::interrupt_running(tenants_->get(tenant), now_ms()))
+        spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, n);
+    } catch (const std::exception& e) {
+      spdlog::error("tenant {}: marking interrupted versions failed: {}", tenant, e.what());
+    }
+  }
   jobs_->start();
   webhooks_->start();
 }
