@@ -206,15 +206,10 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
       ++chunks;
       if (!first_chunk_ms)
         first_chunk_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      // The job's watchers hear of it (job.progress with this partial result; the first goes out at once, later
-      // ones at most jobs.progress_events_per_s a second, latest wins: `chunk` is the newest, chunkCount says
-      // how many there are, GET /api/versions/{id}/chunks?after= has every one).
+      // The job's watchers hear of each chunk (a job.chunk event, never coalesced).
+      ctx.stream_event({{"versionId", version_id}, {"seq", seq}, {"startMs", start_ms}, {"durationMs", end_ms - start_ms},
+                        {"last", last}});
       ctx.progress(std::min(0.99, player.position() / estimated), "streaming");
-      ctx.partial_result({{"versionId", version_id},
-                          {"chunkCount", seq},
-                          {"durationMs", end_ms},
-                          {"chunk", {{"seq", seq}, {"startMs", start_ms}, {"durationMs", end_ms - start_ms}, {"last", last}}}},
-                         "streaming");
     };
 
     bool cancelled = false;

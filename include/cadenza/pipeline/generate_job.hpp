@@ -9,9 +9,8 @@
 // FluidSynth synth per stream (audio::NotePlayer: a note held past a chunk's end sounds on into the next) ->
 // Ogg/Opus (audio::OggOpusStream, a page per chunk) -> each chunk appended to the chunk store as it is made
 // (stream id = version id, with the version's chunk_count and duration_ms in the same transaction) and
-// announced to the owner's WebSockets as the job's partial result {versionId, chunkCount, durationMs,
-// chunk: {seq, startMs, durationMs, last}}: a job.progress event, the first at once, later ones coalesced
-// (jobs.progress_events_per_s, latest wins; the chunks route has every chunk). The first chunk
+// announced to the owner's WebSockets as a "job.chunk" event, {"type":"job.chunk","seq","job","chunk":
+// {versionId, seq, startMs, durationMs, last}} (never coalesced; replayed with the job's events). The first chunk
 // holds kFirstChunkSeconds of audio (playback starts fast), the others kChunkSeconds; the concatenated
 // chunks are one Ogg/Opus stream, every prefix of whole chunks a playable one. A chunk is rendered once the
 // sampler has given every note that starts inside it, so the stream runs ahead of real time as fast as

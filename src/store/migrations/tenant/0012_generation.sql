@@ -31,3 +31,16 @@ CREATE TABLE versions (
 CREATE INDEX versions_project_created ON versions (project_id, created_at);
 CREATE INDEX versions_owner ON versions (owner_id);
 CREATE INDEX versions_status ON versions (status);
+-- A generation job announces each stored chunk as a "job.chunk" event (jobs::EventLog::chunk), stored and
+-- replayed like the others: job_events takes that type too (SQLite cannot change a CHECK: the table is copied).
+CREATE TABLE job_events_new (
+  job_id     TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  type       TEXT NOT NULL CHECK (type IN ('job.state', 'job.progress', 'job.chunk')),
+  text       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+INSERT INTO job_events_new (job_id, seq, type, text, created_at) SELECT job_id, seq, type, text, created_at FROM job_events;
+DROP TABLE job_events;
+ALTER TABLE job_events_new RENAME TO job_events;
