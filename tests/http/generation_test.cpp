@@ -257,3 +257,22 @@ TEST_CASE("generation: a cancelled version stops and keeps what it stored") {
   CHECK(audio::decode_bytes(ogg).duration_s() * 1000 == doctest::Approx(done["durationMs"].get<double>()).epsilon(0.02));
   CHECK(s.post("/api/versions/" + vid + "/cancel", json::object(), alice.token).status == 409);
 }
+
+TEST_CASE("generation: deleting a profile removes its projects, versions and their chunks") {
+  InProcess s;
+  auto alice = s.sign_up("alice");
+  const auto pid = s.post("/api/projects", {{"name", "Mine"}}, alice.token).json()["id"].get<std::string>();
+  auto v = s.post("/api/projects/" + pid + "/versions", {{"prompt", "waltz"}, {"bars", 4}, {"seed", 3}}, alice.token);
+  REQUIRE(v.status == 202);
+  const auto vid = v.json()["versionId"].get<std::string>();
+  CHECK(wait_final(s, vid, alice.token)["status"] == "succeeded");
+  auto& db = s.app().tenants.get(s.app().control.default_tenant().id);
+  CHECK(store::chunk_repo::stats(db, vid).count > 0);
+  auto deleted = s.del("/api/profiles/" + alice.id + "?cascade=true", alice.token);
+  CHECK(deleted.status == 200);
+  CHECK(store::chunk_repo::stats(db, vid).count == 0);
+  auto left = db.read([&](store::Db& d) {
+    return d.scalar_int64("SELECT (SELECT COUNT(*) FROM projects) + (SELECT COUNT(*) FROM versions)").value_or(-1);
+  });
+  CHECK(left == 0);
+}
