@@ -21,8 +21,17 @@ cadenza_add(transcribe cadenza_core cadenza_audio cadenza_ml)
 cadenza_add(notation cadenza_core)
 # generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline (no torch here).
 cadenza_add(generate cadenza_core cadenza_notation)
+# models/markov.bin (cadenza train-markov) is embedded into the binary (src/generate/markov_embedded.cpp); a
+# changed file reconfigures, so its hash (in the flags) makes ccache compile it again.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/markov.bin)
+if(EXISTS ${PROJECT_SOURCE_DIR}/models/markov.bin)
+  file(SHA256 ${PROJECT_SOURCE_DIR}/models/markov.bin _markov_sha)
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/generate/markov_embedded.cpp PROPERTIES
+    COMPILE_DEFINITIONS "CADENZA_MARKOV_BIN=\"${PROJECT_SOURCE_DIR}/models/markov.bin\";CADENZA_MARKOV_SHA=${_markov_sha}"
+    OBJECT_DEPENDS ${PROJECT_SOURCE_DIR}/models/markov.bin)
+endif()
 cadenza_add(recommend cadenza_core cadenza_store cadenza_ml)
 cadenza_add(jobs cadenza_core cadenza_config cadenza_store)
-cadenza_add(pipeline cadenza_core cadenza_net cadenza_audio cadenza_ml cadenza_transcribe cadenza_notation cadenza_store cadenza_jobs)
+cadenza_add(pipeline cadenza_core cadenza_net cadenza_audio cadenza_ml cadenza_transcribe cadenza_notation cadenza_generate cadenza_store cadenza_jobs)
 include(${CMAKE_CURRENT_LIST_DIR}/web.cmake OPTIONAL)
 include(${CMAKE_CURRENT_LIST_DIR}/http.cmake)

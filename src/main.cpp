@@ -7,6 +7,10 @@
 #include "cadenza/ml/runtime.hpp"
 #include "cli/commands.hpp"
 
+namespace cadenza::cli {
+void add_train_markov(CLI::App& app, int& exit_code);  // src/cli/train_markov.cpp
+}
+
 int main(int argc, char** argv) {
   cadenza::ml::reexec_with_blas_core(argv);  // OpenBLAS's fast kernels on CPUs it does not recognise
   CLI::App app{"Cadenza: self-hosted music AI server", "cadenza"};
@@ -22,6 +26,7 @@ int main(int argc, char** argv) {
   cadenza::cli::add_user(app, exit_code);
   cadenza::cli::add_bot(app, exit_code);
   cadenza::cli::add_import(app, exit_code);
+  cadenza::cli::add_train_markov(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

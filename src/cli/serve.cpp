@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cadenza/audio/synth.hpp"
 #include "cadenza/core/file_modes.hpp"
 #include "cadenza/core/clock.hpp"
 #include "cadenza/core/log.hpp"
@@ -27,6 +28,16 @@ int serve(const config::Config& cfg) {
   auto port = server.listen(cfg.server.host, static_cast<std::uint16_t>(cfg.server.port));
   application.start();  // the job workers re-queue what a previous run left queued or running
   app.ready = true;
+  // A generation stream's synth comes from a pool, but the process's first one loads the soundfont (0.2-0.5 s
+  // before its first chunk): one is made and pooled now, before the server says it listens, so the first
+  // stream starts within milliseconds too (and the ~160 MB it holds are there from the start).
+  try {
+    const auto t0 = now_ms();
+    { audio::Synth synth; }
+    spdlog::info("generation: soundfont loaded in {} ms", now_ms() - t0);
+  } catch (const std::exception& e) {
+    spdlog::warn("generation: no soundfont loaded ahead: {}", e.what());
+  }
   spdlog::info("data in {}, job workers: {} interactive, {} batch, {} training", cfg.storage.data_dir,
                cfg.jobs.interactive.workers, cfg.jobs.batch.workers, cfg.jobs.training.workers);
   // Tests and scripts read this line to learn the port (--port 0 picks a free one).

@@ -7,32 +7,19 @@
 #include <string>
 
 #include "cadenza/core/error.hpp"
+#include "cadenza/generate/markov_sampler.hpp"
+#include "markov_internal.hpp"
 
 namespace cadenza::generate {
 
 namespace {
 
-constexpr int kTimeVocab = (kMaxBarDelta + 1) * kMaxPositions;      // 576
-constexpr int kPitchVocab = kHighestPitch - kLowestPitch + 1 + 11;  // pitch - tonic: 99
-constexpr int kHistory = KneserNey::kMaxOrder - 1;
+using namespace markov_detail;
 
 struct Event {
   int time = 0, pitch = 0, duration = 0, velocity = 0;
   bool chord = false;
 };
-
-struct Base {
-  int time, pitch, duration, velocity;
-};
-
-Base bases(Style style, int meter, Mode mode, bool chord) {
-  const int s = int(style);
-  return {s * 12 + meter, (s * 2 + int(mode)) * 2 + int(chord), s * 12 + meter, s};
-}
-
-// pitch relative to the tonic: 0 .. kPitchVocab-1
-int relative(int pitch, int tonic) { return pitch - kLowestPitch + 11 - tonic; }
-int absolute(int rel, int tonic) { return rel + kLowestPitch - 11 + tonic; }
 
 std::vector<Event> events(const Piece& p) {
   const auto tokens = encode(p);
@@ -54,54 +41,17 @@ std::vector<Event> events(const Piece& p) {
   return out;
 }
 
-// The histories of event i for each field, most recent first; missing = the vocab (start).
-struct Histories {
-  int time[kHistory], pitch[kHistory], duration[kHistory], velocity[kHistory];
-};
-
 Histories histories_at(const std::vector<Event>& ev, size_t i) {
-  Histories h;
+  Histories h = empty_histories();
   for (int k = 0; k < kHistory; ++k) {
-    const bool have = i >= size_t(k) + 1;
-    const Event* e = have ? &ev[i - size_t(k) - 1] : nullptr;
-    h.time[k] = e ? e->time : kTimeVocab;
-    h.pitch[k] = e ? e->pitch : kPitchVocab;
-    h.duration[k] = e ? e->duration : int(kDurationTicks.size());
-    h.velocity[k] = e ? e->velocity : 8;
+    if (i < size_t(k) + 1) break;
+    const Event& e = ev[i - size_t(k) - 1];
+    h.time[k] = e.time;
+    h.pitch[k] = e.pitch;
+    h.duration[k] = e.duration;
+    h.velocity[k] = e.velocity;
   }
   return h;
-}
-
-void push(int* history, int symbol) {
-  for (int k = kHistory - 1; k > 0; --k) history[k] = history[k - 1];
-  history[0] = symbol;
-}
-
-// Draws from non-negative weights with p^(1/T); -1 when every weight is 0.
-int draw(std::vector<double>& w, double temperature, std::mt19937_64& rng) {
-  double total = 0;
-  for (auto& x : w) {
-    if (x > 0 && temperature != 1.0) x = std::pow(x, 1.0 / temperature);
-    total += x;
-  }
-  if (!(total > 0)) return -1;
-  const double u = double(rng() >> 11) * 0x1.0p-53 * total;  // the same numbers on every platform
-  double acc = 0;
-  int last = -1;
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (w[i] <= 0) continue;
-    acc += w[i];
-    last = int(i);
-    if (u < acc) return int(i);
-  }
-  return last;
-}
-
-bool in_scale(int pitch, int tonic, Mode mode) {
-  static const bool major[12] = {1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1};
-  static const bool minor[12] = {1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1};  // natural minor + the raised 7th
-  const int degree = ((pitch - tonic) % 12 + 12) % 12;
-  return mode == Mode::Minor ? minor[degree] : major[degree];
 }
 
 }  // namespace
@@ -177,66 +127,14 @@ std::vector<Token> MarkovModel::sample_tokens(const Controls& controls, uint64_t
                                               const SampleOptions& options) const {
   std::vector<Token> tokens{controls_token(controls)};  // Error(BadRequest) for a meter not supported
   if (!(options.temperature > 0)) throw Error(ErrorKind::BadRequest, "Invalid sample options", {{"temperature", "must be > 0"}});
-  const int meter = meter_index(controls.meter);
-  const int bar_len = controls.meter.numerator * 4 * kTicksPerQuarter / controls.meter.denominator;
-  const double quarters_per_bar = double(bar_len) / kTicksPerQuarter;
-  const int64_t bars = controls.length.unit == Length::Unit::Bars
-                           ? int64_t(std::ceil(controls.length.value))
-                           : int64_t(std::ceil(controls.length.value * controls.tempo_bpm / 60 / quarters_per_bar));
-  const int tonic = ((controls.key_tonic % 12) + 12) % 12;
-  std::mt19937_64 rng(seed);
-  const int top = options.respect_range ? range_[size_t(controls.style)].second : kHighestPitch;
-  Histories h = histories_at({}, 0);
-  std::vector<double> w;
-  int64_t bar = 0;
-  int prev_position = -1, prev_pitch = -1;
-  for (int n = 0; n < max_notes; ++n) {
-    const Base b0 = bases(controls.style, meter, controls.mode, false);
-    time_->distribution(b0.time, h.time, w);
-    for (int t = 0; t < kTimeVocab; ++t) {
-      const int delta = t / kMaxPositions, position = t % kMaxPositions;
-      if (options.respect_meter && position >= bar_len) w[size_t(t)] = 0;
-      if (n > 0 && delta == 0 && position < prev_position) w[size_t(t)] = 0;  // onsets never go back
-      if (n > 0 && delta == 0 && position == prev_position && prev_pitch >= top) w[size_t(t)] = 0;  // no room above
-    }
-    int time = -1, pitch = -1;
-    bool chord = false;
-    for (int attempt = 0; attempt < 8 && pitch < 0; ++attempt) {
-      std::vector<double> tw = w;
-      time = draw(tw, options.temperature, rng);
-      if (time < 0) break;
-      chord = n > 0 && time / kMaxPositions == 0 && time % kMaxPositions == prev_position;
-      const Base b = bases(controls.style, meter, controls.mode, chord);
-      std::vector<double> pw;
-      pitch_->distribution(b.pitch, h.pitch, pw);
-      for (int r = 0; r < kPitchVocab; ++r) {
-        const int p = absolute(r, tonic);
-        const auto [lo, hi] = options.respect_range ? range_[size_t(controls.style)] : std::pair{kLowestPitch, kHighestPitch};
-        if (p < lo || p > hi || (chord && p <= prev_pitch) ||
-            (options.respect_key && !in_scale(p, tonic, controls.mode)))
-          pw[size_t(r)] = 0;
-      }
-      pitch = draw(pw, options.temperature, rng);
-      if (pitch < 0) w[size_t(time)] = 0;  // nothing fits at this time: try another
-    }
-    if (time < 0 || pitch < 0) break;
-    const int delta = time / kMaxPositions, position = time % kMaxPositions;
-    if (bar + delta >= bars) break;
-    const Base b = bases(controls.style, meter, controls.mode, chord);
-    duration_->distribution(b.duration, h.duration, w);
-    const int duration = std::max(0, draw(w, options.temperature, rng));
-    velocity_->distribution(b.velocity, h.velocity, w);
-    const int velocity = std::max(0, draw(w, options.temperature, rng));
-    const int abs_pitch = absolute(pitch, tonic);
-    tokens.push_back(note_token(delta, position, abs_pitch, duration_ticks(duration), velocity_of(velocity)));
-    bar += delta;
-    prev_position = position;
-    prev_pitch = abs_pitch;
-    push(h.time, time);
-    push(h.pitch, pitch);
-    push(h.duration, duration);
-    push(h.velocity, velocity);
-  }
+  SamplerSettings settings;
+  settings.seed = seed;
+  settings.temperature = options.temperature;
+  settings.top_p = 1.0;
+  settings.max_notes = max_notes;
+  settings.masks = options;
+  MarkovSampler sampler(*this, controls, settings);
+  while (auto t = sampler.next()) tokens.push_back(*t);
   tokens.push_back(end_token());
   return tokens;
 }

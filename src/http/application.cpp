@@ -4,9 +4,12 @@
 
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
+#include "cadenza/generate/markov.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
 #include "cadenza/pipeline/train_recommender_job.hpp"
 #include "cadenza/pipeline/training_schedule.hpp"
+#include "cadenza/pipeline/generate_job.hpp"
+#include "cadenza/store/version_repo.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
 #include "cadenza/recommend/listen_retention.hpp"
 #include "conversions.hpp"
@@ -44,6 +47,18 @@ Application::Application(const config::Config& cfg)
   jobs_->register_kind(std::move(convert));
   jobs_->register_kind(pipeline::train_recommender_kind(
       {*tenants_, app_->catalogs, app_->models, {static_cast<double>(cfg.recommend.ease_lambda), 1}}));
+  // Generation: the Markov model embedded from models/markov.bin (read once, shared by every stream).
+  pipeline::SamplerFactory sampler;
+  try {
+    if (auto bytes = generate::embedded_markov_model(); !bytes.empty())
+      sampler = pipeline::markov_sampler_factory(
+          std::make_shared<const generate::MarkovModel>(generate::MarkovModel::deserialize(bytes)));
+    else
+      spdlog::warn("generation: this build has no models/markov.bin embedded; generate jobs fail with 503");
+  } catch (const Error& e) {
+    spdlog::error("generation: the embedded Markov model does not load: {}", e.what());
+  }
+  jobs_->register_kind(pipeline::generate_kind({*tenants_, std::move(sampler), {}}));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
@@ -67,6 +82,16 @@ void Application::start() {
     }
   });
   if (swept > 0) spdlog::info("removed {} conversion scratch directories of ended jobs", swept);
+  // Before the workers: versions a previous run was making are interrupted (their stored chunks stay
+  // playable); their requeued jobs see that and do not make them again.
+  for (const auto& tenant : tenants_->existing()) {
+    try {
+      if (auto n = store::version_repo::interrupt_running(tenants_->get(tenant), now_ms()))
+        spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, n);
+    } catch (const std::exception& e) {
+      spdlog::error("tenant {}: marking interrupted versions failed: {}", tenant, e.what());
+    }
+  }
   jobs_->start();
   webhooks_->start();
   listen_retention_->start();

@@ -2,6 +2,8 @@
 
 namespace cadenza::http {
 
+void add_generation_routes(App& app);  // projects and versions: generation_handlers.cpp
+
 void add_routes(App& app) {
   add_system_routes(app);
   add_account_routes(app);
@@ -14,6 +16,7 @@ void add_routes(App& app) {
   add_job_routes(app);
   add_file_routes(app);
   add_conversion_routes(app);
+  add_generation_routes(app);
   add_telegram_routes(app);
   add_openapi_route(app);  // describes the routes above
   add_web_routes(app);  // last: catch-all for the browser app

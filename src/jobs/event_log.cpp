@@ -52,7 +52,7 @@ std::size_t EventLog::topics() const {
   return n;
 }
 
-void EventLog::emit_locked(Topic& t, const char* type, const store::JobRecord& job) {
+void EventLog::emit_locked(Topic& t, const char* type, const store::JobRecord& job, const nlohmann::json* chunk) {
   store::Database* db = nullptr;
   if (dbs_) {
     try {
@@ -75,9 +75,9 @@ void EventLog::emit_locked(Topic& t, const char* type, const store::JobRecord& j
   ev.type = type;
   ev.job = job;
   ev.seq = ++t.last_seq;
-  ev.text = std::make_shared<const std::string>(
-      nlohmann::json{{"type", ev.type}, {"seq", ev.seq}, {"job", job_json(job)}}.dump(
-          -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  nlohmann::json body{{"type", ev.type}, {"seq", ev.seq}, {"job", job_json(job)}};
+  if (chunk) body["chunk"] = *chunk;
+  ev.text = std::make_shared<const std::string>(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (db) {
     try {
       store::job_event_repo::append(*db, job.id, ev.seq, ev.type, *ev.text, now_ms());
@@ -101,6 +101,18 @@ void EventLog::state(const store::JobRecord& job) {
     t->done = is_final(job.state);  // a job requeued by hand publishes again
     if (t->done) t->done_at = std::chrono::steady_clock::now();
   }
+}
+
+void EventLog::chunk(const store::JobRecord& job, const nlohmann::json& chunk) {
+  auto t = topic(job.id);
+  std::lock_guard lock(t->mu);
+  if (t->done) return;
+  if (t->pending) {
+    auto pending = std::move(*t->pending);
+    t->pending.reset();
+    emit_locked(*t, "job.progress", pending);
+  }
+  emit_locked(*t, "job.chunk", job, &chunk);
 }
 
 void EventLog::progress(const store::JobRecord& job) {

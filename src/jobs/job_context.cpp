@@ -60,6 +60,16 @@ std::int64_t JobContext::append_chunk(std::string_view bytes, const nlohmann::js
   return store::chunk_repo::append(*db_, job_.id, bytes, meta, now_ms());
 }
 
+void JobContext::stream_event(const nlohmann::json& chunk) {
+  if (!events_) return;
+  store::JobRecord snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot = job_;
+  }
+  events_->chunk(snapshot, chunk);
+}
+
 void JobContext::flush_progress() {
   std::lock_guard lock(mutex_);
   if (!pending_write_) return;

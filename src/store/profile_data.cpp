@@ -1,14 +1,17 @@
 #include "cadenza/store/profile_data.hpp"
 
 #include "cadenza/store/db.hpp"
+#include "cadenza/store/project_repo.hpp"
+#include "cadenza/store/version_repo.hpp"
 
 namespace cadenza::store {
 
 const std::vector<OwnedTable>& owned_tables() {
   static const std::vector<OwnedTable> all = [] {
     std::vector<OwnedTable> out;
-    // Conversions before jobs (a conversion row names its job); listens before tune vectors (no SET NULL pass).
-    for (auto part : {conversion_repo::owned_tables(), webhook_repo::owned_tables(), transcription_repo::owned_tables(),
+    // Conversions before jobs (a conversion row names its job); versions (with their chunks) before projects;
+    // listens before tune vectors (no SET NULL pass).
+    for (auto part : {version_repo::owned_tables(), project_repo::owned_tables(), conversion_repo::owned_tables(), webhook_repo::owned_tables(), transcription_repo::owned_tables(),
                       job_repo::owned_tables(), listen_repo::owned_tables(), preference_repo::owned_tables(), tune_vector_repo::owned_tables(),
                       variable_repo::owned_tables(), blob_repo::owned_tables(), bot_repo::owned_tables(),
                       control_owned_tables()})

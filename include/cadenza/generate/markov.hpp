@@ -12,7 +12,10 @@
 // Density, energy and tempo are not modelled: sample() takes the tempo from the controls as it is.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,17 +51,31 @@ class MarkovModel {
 
   // A piece for the controls (style, key, mode, meter, tempo, length: notes stop at the end of the
   // length's last bar, or at max_notes). The same seed gives the same piece. Notes at one onset come in
-  // rising pitch, as encode() orders them.
+  // rising pitch, as encode() orders them. A loop over MarkovSampler::next() (markov_sampler.hpp) with
+  // top_p 1: the streaming generator and this give the same notes.
   std::vector<Token> sample_tokens(const Controls& controls, uint64_t seed, int max_notes,
                                    const SampleOptions& options = {}) const;
   Piece sample(const Controls& controls, uint64_t seed, int max_notes, const SampleOptions& options = {}) const;
 
+  // The model as bytes (markov_io.cpp has the format; the same model always gives the same bytes) and back;
+  // deserialize throws Error(Unprocessable) for bytes that are not a whole model. save writes the file
+  // atomically; load throws Error(NotFound) when it is missing.
+  std::string serialize() const;
+  static MarkovModel deserialize(std::string_view bytes);
+  void save(const std::filesystem::path& path) const;
+  static MarkovModel load(const std::filesystem::path& path);
+
  private:
+  friend class MarkovSampler;
   int order_;
   std::unique_ptr<KneserNey> time_, pitch_, duration_, velocity_;
   std::array<std::pair<int, int>, 2> range_{{{kLowestPitch, kHighestPitch}, {kLowestPitch, kHighestPitch}}};
 };
 
 double nll_per_note(const MarkovModel& model, const std::vector<Piece>& pieces);
+
+// models/markov.bin (`cadenza train-markov` writes it; models/markov.md says how it was made) as embedded in
+// the binary at build time; empty when the build had no such file.
+std::string_view embedded_markov_model();
 
 }  // namespace cadenza::generate

@@ -12,6 +12,8 @@
 // Essen & Kneser 1994), 0.75 when undefined, clamped to 0.1..0.95. order 0 is the unigram of level 0.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +40,11 @@ class KneserNey {
   int order() const { return order_; }
   double discount(int level) const { return discount_[size_t(level)]; }
   size_t contexts(int level) const { return levels_[size_t(level)].size(); }
+
+  // The table as bytes, appended to `out` (markov_io.cpp has the format), and back from the front of `in`
+  // (which then starts after it). read throws Error(Unprocessable) for bytes that are not a table.
+  void write(std::string& out) const;
+  static KneserNey read(std::string_view& in);
 
  private:
   struct Context {

@@ -19,7 +19,7 @@
 namespace cadenza::jobs {
 
 struct JobEvent {
-  std::string type;       // "job.state" (queued/running/succeeded/failed/cancelled) or "job.progress"
+  std::string type;       // "job.state" (queued/running/succeeded/failed/cancelled), "job.progress" or "job.chunk"
   store::JobRecord job;   // full snapshot after the change
   std::int64_t seq = 0;   // per job, from 1, no gaps (EventLog); 0 for events not from an EventLog
   // The event as sent to clients ({"type","seq","job"}), serialised once by EventLog and shared by every

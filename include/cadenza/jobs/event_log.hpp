@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -49,6 +50,10 @@ class EventLog {
 
   // A state change (job.state is the new state): the job's pending progress goes out first, then this.
   void state(const store::JobRecord& job);
+  // A piece of a job's stream was stored (a generation's audio chunk): "job.chunk", with `chunk` (its seq in
+  // the stream, its duration ...) beside the job in the event. Never coalesced or dropped, like state events;
+  // the job's pending progress goes out first. Dropped after the job's final state.
+  void chunk(const store::JobRecord& job, const nlohmann::json& chunk);
   // A progress report: out now when the job's last progress event is at least 1/progress_per_s old, else
   // kept as the job's pending progress (latest wins).
   void progress(const store::JobRecord& job);
@@ -73,7 +78,7 @@ class EventLog {
     std::chrono::steady_clock::time_point done_at{};
   };
   std::shared_ptr<Topic> topic(const std::string& job_id);
-  void emit_locked(Topic& t, const char* type, const store::JobRecord& job);
+  void emit_locked(Topic& t, const char* type, const store::JobRecord& job, const nlohmann::json* chunk = nullptr);
   void flusher();
 
   store::TenantDbs* dbs_;

@@ -79,6 +79,10 @@ class JobContext {
   // Error(Internal) without a database.
   std::int64_t append_chunk(std::string_view bytes, const nlohmann::json& meta = nlohmann::json::object());
 
+  // Tells the job's watchers that a piece of its stream was stored: a "job.chunk" event carrying `chunk`
+  // (EventLog::chunk: never coalesced). No-op without an EventLog.
+  void stream_event(const nlohmann::json& chunk);
+
   // Writes the last progress value if the throttle held it back (the worker calls this at the end).
   void flush_progress();
   JobControl& control() { return *control_; }

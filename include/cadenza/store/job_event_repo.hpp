@@ -11,7 +11,7 @@ namespace cadenza::store {
 
 struct StoredJobEvent {
   std::int64_t seq = 0;
-  std::string type;  // "job.state" | "job.progress"
+  std::string type;  // "job.state" | "job.progress" | "job.chunk"
   std::string text;  // the event as sent
 };
 
