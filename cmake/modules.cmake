@@ -19,8 +19,9 @@ include(${CMAKE_CURRENT_LIST_DIR}/audio.cmake OPTIONAL)
 include(${CMAKE_CURRENT_LIST_DIR}/ml.cmake OPTIONAL)
 cadenza_add(transcribe cadenza_core cadenza_audio cadenza_ml)
 cadenza_add(notation cadenza_core)
-# generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline (no torch here).
-cadenza_add(generate cadenza_core cadenza_notation)
+# generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline, the transformer
+# sampler and its training (on ml, through its torch-free headers).
+cadenza_add(generate cadenza_core cadenza_notation cadenza_ml)
 cadenza_add(recommend cadenza_core cadenza_store)
 cadenza_add(jobs cadenza_core cadenza_config cadenza_store)
 cadenza_add(pipeline cadenza_core cadenza_net cadenza_audio cadenza_ml cadenza_transcribe cadenza_notation cadenza_store cadenza_jobs)
