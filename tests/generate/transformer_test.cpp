@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <vector>
 
@@ -189,4 +190,28 @@ TEST_CASE("the generator trains on the corpus: a tiny run lowers the held-out NL
   CHECK(r.last_loss < r.first_loss - 1.0);
   CHECK(r.best_valid == doctest::Approx(std::min(r.valid_losses[0], r.valid_losses[1])));
   CHECK(r.best.nll.per_note < 14.0);  // untrained: about ln 8 + ln 72 + ln 88 + ln 40 + ln 8 = 17.6
+}
+
+TEST_CASE("the committed generator weights load, match the Small config and sample in key and meter") {
+  const std::filesystem::path path = "models/generator.bin";
+  REQUIRE(std::filesystem::exists(path));
+  ml::IntraOpThreads one(1);
+  const auto net = ml::GeneratorNet::load(path);
+  CHECK(net.config() == generator_config(GeneratorSize::Small));
+  const auto [lo, hi] = pitch_range(net, Style::Folk);
+  CHECK(lo > kLowestPitch);
+  CHECK(hi < kHighestPitch);
+  Controls c;
+  c.key_tonic = 7;  // G major, 6/8
+  c.meter = {6, 8};
+  c.length = {Length::Unit::Bars, 8};
+  SamplerSettings s;
+  s.seed = 3;
+  const auto a = sample_piece(net, c, s), b = sample_piece(net, c, s);
+  CHECK(a.notes == b.notes);
+  CHECK(a.notes.size() >= 8);  // a trained net writes notes in most of the 8 bars
+  for (const auto& n : a.notes) {
+    CHECK(n.onset < 8 * 36);
+    CHECK(std::set<int>{0, 2, 4, 5, 7, 9, 11}.count(((n.pitch - 7) % 12 + 12) % 12) == 1);
+  }
 }
