@@ -12,7 +12,14 @@
 //     that is not the test set), and pieces sampled from the unigram, order-1 and order-3 models, one per
 //     test piece with that piece's controls (style, key, mode, meter, tempo, length in bars).
 //
+//  3. The transformer (generate/transformer_sampler.hpp, weights from --generator, default
+//     models/generator.bin; left out when the file is missing): its held-out NLL per note on the same
+//     notes (the five note heads: bar + position = time, pitch, duration, velocity; generator_training.hpp
+//     says what is and is not compared), and its samples (temperature 1, top-p 0.95, the same masks and
+//     controls as the n-gram's) in the Yang & Lerch table.
+//
 // Usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment] [--midi DIR]
+//                 [--generator FILE]
 // --midi DIR writes the first samples of each model as MIDI files (order3-0.mid ...) to listen to.
 #include <chrono>
 #include <cmath>
@@ -29,7 +36,11 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/generate/corpus.hpp"
 #include "cadenza/generate/evaluation.hpp"
+#include "cadenza/generate/generator_training.hpp"
 #include "cadenza/generate/markov.hpp"
+#include "cadenza/generate/transformer_sampler.hpp"
+#include "cadenza/ml/generator_net.hpp"
+#include "cadenza/ml/runtime.hpp"
 #include "cadenza/notation/midi_file.hpp"
 
 using namespace cadenza::generate;
@@ -59,6 +70,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   bool augment = true;
   std::string midi_dir;
+  std::string generator_path = "models/generator.bin";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -74,13 +86,16 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--no-augment") augment = false;
     else if (a == "--midi") midi_dir = next();
+    else if (a == "--generator") generator_path = next();
     else {
-      std::fprintf(stderr, "usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment] [--midi DIR]\n");
+      std::fprintf(stderr, "usage: generate [--nottingham DIR] [--jsb FILE] [--max-order 4] [--seed 1] [--no-augment] [--midi DIR] [--generator FILE]\n");
       return 2;
     }
   }
   max_order = std::clamp(max_order, 1, KneserNey::kMaxOrder);
   try {
+    cadenza::ml::init_runtime({});
+    cadenza::ml::IntraOpThreads one_thread(1);
     if (!midi_dir.empty()) std::filesystem::create_directories(midi_dir);
     auto t0 = std::chrono::steady_clock::now();
     LoadStats stats;
@@ -126,6 +141,19 @@ int main(int argc, char** argv) {
                   t.per_field[2], t.per_field[3]);
       models[order] = std::move(plain);
     }
+    std::unique_ptr<cadenza::ml::GeneratorNet> net;
+    if (std::filesystem::exists(generator_path)) {
+      t0 = std::chrono::steady_clock::now();
+      net = std::make_unique<cadenza::ml::GeneratorNet>(cadenza::ml::GeneratorNet::load(generator_path));
+      const auto v = evaluate_generator(*net, valid), t = evaluate_generator(*net, test);
+      std::printf("%-18s %8.3f %8.3f %10s %8.2f |                %6.3f %6.3f %6.3f %6.3f\n", "transformer", v.nll.per_note,
+                  t.nll.per_note, "", seconds_since(t0), t.nll.per_field[0], t.nll.per_field[1], t.nll.per_field[2],
+                  t.nll.per_field[3]);
+      std::printf("  (%s: %lld parameters; eval s = both splits; its type head, note or end, adds %.3f / %.3f)\n",
+                  generator_path.c_str(), (long long)net->parameter_count(), v.type_per_note, t.type_per_note);
+    } else {
+      std::printf("  (no transformer: %s not found)\n", generator_path.c_str());
+    }
 
     // 2. Yang & Lerch
     std::vector<PieceFeatures> reference, train_like;
@@ -153,6 +181,28 @@ int main(int argc, char** argv) {
       std::printf("%s samples: %zu pieces, %lld notes, %.0f notes/s\n", order == 0 ? "unigram" : ("order-" + std::to_string(order)).c_str(),
                   gen.size(), (long long)notes, double(notes) / std::max(s, 1e-9));
       sets.emplace_back(order == 0 ? "unigram" : "order " + std::to_string(order), std::move(gen));
+    }
+    if (net) {
+      t0 = std::chrono::steady_clock::now();
+      std::vector<PieceFeatures> gen;
+      int64_t notes = 0;
+      for (size_t i = 0; i < test.size(); ++i) {
+        SamplerSettings settings;
+        settings.seed = seed + i;
+        settings.max_notes = int(test[i].notes.size()) * 2 + 64;
+        const auto g = sample_piece(*net, controls_of(test[i]), settings);
+        notes += int64_t(g.notes.size());
+        gen.push_back(features(g));
+        if (!midi_dir.empty() && i < 4) {
+          const auto path = std::filesystem::path(midi_dir) / ("transformer-" + std::to_string(i) + ".mid");
+          const auto bytes = cadenza::notation::to_midi(to_events(g), {g.tempo_bpm, false});
+          std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+        }
+      }
+      const double s = seconds_since(t0);
+      std::printf("transformer samples: %zu pieces, %lld notes, %.0f notes/s (one thread)\n", gen.size(), (long long)notes,
+                  double(notes) / std::max(s, 1e-9));
+      sets.emplace_back("transformer", std::move(gen));
     }
     std::printf("\nYang & Lerch 2018 against the %zu test pieces: OA (higher is closer) / KL(intra || inter)\n", test.size());
     std::printf("%-22s", "feature");

@@ -19,8 +19,9 @@ include(${CMAKE_CURRENT_LIST_DIR}/audio.cmake OPTIONAL)
 include(${CMAKE_CURRENT_LIST_DIR}/ml.cmake OPTIONAL)
 cadenza_add(transcribe cadenza_core cadenza_audio cadenza_ml)
 cadenza_add(notation cadenza_core)
-# generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline (no torch here).
-cadenza_add(generate cadenza_core cadenza_notation)
+# generate: prompt -> controls, the symbolic corpus, compound tokens, the n-gram baseline, the transformer
+# sampler and its training (on ml, through its torch-free headers).
+cadenza_add(generate cadenza_core cadenza_notation cadenza_ml)
 # models/markov.bin (cadenza train-markov) is embedded into the binary (src/generate/markov_embedded.cpp); a
 # changed file reconfigures, so its hash (in the flags) makes ccache compile it again.
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/markov.bin)

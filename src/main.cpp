@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cadenza::cli::add_bot(app, exit_code);
   cadenza::cli::add_import(app, exit_code);
   cadenza::cli::add_train_markov(app, exit_code);
+  cadenza::cli::add_train_generator(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

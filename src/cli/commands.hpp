@@ -18,6 +18,7 @@ void add_engrave(CLI::App& app, int& exit_code);
 void add_user(CLI::App& app, int& exit_code);
 void add_bot(CLI::App& app, int& exit_code);
 void add_import(CLI::App& app, int& exit_code);
+void add_train_generator(CLI::App& app, int& exit_code);
 
 // The progress of a long command on one line of stderr, redrawn in place; off when stderr is no terminal.
 class ProgressBar {
