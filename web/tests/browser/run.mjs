@@ -557,6 +557,82 @@ const cases = [
       assert((await page.locator('[data-testid="chart"] circle').count()) === 30, "30 readings drawn");
     },
   },
+  {
+    name: "create: a prompt plays while it is generated, is listed, replays, downloads, continues into a child version; rename and delete the project",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Create" }).click();
+      await page.getByRole("heading", { name: "Create", level: 1 }).waitFor();
+      await page.getByRole("button", { name: "slow waltz in G major" }).click();
+      assert((await page.getByLabel("Describe the music").inputValue()) === "slow waltz in G major", "an example fills the prompt");
+      await page.getByRole("button", { name: "Generate", exact: true }).click();
+      // Playback starts: chunks arrive and the audio element's time advances.
+      const now = page.getByTestId("now-playing");
+      await now.waitFor();
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"]')?.getAttribute("data-chunks")) > 0, null, { timeout: 15_000 });
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"] [data-testid="audio-player"]')?.getAttribute("data-time")) > 0.2, null, { timeout: 15_000 });
+      // The controls the prompt set are chips (key and meter from "G major" and "waltz").
+      const keyChip = page.locator('[data-testid="controls"] .chip[data-control="key"]');
+      assert(await keyChip.evaluate((el) => el.classList.contains("from-prompt")), "the key chip came from the prompt");
+      assert((await page.getByLabel("Key", { exact: true }).inputValue()) === "G", "key G understood");
+      assert((await page.getByLabel("Meter", { exact: true }).inputValue()) === "3/4", "waltz: 3/4");
+      // Listed in a new project; it ends and its notes fill the roll.
+      const version = page.getByTestId("version");
+      await version.first().waitFor();
+      assert((await version.count()) === 1, "one version listed");
+      await page.locator('[data-testid="version"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-notes")) > 5, null, { timeout: 10_000 });
+      await shot(page, "create");
+      // Downloads: each format's link gives a file of its type.
+      const heads = await page.evaluate(async () => {
+        const out = {};
+        for (const a of document.querySelectorAll('[data-testid="now-playing"] a[data-format]')) {
+          const r = await fetch(a.href);
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          out[a.dataset.format] = [r.status, r.headers.get("content-type"), new TextDecoder().decode(bytes.slice(0, 300))];
+        }
+        return out;
+      });
+      assert(heads.ogg?.[0] === 200 && heads.ogg[2].startsWith("OggS"), `Ogg download (${heads.ogg?.slice(0, 2)})`);
+      assert(heads.wav?.[0] === 200 && heads.wav[2].startsWith("RIFF"), `WAV download (${heads.wav?.slice(0, 2)})`);
+      assert(heads.mid?.[0] === 200 && heads.mid[2].startsWith("MThd"), `MIDI download (${heads.mid?.slice(0, 2)})`);
+      assert(heads.musicxml?.[0] === 200 && heads.musicxml[2].includes("score-partwise"), `MusicXML download (${heads.musicxml?.slice(0, 2)})`);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.locator('[data-testid="now-playing"] a[data-format="mid"]').click()]);
+      assert((await download.failure()) === null, "the MIDI link downloads");
+      // Replay: the player starts again from the stored chunks.
+      await page.locator('[data-testid="now-playing"] audio').evaluate((a) => (a.dataset.old = "1"));
+      await page.getByRole("button", { name: /^Replay / }).click();
+      await page.waitForFunction(() => {
+        const a = document.querySelector('[data-testid="now-playing"] audio');
+        return a && !a.dataset.old && a.currentTime > 0.2;
+      }, null, { timeout: 15_000 });
+      // The score of the version in the viewer.
+      await page.getByRole("button", { name: "Show the score" }).click();
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 60_000 });
+      // Continue makes a child version.
+      const parentId = await version.first().getAttribute("data-id");
+      await page.getByLabel("Bars to add when continuing").fill("4");
+      await page.getByRole("button", { name: /^Continue .* by 4 bars$/ }).click();
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"]`).waitFor({ timeout: 15_000 });
+      assert((await version.count()) === 2, "two versions");
+      assert((await page.locator(`[data-testid="version"][data-parent="${parentId}"]`).getAttribute("data-mode")) === "continue", "the child continues its parent");
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      // Rename, then delete the project.
+      await page.getByRole("button", { name: "Rename" }).click();
+      await page.getByLabel("Project name").fill("Waltzes");
+      await page.getByLabel("Project name").press("Enter");
+      await page.waitForFunction(() => document.querySelector('[data-testid="project-name"]')?.textContent === "Waltzes");
+      assert((await page.getByTestId("project-item").first().textContent()).trim() === "Waltzes", "the list shows the new name");
+      const projectId = await page.getByTestId("project").getAttribute("data-id");
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: "Delete", exact: true }).click();
+      await page.getByTestId("project").waitFor({ state: "detached" });
+      assert((await page.getByTestId("project-item").count()) === 0, "no projects left");
+      const gone = await page.evaluate(async (id) => (await fetch(`/api/projects/${id}`, { headers: { Authorization: `Bearer ${JSON.parse(localStorage.getItem("cadenza.session")).token}` } })).status, projectId);
+      assert(gone === 404, `the project is gone (${gone})`);
+    },
+  },
 ];
 
 // A mono 16-bit WAV of a 440 Hz tone.
