@@ -225,7 +225,7 @@ const cases = [
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
-      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery"]) {
+      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/create"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -235,7 +235,7 @@ const cases = [
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
       // Every control has an accessible name (a label, aria-label or text), on every page.
-      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/create", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(300);
@@ -566,11 +566,16 @@ const cases = [
       await page.getByRole("heading", { name: "Create", level: 1 }).waitFor();
       await page.getByRole("button", { name: "slow waltz in G major" }).click();
       assert((await page.getByLabel("Describe the music").inputValue()) === "slow waltz in G major", "an example fills the prompt");
+      const t0 = Date.now();
       await page.getByRole("button", { name: "Generate", exact: true }).click();
       // Playback starts: chunks arrive and the audio element's time advances.
       const now = page.getByTestId("now-playing");
       await now.waitFor();
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"]')?.getAttribute("data-chunks")) > 0, null, { timeout: 15_000 });
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"] [data-testid="audio-player"]')?.getAttribute("data-time")) > 0, null, { timeout: 15_000 });
+      const startMs = Date.now() - t0;
+      console.log(`  # create: the audio was playing ${startMs} ms after Generate`);
+      assert(startMs < 5000, `playback starts soon after Generate (${startMs} ms)`);
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"] [data-testid="audio-player"]')?.getAttribute("data-time")) > 0.2, null, { timeout: 15_000 });
       // The controls the prompt set are chips (key and meter from "G major" and "waltz").
       const keyChip = page.locator('[data-testid="controls"] .chip[data-control="key"]');
@@ -583,7 +588,7 @@ const cases = [
       assert((await version.count()) === 1, "one version listed");
       await page.locator('[data-testid="version"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-notes")) > 5, null, { timeout: 10_000 });
-      await shot(page, "create");
+      if (config.screenshots) await page.screenshot({ path: join(config.screenshots, "create.png"), fullPage: true });
       // Downloads: each format's link gives a file of its type.
       const heads = await page.evaluate(async () => {
         const out = {};
@@ -610,6 +615,20 @@ const cases = [
       // The score of the version in the viewer.
       await page.getByRole("button", { name: "Show the score" }).click();
       await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 60_000 });
+      // 360 px wide, dark: no sideways scrolling, every control named.
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.getByTestId("theme").click();
+      await page.waitForTimeout(300);
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= 360, `/create fits 360 px (scrollWidth ${w})`);
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll("main input, main button, main select, main textarea, main a[href]")]
+          .filter((el) => !(el.getAttribute("aria-label") || (el.labels && el.labels.length) || (el.tagName !== "INPUT" && (el.textContent || "").trim())))
+          .map((el) => el.outerHTML.slice(0, 80)));
+      assert(unnamed.length === 0, `/create: controls without a name: ${unnamed.join(" | ")}`);
+      await shot(page, "create-narrow-dark");
+      await page.getByTestId("theme").click();
+      await page.setViewportSize({ width: 1100, height: 800 });
       // Continue makes a child version.
       const parentId = await version.first().getAttribute("data-id");
       await page.getByLabel("Bars to add when continuing").fill("4");
