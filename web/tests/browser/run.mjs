@@ -642,6 +642,10 @@ const cases = [
       assert((await version.count()) === 2, "two versions");
       assert((await page.locator(`[data-testid="version"][data-parent="${parentId}"]`).getAttribute("data-mode")) === "continue", "the child continues its parent");
       await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      // Vary makes a second child of the first version.
+      await page.getByRole("button", { name: /^Vary the second half of / }).first().click();
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-mode="vary"]`).waitFor({ timeout: 15_000 });
+      assert((await version.count()) === 3, "three versions in the tree");
       // Rename, then delete the project.
       await page.getByRole("button", { name: "Rename" }).click();
       await page.getByLabel("Project name").fill("Waltzes");
