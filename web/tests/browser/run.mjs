@@ -646,6 +646,15 @@ const cases = [
       await page.getByRole("button", { name: /^Vary the second half of / }).first().click();
       await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-mode="vary"]`).waitFor({ timeout: 15_000 });
       assert((await version.count()) === 3, "three versions in the tree");
+      // Edited chips: a new version with those controls; played to its end, the stored file takes over.
+      await page.getByLabel("Bars", { exact: true }).fill("2");
+      await page.getByLabel("Tempo (bpm)").fill("200");
+      await page.getByRole("button", { name: "Generate with these controls" }).click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="version"]').length === 4, null, { timeout: 15_000 });
+      const summary = await now.locator("p.muted").first().textContent();
+      assert(summary.includes("200 bpm") && summary.includes("2 bars"), `the edited controls were used (${summary})`);
+      await page.locator('[data-testid="now-playing"] audio').waitFor({ state: "attached", timeout: 20_000 });
+      assert((await page.locator('[data-testid="now-playing"] [data-testid="audio-player"]').getAttribute("data-live")) === null, "the stored Ogg took over");
       // Rename, then delete the project.
       await page.getByRole("button", { name: "Rename" }).click();
       await page.getByLabel("Project name").fill("Waltzes");
