@@ -226,7 +226,7 @@ const cases = [
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
       await logInViaUi(page, u);
-      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen"]) {
+      for (const path of ["/", "/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen", "/create"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -236,7 +236,7 @@ const cases = [
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
       await page.waitForURL((url) => url.pathname === "/jobs");
       // Every control has an accessible name (a label, aria-label or text), on every page.
-      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
+      for (const path of ["/jobs", "/account", "/sheet-music", "/sheet-music/history", "/gallery", "/listen", "/create", "/demo/upload", "/demo/audio", "/demo/score", "/demo/midi"]) {
         await page.goto(path);
         await page.locator("main h1").waitFor();
         await page.waitForTimeout(300);
@@ -759,6 +759,116 @@ const cases = [
       const list = (await api("GET", `/api/profiles/${s.profileId}/variables`, undefined, s.token)).body.variables;
       const v = list.find((x) => x.name === "heart_rate");
       assert(v && !v.optedIn && v.readingCount === 0, `opted out, readings deleted (${JSON.stringify(v)})`);
+    name: "create: a prompt plays while it is generated, is listed, replays, downloads, continues into a child version; rename and delete the project",
+    async fn({ page, api }) {
+      const u = await signUpViaApi(api);
+      await logInViaUi(page, u);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Create" }).click();
+      await page.getByRole("heading", { name: "Create", level: 1 }).waitFor();
+      await page.getByRole("button", { name: "slow waltz in G major" }).click();
+      assert((await page.getByLabel("Describe the music").inputValue()) === "slow waltz in G major", "an example fills the prompt");
+      // Timed in the page, from the click to the first advance of the player's clock.
+      await page.evaluate(() => document.addEventListener("click", () => (window.__clickAt = performance.now()), { capture: true, once: true }));
+      await page.getByRole("button", { name: "Generate", exact: true }).click();
+      // Playback starts: chunks arrive and the audio element's time advances.
+      const now = page.getByTestId("now-playing");
+      await now.waitFor();
+      const started = await page.waitForFunction(() => {
+        const t = Number(document.querySelector('[data-testid="now-playing"] [data-testid="audio-player"]')?.getAttribute("data-time"));
+        return t > 0 ? performance.now() - window.__clickAt : 0;
+      }, null, { timeout: 15_000 });
+      const startMs = Math.round(await started.jsonValue());
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"]')?.getAttribute("data-chunks")) > 0, null, { timeout: 15_000 });
+      console.log(`  # create: the audio was playing ${startMs} ms after the click on Generate`);
+      assert(startMs < 5000, `playback starts soon after Generate (${startMs} ms)`);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="now-playing"] [data-testid="audio-player"]')?.getAttribute("data-time")) > 0.2, null, { timeout: 15_000 });
+      // The controls the prompt set are chips (key and meter from "G major" and "waltz").
+      const keyChip = page.locator('[data-testid="controls"] .chip[data-control="key"]');
+      assert(await keyChip.evaluate((el) => el.classList.contains("from-prompt")), "the key chip came from the prompt");
+      assert((await page.getByLabel("Key", { exact: true }).inputValue()) === "G", "key G understood");
+      assert((await page.getByLabel("Meter", { exact: true }).inputValue()) === "3/4", "waltz: 3/4");
+      // Listed in a new project; it ends and its notes fill the roll.
+      const version = page.getByTestId("version");
+      await version.first().waitFor();
+      assert((await version.count()) === 1, "one version listed");
+      await page.locator('[data-testid="version"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-notes")) > 5, null, { timeout: 10_000 });
+      if (config.screenshots) await page.screenshot({ path: join(config.screenshots, "create.png"), fullPage: true });
+      // Downloads: each format's link gives a file of its type.
+      const heads = await page.evaluate(async () => {
+        const out = {};
+        for (const a of document.querySelectorAll('[data-testid="now-playing"] a[data-format]')) {
+          const r = await fetch(a.href);
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          out[a.dataset.format] = [r.status, r.headers.get("content-type"), new TextDecoder().decode(bytes.slice(0, 300))];
+        }
+        return out;
+      });
+      assert(heads.ogg?.[0] === 200 && heads.ogg[2].startsWith("OggS"), `Ogg download (${heads.ogg?.slice(0, 2)})`);
+      assert(heads.wav?.[0] === 200 && heads.wav[2].startsWith("RIFF"), `WAV download (${heads.wav?.slice(0, 2)})`);
+      assert(heads.mid?.[0] === 200 && heads.mid[2].startsWith("MThd"), `MIDI download (${heads.mid?.slice(0, 2)})`);
+      assert(heads.musicxml?.[0] === 200 && heads.musicxml[2].includes("score-partwise"), `MusicXML download (${heads.musicxml?.slice(0, 2)})`);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.locator('[data-testid="now-playing"] a[data-format="mid"]').click()]);
+      assert((await download.failure()) === null, "the MIDI link downloads");
+      // Replay: the player starts again from the stored chunks.
+      assert((await page.locator('[data-testid="now-playing"] [data-testid="audio-player"]').getAttribute("data-live")) === "true", "a version being made plays as it is decoded");
+      await page.locator('[data-testid="now-playing"] [data-testid="audio-player"]').evaluate((a) => (a.dataset.old = "1"));
+      await page.getByRole("button", { name: /^Replay / }).click();
+      await page.waitForFunction(() => {
+        const a = document.querySelector('[data-testid="now-playing"] audio');
+        return a && !a.closest("[data-old]") && a.currentTime > 0.2;
+      }, null, { timeout: 15_000 });
+      // The score of the version in the viewer.
+      await page.getByRole("button", { name: "Show the score" }).click();
+      await page.locator('[data-testid="score"][data-status="ready"]').waitFor({ timeout: 60_000 });
+      // 360 px wide, dark: no sideways scrolling, every control named.
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.getByTestId("theme").click();
+      await page.waitForTimeout(300);
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= 360, `/create fits 360 px (scrollWidth ${w})`);
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll("main input, main button, main select, main textarea, main a[href]")]
+          .filter((el) => !(el.getAttribute("aria-label") || (el.labels && el.labels.length) || (el.tagName !== "INPUT" && (el.textContent || "").trim())))
+          .map((el) => el.outerHTML.slice(0, 80)));
+      assert(unnamed.length === 0, `/create: controls without a name: ${unnamed.join(" | ")}`);
+      await shot(page, "create-narrow-dark");
+      await page.getByTestId("theme").click();
+      await page.setViewportSize({ width: 1100, height: 800 });
+      // Continue makes a child version.
+      const parentId = await version.first().getAttribute("data-id");
+      await page.getByLabel("Bars to add when continuing").fill("4");
+      await page.getByRole("button", { name: /^Continue .* by 4 bars$/ }).click();
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"]`).waitFor({ timeout: 15_000 });
+      assert((await version.count()) === 2, "two versions");
+      assert((await page.locator(`[data-testid="version"][data-parent="${parentId}"]`).getAttribute("data-mode")) === "continue", "the child continues its parent");
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      // Vary makes a second child of the first version.
+      await page.getByRole("button", { name: /^Vary the second half of / }).first().click();
+      await page.locator(`[data-testid="version"][data-parent="${parentId}"][data-mode="vary"]`).waitFor({ timeout: 15_000 });
+      assert((await version.count()) === 3, "three versions in the tree");
+      // Edited chips: a new version with those controls; played to its end, the stored file takes over.
+      await page.getByLabel("Bars", { exact: true }).fill("2");
+      await page.getByLabel("Tempo (bpm)").fill("200");
+      await page.getByRole("button", { name: "Generate with these controls" }).click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="version"]').length === 4, null, { timeout: 15_000 });
+      const summary = await now.locator("p.muted").first().textContent();
+      assert(summary.includes("200 bpm") && summary.includes("2 bars"), `the edited controls were used (${summary})`);
+      await page.locator('[data-testid="now-playing"] audio').waitFor({ state: "attached", timeout: 20_000 });
+      assert((await page.locator('[data-testid="now-playing"] [data-testid="audio-player"]').getAttribute("data-live")) === null, "the stored Ogg took over");
+      // Rename, then delete the project.
+      await page.getByRole("button", { name: "Rename" }).click();
+      await page.getByLabel("Project name").fill("Waltzes");
+      await page.getByLabel("Project name").press("Enter");
+      await page.waitForFunction(() => document.querySelector('[data-testid="project-name"]')?.textContent === "Waltzes");
+      assert((await page.getByTestId("project-item").first().textContent()).trim() === "Waltzes", "the list shows the new name");
+      const projectId = await page.getByTestId("project").getAttribute("data-id");
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: "Delete", exact: true }).click();
+      await page.getByTestId("project").waitFor({ state: "detached" });
+      assert((await page.getByTestId("project-item").count()) === 0, "no projects left");
+      const gone = await page.evaluate(async (id) => (await fetch(`/api/projects/${id}`, { headers: { Authorization: `Bearer ${JSON.parse(localStorage.getItem("cadenza.session")).token}` } })).status, projectId);
+      assert(gone === 404, `the project is gone (${gone})`);
     },
   },
 ];
