@@ -759,6 +759,9 @@ const cases = [
       const list = (await api("GET", `/api/profiles/${s.profileId}/variables`, undefined, s.token)).body.variables;
       const v = list.find((x) => x.name === "heart_rate");
       assert(v && !v.optedIn && v.readingCount === 0, `opted out, readings deleted (${JSON.stringify(v)})`);
+    },
+  },
+  {
     name: "create: a prompt plays while it is generated, is listed, replays, downloads, continues into a child version; rename and delete the project",
     async fn({ page, api }) {
       const u = await signUpViaApi(api);
