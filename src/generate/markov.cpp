@@ -1,5 +1,6 @@
 // The n-gram baseline (factorisation in markov.hpp).
 #include "cadenza/generate/markov.hpp"
+#include "cadenza/generate/sampler.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -141,26 +142,8 @@ std::vector<Token> MarkovModel::sample_tokens(const Controls& controls, uint64_t
 
 Piece MarkovModel::sample(const Controls& controls, uint64_t seed, int max_notes, const SampleOptions& options) const {
   const auto tokens = sample_tokens(controls, seed, max_notes, options);
-  Piece p;
-  p.id = "markov/" + std::to_string(order_) + "/" + std::to_string(seed);
-  p.style = controls.style;
-  p.meter = controls.meter;
-  p.key_tonic = ((controls.key_tonic % 12) + 12) % 12;
-  p.mode = controls.mode;
-  p.tempo_bpm = controls.tempo_bpm;
-  // as decode() reads them, but a position may pass the bar when respect_meter is off
-  const int64_t bar_len = p.bar_ticks();
-  int64_t bar = 0;
-  for (size_t i = 1; i < tokens.size() && tokens[i].type() == TokenType::Note; ++i) {
-    const Token& t = tokens[i];
-    bar += t[kBar];
-    p.notes.push_back({bar * bar_len + t[kPosition], duration_ticks(t[kDuration]), t[kPitch] + kLowestPitch,
-                       velocity_of(t[kVelocity])});
-  }
-  std::stable_sort(p.notes.begin(), p.notes.end(), [](const Note& a, const Note& b) {
-    return a.onset != b.onset ? a.onset < b.onset : a.pitch < b.pitch;
-  });
-  return p;
+  return piece_of(controls, "markov/" + std::to_string(order_) + "/" + std::to_string(seed),
+                  std::span<const Token>(tokens).subspan(tokens.empty() ? 0 : 1));
 }
 
 }  // namespace cadenza::generate

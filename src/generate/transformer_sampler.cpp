@@ -215,24 +215,9 @@ std::optional<Token> TransformerSampler::next() {
 
 Piece sample_piece(const ml::GeneratorNet& net, const Controls& controls, const SamplerSettings& settings) {
   TransformerSampler sampler(net, controls, {}, settings);
-  Piece p;
-  p.id = "transformer/" + std::to_string(settings.seed);
-  p.style = controls.style;
-  p.meter = controls.meter;
-  p.key_tonic = ((controls.key_tonic % 12) + 12) % 12;
-  p.mode = controls.mode;
-  p.tempo_bpm = controls.tempo_bpm;
-  const int64_t bar_len = p.bar_ticks();
-  int64_t bar = 0;
-  while (auto t = sampler.next()) {
-    bar += (*t)[kBar];
-    p.notes.push_back({bar * bar_len + (*t)[kPosition], duration_ticks((*t)[kDuration]), (*t)[kPitch] + kLowestPitch,
-                       velocity_of((*t)[kVelocity])});
-  }
-  std::stable_sort(p.notes.begin(), p.notes.end(), [](const Note& a, const Note& b) {
-    return a.onset != b.onset ? a.onset < b.onset : a.pitch < b.pitch;
-  });
-  return p;
+  std::vector<Token> notes;
+  while (auto t = sampler.next()) notes.push_back(*t);
+  return piece_of(controls, "transformer/" + std::to_string(settings.seed), notes);
 }
 
 }  // namespace cadenza::generate

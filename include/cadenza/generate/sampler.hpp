@@ -10,6 +10,8 @@
 // notes, token for token.
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "cadenza/generate/markov.hpp"
@@ -32,5 +34,10 @@ class NoteSampler {
   // max_notes). Not thread-safe: one stream, one sampler.
   virtual std::optional<Token> next() = 0;
 };
+
+// The piece that note tokens (up to the first token that is not a note) make under the controls: onsets from
+// the bar deltas and positions, durations and velocities from their classes, sorted by onset then pitch.
+// A position may pass the bar when the meter mask was off.
+Piece piece_of(const Controls& controls, std::string id, std::span<const Token> notes);
 
 }  // namespace cadenza::generate
