@@ -24,7 +24,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       ca-certificates curl \
       libsqlite3-0 libsodium23 libssl3 libcurl4 libfmt9 libspdlog1.10 libtomlplusplus3 \
-      libsndfile1 libsamplerate0 libsoxr0 libfluidsynth3 libopus0 libogg0 \
+      libsndfile1 libsamplerate0 libsoxr0 libfluidsynth3 libopus0 libogg0 libtag1v5 libebur128-1 \
       libtorch1.13 libopenblas0-pthread \
       fluid-soundfont-gm fluidsynth lilypond \
  && rm -rf /var/lib/apt/lists/*
