@@ -1,4 +1,5 @@
 // cadenza import tracks FILE.csv: a catalogue with features (recommend/track_import.hpp) into a tenant's tracks.
+// cadenza import library DIR: a folder of audio files (pipeline/library_import.hpp) into a tenant's tracks.
 // cadenza import listens FILE --profile EMAIL_OR_ID: a listening history (recommend/listen_import.hpp) into a
 // profile's listens.
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/file_modes.hpp"
 #include "cadenza/core/ids.hpp"
+#include "cadenza/pipeline/library_import.hpp"
 #include "cadenza/recommend/listen_import.hpp"
 #include "cadenza/recommend/track_features.hpp"
 #include "cadenza/recommend/track_import.hpp"
@@ -70,6 +72,57 @@ void run(const ImportTracksArgs& a) {
     if (auto t = store::track_repo::find(db, report.track_ids[i])) print_track(*t);
 }
 
+struct ImportLibraryArgs {
+  ConfigFlags flags;
+  std::string dir, tenant;
+  bool force = false;
+  int transcribe_s = -1;  // -1: library.transcribe_s
+  int threads = 0;
+};
+
+void run_library(const ImportLibraryArgs& a) {
+  use_private_file_modes();
+  auto cfg = a.flags.load();
+  store::ControlStore control(cfg.storage);
+  std::string tenant = a.tenant.empty() ? control.default_tenant().id : a.tenant;
+  if (!is_uuid(tenant) || !control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "unknown tenant " + tenant);
+  store::TenantDbs tenants(cfg.storage);
+  auto& db = tenants.get(tenant);
+
+  pipeline::LibraryScanOptions options;
+  options.force = a.force;
+  options.transcribe_s = a.transcribe_s >= 0 ? a.transcribe_s : cfg.library.transcribe_s;
+  std::unique_ptr<transcribe::Transcriber> net;
+  if (options.transcribe_s > 0) {
+    try {
+      transcribe::TranscriberOptions model;
+      model.threads = a.threads;
+      net = std::make_unique<transcribe::Transcriber>(model);
+      options.transcriber = net.get();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "the transcriber does not load (%s): the mode comes from the chroma\n", e.what());
+    }
+  }
+  ProgressBar bar{::isatty(STDERR_FILENO) != 0};
+  options.progress = [&bar](double f, std::string_view stage) { bar.update(f, stage); };
+  auto r = pipeline::scan_library(db, a.dir, options);
+  bar.finish();
+
+  std::printf("%s: %zu audio files: %zu read, %zu added, %zu updated, %zu unchanged, %zu removed, %zu failed; "
+              "%zu tracks' features moved (tenant %s, %lld tracks in all)\n",
+              a.dir.c_str(), r.files, r.read, r.added, r.updated, r.unchanged, r.removed, r.failed, r.features_changed,
+              tenant.c_str(), static_cast<long long>(store::track_repo::count(db)));
+  std::printf("read %.1f s of audio in %.1f s (%.2f files/s, %.1f s of audio per second; mode from the %s)\n",
+              r.audio_seconds, r.seconds, r.seconds > 0 ? double(r.read) / r.seconds : 0.0,
+              r.seconds > 0 ? r.audio_seconds / r.seconds : 0.0, r.mode_from.c_str());
+  for (std::size_t i = 0; i < r.failures.size() && i < kRejectionsShown; ++i)
+    std::printf("  failed %s: %s\n", r.failures[i].path.c_str(), r.failures[i].reason.c_str());
+  if (r.failed > kRejectionsShown) std::printf("  ... and %zu more failed\n", r.failed - kRejectionsShown);
+  for (std::size_t i = 0; i < r.removed_paths.size() && i < kRejectionsShown; ++i)
+    std::printf("  gone (its track keeps its listens, loses its audio): %s\n", r.removed_paths[i].c_str());
+  if (r.removed > kRejectionsShown) std::printf("  ... and %zu more gone\n", r.removed - kRejectionsShown);
+}
+
 struct ImportListensArgs {
   ConfigFlags flags;
   std::string file, profile, tenant;
@@ -123,6 +176,26 @@ void add_import(CLI::App& app, int& exit_code) {
   tracks->add_option("--show", a->show, "Print the file's first N tracks with their features");
   tracks->callback([a, &exit_code] {
     run(*a);
+    exit_code = 0;
+  });
+
+  auto* library = import->add_subcommand(
+      "library", "Scan a folder of audio files (recursive; wav, flac, ogg, opus, mp3, aiff, ...) into the tenant's "
+                 "tracks: tags with TagLib, features from the audio (EBU R128 loudness, tempo, onset density, "
+                 "brightness, mode), mapped to the five dimensions by percentile within the library. A re-scan "
+                 "reads only new or changed files; files that vanished are reported and their tracks lose their audio.");
+  auto lib = std::make_shared<ImportLibraryArgs>();
+  lib->flags.add_to(library, false);
+  library->add_option("DIR", lib->dir, "The folder")->required();
+  library->add_option("--tenant", lib->tenant, "Tenant id (default: the default tenant)");
+  library->add_flag("--force", lib->force, "Read every file again, changed or not");
+  library->add_option("--transcribe-seconds", lib->transcribe_s,
+                      "Seconds of each file the transcriber hears for the mode; 0: the chroma alone (default: "
+                      "library.transcribe_s)")
+      ->check(CLI::Range(0, 600));
+  library->add_option("--threads", lib->threads, "Threads for the transcriber (default: the cores)");
+  library->callback([lib, &exit_code] {
+    run_library(*lib);
     exit_code = 0;
   });
 

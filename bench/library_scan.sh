@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Scan speed of `cadenza import library`: renders N Nottingham tunes (../shared/datasets/nottingham/MIDI) with
+# FluidSynth into a temporary library (a third each as WAV, FLAC and Ogg/Vorbis through sox, 44.1 kHz stereo),
+# then times a first scan with the transcriber's mode (library.transcribe_s=30), the same with the chroma's
+# (--transcribe-seconds 0, a fresh data directory), and a re-scan that has nothing to read. Prints files per
+# second and seconds of audio per second for each.
+#   bench/library_scan.sh [N=40] [THREADS=2]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-40}
+THREADS=${2:-2}
+BIN=${CADENZA_BIN:-build/cadenza}
+MIDI=../shared/datasets/nottingham/MIDI
+SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/music"
+i=0
+for mid in $(ls "$MIDI"/*.mid | sort | head -n "$N"); do
+  name=$(basename "$mid" .mid)
+  fluidsynth -ni -q -g 0.6 -r 44100 -F "$work/$name.wav" "$SF2" "$mid" >/dev/null 2>&1
+  case $((i % 3)) in
+    0) mv "$work/$name.wav" "$work/music/$name.wav" ;;
+    1) sox "$work/$name.wav" "$work/music/$name.flac" && rm "$work/$name.wav" ;;
+    2) sox "$work/$name.wav" -C 5 "$work/music/$name.ogg" && rm "$work/$name.wav" ;;
+  esac
+  i=$((i + 1))
+done
+echo "library: $N files, $(du -sh "$work/music" | cut -f1) in $work/music"
+run() {  # label, data dir, extra args
+  local label=$1 data=$2
+  shift 2
+  local start end
+  start=$(date +%s.%N)
+  "$BIN" import library "$work/music" --data-dir "$data" --threads "$THREADS" "$@" | tee "$work/out.txt" | sed 's/^/  /'
+  end=$(date +%s.%N)
+  echo "$label: $(echo "$end - $start" | bc) s wall, the process included"
+}
+run "first scan, mode from the transcriber (30 s)" "$work/data1" --transcribe-seconds 30
+run "first scan, mode from the chroma" "$work/data2" --transcribe-seconds 0
+run "re-scan, nothing changed" "$work/data1" --transcribe-seconds 30
