@@ -193,6 +193,11 @@ const Key kKeys[] = {
    "L2 weight (lambda) of the collaborative model (EASE) that POST /api/admin/models/train fits; larger is smoother."},
   {"recommend.train_interval_h", [](Config& c) -> Field { return &c.recommend.train_interval_h; }, 0, 8760,
    "Hours between scheduled trainings: a tenant whose listens are newer than its model is trained again (0: only on request)."},
+
+  {"library.root", [](Config& c) -> Field { return &c.library.root; }, 0, 0,
+   "The music library's folder: POST /api/admin/library/scan reads folders inside it only (\"\" = the route answers 409)."},
+  {"library.transcribe_s", [](Config& c) -> Field { return &c.library.transcribe_s; }, 0, 600,
+   "Seconds from the start of each library file that the transcriber hears to find its mode (major/minor); 0 = from the chroma alone (faster)."},
 };
 // clang-format on
 

@@ -6,6 +6,7 @@
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/generate/markov.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
+#include "cadenza/pipeline/import_library_job.hpp"
 #include "cadenza/pipeline/train_recommender_job.hpp"
 #include "cadenza/pipeline/training_schedule.hpp"
 #include "cadenza/pipeline/generate_job.hpp"
@@ -47,6 +48,8 @@ Application::Application(const config::Config& cfg)
   jobs_->register_kind(std::move(convert));
   jobs_->register_kind(pipeline::train_recommender_kind(
       {*tenants_, app_->catalogs, app_->models, {static_cast<double>(cfg.recommend.ease_lambda), 1}}));
+  jobs_->register_kind(pipeline::import_library_kind(
+      {*tenants_, cfg.library.root, static_cast<double>(cfg.library.transcribe_s), transcribe::TranscriberOptions{}}));
   // Generation: the Markov model embedded from models/markov.bin (read once, shared by every stream).
   pipeline::SamplerFactory sampler;
   try {

@@ -13,6 +13,7 @@ void add_routes(App& app) {
   add_track_routes(app);
   add_listen_routes(app);
   add_recommendation_routes(app);
+  add_library_routes(app);
   add_job_routes(app);
   add_file_routes(app);
   add_conversion_routes(app);

@@ -122,6 +122,12 @@ struct RecommendConfig {
   int train_interval_h = 24;  // a tenant with listens newer than its model is trained this often; 0 = never
 };
 
+// The server's music library (cadenza import library, POST /api/admin/library/scan).
+struct LibraryConfig {
+  std::string root = "";  // the folder scans may read (and everything under it); "" = the scan route answers 409
+  int transcribe_s = 30;  // seconds of each file the transcriber hears for its mode; 0 = the mode from the chroma
+};
+
 struct Config {
   ServerConfig server;
   AuthConfig auth;
@@ -136,6 +142,7 @@ struct Config {
   ConvertConfig convert;
   WebhookConfig webhooks;
   RecommendConfig recommend;
+  LibraryConfig library;
 };
 
 struct LoadOptions {

@@ -62,6 +62,7 @@ void add_variable_routes(App& app);
 void add_track_routes(App& app);  // the music library: track_handlers.cpp
 void add_listen_routes(App& app);  // listening history: listen_handlers.cpp
 void add_recommendation_routes(App& app);  // recommendations and models: recommendation_handlers.cpp
+void add_library_routes(App& app);  // the music library's scans: library_handlers.cpp
 void add_job_routes(App& app);
 void add_file_routes(App& app);
 void add_conversion_routes(App& app);
