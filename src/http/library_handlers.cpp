@@ -18,9 +18,9 @@ const schema::Body kScan{"LibraryScan", scan_members()};
 
 Response scan(App& app, Request& req) {
   if (!req.who().is_admin()) throw Error(ErrorKind::Forbidden, "Only the tenant's admins may scan the music library");
+  const auto& body = req.json();  // a malformed body is a 400 first, as on every route
   if (app.config.library.root.empty())
     throw Error(ErrorKind::Conflict, "No music library is configured: set library.root to the folder scans may read");
-  const auto& body = req.json();
   const auto folder = pipeline::library_folder(app.config.library.root, body.at("path").get<std::string>());
   const auto& who = req.who();
   nlohmann::json payload = {{"path", folder.string()}, {"force", body.value("force", false)}};

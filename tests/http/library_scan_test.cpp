@@ -38,7 +38,7 @@ TEST_CASE("library scan: admins only, inside library.root, and the job's counts"
 
   CHECK(w.s->post(kScan, {{"path", "music"}}).status == 401);
   CHECK(w.s->post(kScan, {{"path", "music"}}, w.alice).status == 403);
-  for (const std::string outside : {"/etc", "..", "music/../..", root.str() + "-other", "/"}) {
+  for (const std::string& outside : std::vector<std::string>{"/etc", "..", "music/../..", root.str() + "-other", "/"}) {
     INFO(outside);
     auto r = w.s->post(kScan, {{"path", outside}}, w.admin);
     CHECK(r.status == 400);
