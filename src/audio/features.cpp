@@ -39,12 +39,14 @@ class Fft {
       const int half = len / 2, step = n_ / len;
       for (int i = 0; i < n_; i += len)
         for (int j = 0; j < half; ++j) {
+          // The products written out: std::complex's operator* checks for NaN and infinity (__mulsc3).
           const auto w = twiddle_[std::size_t(j * step)];
           auto& a = x[std::size_t(i + j)];
           auto& b = x[std::size_t(i + j + half)];
-          const auto t = w * b;
-          b = a - t;
-          a = a + t;
+          const float tr = w.real() * b.real() - w.imag() * b.imag();
+          const float ti = w.real() * b.imag() + w.imag() * b.real();
+          b = {a.real() - tr, a.imag() - ti};
+          a = {a.real() + tr, a.imag() + ti};
         }
     }
   }
@@ -53,6 +55,36 @@ class Fft {
   int n_;
   std::vector<std::complex<float>> twiddle_;
   std::vector<int> reversed_;
+};
+
+// The spectrum (bins 0..n/2) of n real samples through one complex FFT of n/2: even samples as the real
+// parts, odd ones as the imaginary parts, then the two halves untangled.
+class RealFft {
+ public:
+  explicit RealFft(int n) : n_(n), half_(n / 2), w_(std::size_t(n / 2)) {
+    for (int k = 0; k < n / 2; ++k) w_[std::size_t(k)] = std::polar(1.0f, float(-2 * kPi * k / n));
+  }
+  // in: n samples; out: n/2 + 1 bins; z: scratch of n/2.
+  void run(const float* in, std::vector<std::complex<float>>& z, std::vector<std::complex<float>>& out) const {
+    for (int i = 0; i < half_; ++i) z[std::size_t(i)] = {in[2 * i], in[2 * i + 1]};
+    half_fft_.run(z);
+    out[0] = {z[0].real() + z[0].imag(), 0.f};
+    out[std::size_t(half_)] = {z[0].real() - z[0].imag(), 0.f};
+    for (int k = 1; k < half_; ++k) {
+      const auto a = z[std::size_t(k)], b = std::conj(z[std::size_t(half_ - k)]);
+      const float er = 0.5f * (a.real() + b.real()), ei = 0.5f * (a.imag() + b.imag());  // (a + b) / 2
+      const float dr = 0.5f * (a.real() - b.real()), di = 0.5f * (a.imag() - b.imag());  // (a - b) / 2
+      // odd part = (a - b) / (2i) = (di, -dr); times the twiddle
+      const auto w = w_[std::size_t(k)];
+      const float orr = w.real() * di + w.imag() * dr, oi = w.imag() * di - w.real() * dr;
+      out[std::size_t(k)] = {er + orr, ei + oi};
+    }
+  }
+
+ private:
+  int n_, half_;
+  std::vector<std::complex<float>> w_;
+  Fft half_fft_{n_ / 2};
 };
 
 struct Ebur128Closer {
@@ -172,7 +204,7 @@ AudioFeatures analyse_audio(const std::vector<float>& mono, int sample_rate, con
   part.shrink_to_fit();
   if (x.size() < std::size_t(kFftSize)) x.resize(std::size_t(kFftSize), 0.f);
 
-  static const Fft fft(kFftSize);
+  static const RealFft fft(kFftSize);
   static const std::vector<float> window = [] {
     std::vector<float> w(static_cast<std::size_t>(kFftSize));
     for (int i = 0; i < kFftSize; ++i) w[std::size_t(i)] = float(0.5 - 0.5 * std::cos(2 * kPi * i / kFftSize));
@@ -195,18 +227,20 @@ AudioFeatures analyse_audio(const std::vector<float>& mono, int sample_rate, con
 
   const std::size_t frames = 1 + (x.size() - std::size_t(kFftSize)) / kHop;
   const auto frames_per_segment = static_cast<std::size_t>(std::lround(kChromaSegmentS * kFps));
-  std::vector<std::complex<float>> buf(static_cast<std::size_t>(kFftSize));
+  std::vector<std::complex<float>> buf(static_cast<std::size_t>(kBins)), scratch(static_cast<std::size_t>(kFftSize / 2));
+  std::vector<float> frame(static_cast<std::size_t>(kFftSize));
   std::vector<float> logmag(static_cast<std::size_t>(kBins)), prev(static_cast<std::size_t>(kBins), 0.f), flux;
   flux.reserve(frames);
   double centroid_sum = 0, energy_sum = 0;
   std::array<float, 12> segment{};
   for (std::size_t f = 0; f < frames; ++f) {
     const float* s = x.data() + f * kHop;
-    for (int i = 0; i < kFftSize; ++i) buf[std::size_t(i)] = {s[i] * window[std::size_t(i)], 0.f};
-    fft.run(buf);
+    for (int i = 0; i < kFftSize; ++i) frame[std::size_t(i)] = s[i] * window[std::size_t(i)];
+    fft.run(frame.data(), scratch, buf);
     double num = 0, den = 0, energy = 0, fl = 0;
     for (int k = 0; k < kBins; ++k) {
-      const float mag = std::abs(buf[std::size_t(k)]);
+      const auto& z = buf[std::size_t(k)];
+      const float mag = std::sqrt(z.real() * z.real() + z.imag() * z.imag());
       const double p = double(mag) * mag;
       num += k * kBinHz * mag;
       den += mag;
