@@ -66,6 +66,12 @@ TEST_CASE("library scan: admins only, inside library.root, and the job's counts"
   CHECK(r["failures"][0]["path"].get<std::string>().find("corrupt.flac") != std::string::npos);
   CHECK(r["modeFrom"] == "chroma");
   CHECK(job["progress"] == 1.0);
+  // Progress events went out while it ran (coalesced, so not every stage need be there; the last one is).
+  const auto id = job["id"].get<std::string>();
+  CHECK(w.count("SELECT count(*) FROM job_events WHERE type = 'job.progress' AND job_id = '" + id + "'") >= 1);
+  auto stages = sqlite_query(w.tenant_db(), "SELECT text FROM job_events WHERE type = 'job.progress' AND job_id = '" + id + "' ORDER BY seq");
+  REQUIRE_FALSE(stages.empty());
+  CHECK(json::parse(stages.back()[0])["job"]["stage"] == "done");
 
   auto tracks = w.s->get("/api/tracks?q=Clicks", w.alice);
   REQUIRE(tracks.status == 200);
