@@ -39,3 +39,26 @@ run() {  # label, data dir, extra args
 run "first scan, mode from the transcriber (30 s)" "$work/data1" --transcribe-seconds 30
 run "first scan, mode from the chroma" "$work/data2" --transcribe-seconds 0
 run "re-scan, nothing changed" "$work/data1" --transcribe-seconds 30
+
+# The mode against the tunes' ABC key (K: of the tune, X: its number in the file the MIDI name comes from;
+# dorian, phrygian, aeolian and minor count as minor, the rest as major).
+abc=../shared/datasets/nottingham/ABC_cleaned
+mode_of_abc() {  # jigs107 -> major|minor
+  local base=${1%%[0-9]*} num=${1##*[!0-9]} k
+  k=$(awk -v n="$num" '/^X:/{x=$0; sub(/^X: */,"",x); p=(x==n)} p&&/^K:/{sub(/^K: */,""); print; exit}' "$abc/$base.abc")
+  case $(echo "$k" | tr 'A-Z' 'a-z' | sed 's/^[a-g][#b]\{0,1\}//') in
+    m|min*|dor*|phr*|aeo*) echo minor ;;
+    *) echo major ;;
+  esac
+}
+for data in data1 data2; do
+  total=0 agree=0 majors=0
+  while IFS='|' read -r path major; do
+    name=$(basename "$path"); name=${name%.*}
+    want=$(mode_of_abc "$name")
+    got=minor; [ "$major" = 1 ] && got=major
+    total=$((total + 1)); [ "$got" = "$want" ] && agree=$((agree + 1)); [ "$want" = major ] && majors=$((majors + 1))
+  done < <(sqlite3 "$work/$data"/tenants/*.db "SELECT path, json_extract(features, '$.major') FROM library_files")
+  label=transcriber; [ "$data" = data2 ] && label=chroma
+  echo "mode from the $label: $agree of $total agree with the ABC key's mode (saying major for all: $majors)"
+done

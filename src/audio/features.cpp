@@ -213,12 +213,13 @@ AudioFeatures analyse_audio(const std::vector<float>& mono, int sample_rate, con
   constexpr int kBins = kFftSize / 2 + 1;
   constexpr double kBinHz = double(kAnalysisRate) / kFftSize;
   const int flux_top = static_cast<int>(8000 / kBinHz);
-  // Pitch class of each bin between 55 Hz and 5 kHz (-1 outside).
+  // Pitch class of each bin between 200 Hz and 5 kHz (-1 outside). Lower, a semitone is narrower than the
+  // window's main lobe (10.8 Hz bins): a loud D2 bass would leak into F and read as D minor.
   static const std::vector<int> pitch_class = [] {
     std::vector<int> pc(static_cast<std::size_t>(kBins), -1);
     for (int k = 1; k < kBins; ++k) {
       const double f = k * kBinHz;
-      if (f < 55 || f > 5000) continue;
+      if (f < 200 || f > 5000) continue;
       const int midi = static_cast<int>(std::lround(69 + 12 * std::log2(f / 440.0)));
       pc[std::size_t(k)] = ((midi % 12) + 12) % 12;
     }

@@ -63,21 +63,57 @@ std::optional<notation::KeySignature> key_from_notes(const std::vector<NoteEvent
   return key_of(notes);
 }
 
+// Krumhansl–Schmuckler on the chroma: the summed chroma (each half second scaled to its strongest pitch class, so
+// quiet passages count as much as loud ones) correlated with the Krumhansl–Kessler major and minor profiles in
+// all 12 rotations; the best is the key. Pitch classes that are merely present (the key finder's evidence) lose
+// too much here: harmonics make most of the 12 present in every half second of real recordings.
 std::optional<notation::KeySignature> key_from_chroma(const std::vector<std::array<float, 12>>& chroma) {
+  static constexpr std::array<double, 12> kMajor = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
+  static constexpr std::array<double, 12> kMinor = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
   float loudest = 0;
   for (const auto& seg : chroma) loudest = std::max(loudest, *std::max_element(seg.begin(), seg.end()));
   if (loudest <= 0) return std::nullopt;
-  std::vector<notation::QuantizedNote> notes;
-  // A half second is a quarter note here; quiet segments (under 1/1000 of the loudest) say nothing.
-  const auto per_segment = static_cast<std::int64_t>(std::lround(audio::kChromaSegmentS * 2.0 * notation::kDivisions));
-  for (std::size_t s = 0; s < chroma.size(); ++s) {
-    const float top = *std::max_element(chroma[s].begin(), chroma[s].end());
-    if (top < 1e-3f * loudest) continue;
-    for (int pc = 0; pc < 12; ++pc)
-      if (chroma[s][std::size_t(pc)] >= 0.5f * top)
-        notes.push_back({60 + pc, static_cast<std::int64_t>(s) * per_segment, per_segment, 80, -1});
+  std::array<double, 12> sum{};
+  for (const auto& seg : chroma) {
+    const float top = *std::max_element(seg.begin(), seg.end());
+    if (top < 1e-3f * loudest) continue;  // near silence says nothing
+    for (int pc = 0; pc < 12; ++pc) sum[std::size_t(pc)] += seg[std::size_t(pc)] / top;
   }
-  return key_of(notes);
+  auto correlation = [](const std::array<double, 12>& x, const std::array<double, 12>& profile, int tonic) {
+    double mx = 0, mp = 0;
+    for (int i = 0; i < 12; ++i) {
+      mx += x[std::size_t(i)] / 12;
+      mp += profile[std::size_t(i)] / 12;
+    }
+    double sxy = 0, sxx = 0, syy = 0;
+    for (int pc = 0; pc < 12; ++pc) {
+      const double a = x[std::size_t(pc)] - mx, b = profile[std::size_t((pc - tonic + 12) % 12)] - mp;
+      sxy += a * b;
+      sxx += a * a;
+      syy += b * b;
+    }
+    return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
+  };
+  int best_tonic = 0;
+  bool best_minor = false;
+  double best = -2;
+  for (int tonic = 0; tonic < 12; ++tonic)
+    for (bool minor : {false, true}) {
+      const double r = correlation(sum, minor ? kMinor : kMajor, tonic);
+      if (r > best) {
+        best = r;
+        best_tonic = tonic;
+        best_minor = minor;
+      }
+    }
+  // Its signature as the key finder writes one (the major key's fifths; Gb and Eb minor rather than F# and D# minor).
+  notation::KeySignature key;
+  key.minor = best_minor;
+  const int major_pc = best_minor ? (best_tonic + 3) % 12 : best_tonic;
+  key.fifths = (major_pc * 7) % 12;
+  if (key.fifths > 6) key.fifths -= 12;
+  if (key.fifths == 6) key.fifths = -6;
+  return key;
 }
 
 // Reads one file into its track and its row's raw features. Throws Error for a file that cannot be imported.

@@ -14,7 +14,7 @@
 //                    peak; 0 when the recording has no periodic onsets. tempo_confidence: the peak's
 //                    autocorrelation over the lag-0 one (0..1)
 //   centroid_hz      brightness: the spectral centroid, averaged over frames weighted by their energy
-//   chroma           per half second, the energy of each pitch class (C = 0) from 55 Hz to 5 kHz, for key
+//   chroma           per half second, the energy of each pitch class (C = 0) from 200 Hz to 5 kHz, for key
 //                    and mode estimation when no transcription is made
 #include <array>
 #include <vector>

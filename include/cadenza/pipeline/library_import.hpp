@@ -11,8 +11,9 @@
 //    missing artist "Unknown artist"), its audio decoded (audio/decode.hpp: damaged or unsupported files
 //    are reported with the reason and skipped), the features of audio/features.hpp, and the mode: the
 //    transcriber's notes on the first `transcribe_s` seconds through the notation engine's key finder when
-//    a transcriber is given, otherwise the key finder on the pitch classes of the chroma (those at half or
-//    more of each half second's strongest). The BPM tag, when present, is the track's bpm; else the
+//    a transcriber is given, otherwise Krumhansl–Schmuckler on the chroma (the summed, per-half-second
+//    normalised chroma correlated with the Krumhansl–Kessler profiles; on Nottingham tunes rendered with
+//    FluidSynth it agrees with the tune's mode less often than the transcriber, see bench/library_scan.sh). The BPM tag, when present, is the track's bpm; else the
 //    measured tempo. The track is upserted (store/track_repo.hpp, source "library") with the file as its
 //    audio, and the file's row (store/library_repo.hpp) keeps size, modification time and raw features.
 // 4. Files under the folder that a previous scan saw and that are gone are removed from the library: their
