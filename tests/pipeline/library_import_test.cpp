@@ -220,6 +220,9 @@ TEST_CASE("library import: the mode from the transcriber's notes (Basic Pitch, f
   CHECK(features_of(rows, "major.flac")["modeFrom"] == "transcriber");
   CHECK(features_of(rows, "major.flac")["key"] == "C major");
   CHECK(features_of(rows, "minor.flac")["key"] == "C minor");
+  CHECK(features_of(rows, "major.flac")["major"] == true);
+  CHECK(features_of(rows, "minor.flac")["major"] == false);
+  CHECK(features_of(rows, "minor.flac")["keyFinder"].is_string());  // the notation engine's key, kept beside it
 }
 
 TEST_CASE("cadenza import library: counts on the command line, incremental") {

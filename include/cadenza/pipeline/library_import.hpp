@@ -9,9 +9,11 @@
 //    not changed is reported as failed again without being read.
 // 3. Reading a file: its tags (audio/tags.hpp; a missing title is the file name without its extension, a
 //    missing artist "Unknown artist"), its audio decoded (audio/decode.hpp: damaged or unsupported files
-//    are reported with the reason and skipped), the features of audio/features.hpp, and the mode: the
-//    transcriber's notes on the first `transcribe_s` seconds through the notation engine's key finder when
-//    a transcriber is given, otherwise Krumhansl–Schmuckler on the chroma (the summed, per-half-second
+//    are reported with the reason and skipped), the features of audio/features.hpp, and the mode: from the
+//    transcriber's notes on the first `transcribe_s` seconds when a transcriber is given (Krumhansl–Schmuckler
+//    on their durations per pitch class decides; the notation engine's key finder's key is kept beside it as
+//    "keyFinder", since on Nottingham tunes it took minor tunes for their relative major more often),
+//    otherwise Krumhansl–Schmuckler on the chroma (the summed, per-half-second
 //    normalised chroma correlated with the Krumhansl–Kessler profiles; on Nottingham tunes rendered with
 //    FluidSynth it agrees with the tune's mode less often than the transcriber, see bench/library_scan.sh). The BPM tag, when present, is the track's bpm; else the
 //    measured tempo. The track is upserted (store/track_repo.hpp, source "library") with the file as its
