@@ -1,5 +1,5 @@
 #pragma once
-// The files of the tenant's music library (tenant table `library_files`, migration 0014): what each scan
+// The files of the tenant's music library (tenant table `library_files`, migration 0015): what each scan
 // found, so that a re-scan reads only new or changed files (pipeline/library_import.hpp).
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+-- (0014 is version_files, on main.)
 -- The files of the tenant's music library (`cadenza import library DIR`, the import_library job): one row per
 -- audio file seen by a scan, with what a re-scan compares (size and modification time: a file whose both
 -- are unchanged is not read again), the track it became (NULL while it failed), the raw features measured
