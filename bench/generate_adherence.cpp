@@ -23,12 +23,18 @@
 // Prints per-control adherence % (music, and the file's declarations) and every miss; --out FILE writes
 // the per-file findings as JSON for the caller's summary.
 //
+// --reference DIR: the same analysis on human-written MIDI files (the Nottingham tunes), with what each file
+// declares (key signature with its mode, time signature, tempo or 120) as the answer, so that a miss can be
+// told apart: the analysis's own (it misses there too) or the generated music's.
+//
 // Usage: generate_adherence DIR EXPECT.json [--out FILE] [--quiet]
+//        generate_adherence --reference DIR [--limit 100] [--out FILE] [--quiet]
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -140,18 +146,49 @@ std::string tempo_text(const json& t) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: generate_adherence DIR EXPECT.json [--out FILE] [--quiet]\n");
+    std::fprintf(stderr, "usage: generate_adherence DIR EXPECT.json [--out FILE] [--quiet]\n"
+                         "       generate_adherence --reference DIR [--limit N] [--out FILE] [--quiet]\n");
     return 2;
   }
-  const fs::path dir = argv[1];
+  const bool reference = !std::strcmp(argv[1], "--reference");
+  const fs::path dir = reference ? argv[2] : argv[1];
   std::string out_path;
   bool quiet = false;
+  int limit = 100;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out_path = argv[++i];
+    else if (!std::strcmp(argv[i], "--limit") && i + 1 < argc) limit = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quiet")) quiet = true;
   }
-  json expect;
-  {
+  json expect = json::array();
+  if (reference) {
+    // The same analysis on human-written tunes whose files declare their key (with its mode), meter and tempo
+    // (120 when they declare none): how much of a miss is the analysis's own. An even spread of `limit` files.
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".mid") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    const size_t step = limit > 0 && size_t(limit) < files.size() ? files.size() / size_t(limit) : 1;
+    for (size_t i = 0; i < files.size() && (limit <= 0 || int(expect.size()) < limit); i += step) {
+      try {
+        const auto bytes = read_bytes(files[i]);
+        const auto midi = nt::parse_midi(bytes);
+        if (midi.keys.empty() || midi.meters.empty() || midi.notes.empty()) continue;
+        bool one_meter = true, one_key = true;
+        for (const auto& m : midi.meters)
+          one_meter &= m.numerator == midi.meters.front().numerator && m.denominator == midi.meters.front().denominator;
+        for (const auto& k : midi.keys) one_key &= k.fifths == midi.keys.front().fifths && k.minor == midi.keys.front().minor;
+        if (!one_meter || !one_key) continue;
+        const nt::KeySignature k{midi.keys.front().fifths, midi.keys.front().minor};
+        const double bpm = midi.tempos.empty() ? 120.0 : 60e6 / midi.tempos.front().us_per_quarter;
+        expect.push_back({{"file", files[i].filename().string()}, {"prompt", "(reference)"}, {"tonic", tonic_of(k)},
+                          {"mode", k.minor ? "minor" : "major"},
+                          {"meter", std::to_string(midi.meters.front().numerator) + "/" + std::to_string(midi.meters.front().denominator)},
+                          {"tempo", {{"bpm", std::round(bpm * 100) / 100}}}, {"programs", {first_program(bytes)}}});
+      } catch (const std::exception&) {
+      }
+    }
+  } else {
     std::ifstream in(argv[2]);
     if (!in) {
       std::fprintf(stderr, "cannot read %s\n", argv[2]);
@@ -162,6 +199,8 @@ int main(int argc, char** argv) {
 
   Tally key, key_relative, tempo, meter, program, d_tempo, d_meter, d_key;
   int tempo_octave = 0, meter_grouping = 0;
+  std::map<std::string, Tally> key_by_mode, meter_by_asked, tempo_by_meter;
+  long minor_b7 = 0, minor_7 = 0, minor_notes = 0;  // notes a minor 7th / a major 7th above the tonic
   std::vector<std::string> miss_lines;
   json results = json::array();
   for (const auto& e : expect) {
@@ -200,6 +239,13 @@ int main(int argc, char** argv) {
       std::string key_class;
       const int want_major_pc = want_minor ? (want_tonic + 3) % 12 : want_tonic;
       const int found_major_pc = found.minor ? (found_tonic + 3) % 12 : found_tonic;
+      auto& km = key_by_mode[want_minor ? "minor" : "major"];
+      ++km.n, km.ok += key_hit;
+      if (want_minor)
+        for (const auto& ev : events) {
+          const int degree = ((ev.pitch - want_tonic) % 12 + 12) % 12;
+          ++minor_notes, minor_b7 += degree == 10, minor_7 += degree == 11;
+        }
       if (key_hit) ++key.ok, ++key_relative.ok;
       else if (found_major_pc == want_major_pc) key_class = found.minor ? "relative minor" : "relative major", ++key_relative.ok;
       else if (found_tonic == want_tonic) key_class = "parallel";
@@ -213,6 +259,8 @@ int main(int argc, char** argv) {
       // tempo
       ++tempo.n;
       const bool t_hit = tempo_ok(bpm, want_tempo);
+      auto& tm = tempo_by_meter[want_meter];
+      ++tm.n, tm.ok += t_hit;
       if (t_hit) ++tempo.ok;
       else {
         const bool octave = tempo_ok(bpm / 2, want_tempo) || tempo_ok(bpm * 2, want_tempo);
@@ -226,6 +274,9 @@ int main(int argc, char** argv) {
       // meter
       ++meter.n;
       const std::string found_meter = std::to_string(grid.time.beats) + "/" + std::to_string(grid.time.beat_type);
+      auto& ma = meter_by_asked[want_meter];
+      ++ma.n, ma.ok += found_meter == want_meter;
+      if (found_meter != want_meter) ++ma.misses[found_meter];
       if (found_meter == want_meter) ++meter.ok;
       else {
         const bool grouping = (found_meter == "4/4" && want_meter == "2/4") || (found_meter == "2/4" && want_meter == "4/4") ||
@@ -295,6 +346,13 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %5.1f%%  %s\n", "meter (time signature)", d_meter.pct(), misses(d_meter).c_str());
     std::printf("  %-34s %5.1f%%  %s\n", "key (key signature)", d_key.pct(), misses(d_key).c_str());
     std::printf("  %-34s %5.1f%%  %s\n", "instrument (program change)", program.pct(), misses(program).c_str());
+    for (const auto& [mode, t] : key_by_mode) std::printf("  key, %s asked: %5.1f%% of %d\n", mode.c_str(), t.pct(), t.n);
+    if (minor_notes)
+      std::printf("  minor asked: %.1f%% of the notes on the minor 7th, %.1f%% on the raised 7th (leading tone)\n",
+                  100.0 * minor_b7 / minor_notes, 100.0 * minor_7 / minor_notes);
+    for (const auto& [m, t] : meter_by_asked)
+      std::printf("  meter, %s asked: %5.1f%% of %d (found instead: %s); tempo right in %s: %5.1f%%\n", m.c_str(), t.pct(), t.n,
+                  misses(t).c_str(), m.c_str(), tempo_by_meter[m].pct());
     std::printf("  misses (music):\n");
     for (const auto& l : miss_lines) std::printf("    %s\n", l.c_str());
   }
@@ -302,7 +360,9 @@ int main(int argc, char** argv) {
     json summary = {{"key", key.pct()}, {"keyOrRelative", key_relative.pct()}, {"tempo", tempo.pct()},
                     {"tempoDoubleHalf", tempo_octave}, {"meter", meter.pct()}, {"meterSameBeat", meter_grouping},
                     {"declaredTempo", d_tempo.pct()}, {"declaredMeter", d_meter.pct()}, {"declaredKey", d_key.pct()},
-                    {"program", program.pct()}, {"keyMisses", key.misses}, {"n", key.n}};
+                    {"program", program.pct()}, {"keyMisses", key.misses}, {"n", key.n},
+                    {"keyMajor", key_by_mode["major"].pct()}, {"keyMinor", key_by_mode["minor"].pct()}};
+    for (const auto& [m, t] : meter_by_asked) summary["meterAsked"][m] = t.pct();
     std::ofstream(out_path) << json{{"summary", summary}, {"files", results}, {"misses", miss_lines}}.dump(1) << "\n";
   }
   return 0;

@@ -364,6 +364,15 @@ async function adherence(srv, token, projectId) {
   console.log(`\n4. control adherence: ${expect.length} prompts generated in ${fmt(genS)} s (${parallel} at a time), ${ok.length} MIDI files`);
   console.log(execFileSync(adherenceTool, [dir, join(dir, 'expect.json'), '--out', outFile], { timeout: 300000 }).toString());
   const music = JSON.parse(readFileSync(outFile, 'utf8'));
+  // The same analysis on human-written tunes with known answers (their files' key, meter and tempo): the
+  // misses that are the analysis's own.
+  const refDir = '../shared/datasets/nottingham/MIDI', refOut = join(work, 'reference.json');
+  let ref = null;
+  if (existsSync(refDir)) {
+    console.log(execFileSync(adherenceTool, ['--reference', refDir, '--limit', String(nAdherence), '--out', refOut], { timeout: 300000 })
+      .toString().split('\n').filter((l) => !/^    (key|tempo|meter) /.test(l)).join('\n').replace('generate_adherence:', 'reference (the analysis on Nottingham tunes):'));
+    ref = JSON.parse(readFileSync(refOut, 'utf8')).summary;
+  }
   const n = expect.length;
   const pc = (x) => `${fmt((100 * x) / n)} %`;
   const s = music.summary;
@@ -376,6 +385,12 @@ async function adherence(srv, token, projectId) {
   row('meter: parsed / music (beat tracker)', `${pc(parsed.meter)} / ${fmt(s.meter)} % (${s.meterSameBeat} same beat, other bar)`, '>= 95 %');
   row('  meter declared in the MIDI file', `${fmt(s.declaredMeter)} %`, '');
   row('  key declared in the MIDI file', `${fmt(s.declaredKey)} %`, '');
+  row('  key, major asked / minor asked (music)', `${fmt(s.keyMajor)} % / ${fmt(s.keyMinor)} %`, '');
+  for (const [m, v] of Object.entries(s.meterAsked ?? {})) row(`  meter ${m} asked (music)`, `${fmt(v)} %`, '');
+  if (ref) {
+    row(`peer: the same analysis on ${ref.n} Nottingham tunes: key / relative`, `${fmt(ref.key)} % / ${fmt(ref.keyOrRelative)} % (minor ${fmt(ref.keyMinor)} %)`, '');
+    row('peer: tempo / meter', `${fmt(ref.tempo)} % / ${fmt(ref.meter)} % (2/4: ${fmt(ref.meterAsked?.['2/4'])} %, 6/8: ${fmt(ref.meterAsked?.['6/8'])} %)`, '');
+  }
   row('instrument: parsed / synth program (by construction)', `${pc(parsed.instrument)} / ${fmt((100 * synthOk) / n)} %`, '>= 95 %');
   row('  instrument: the MIDI file\'s program change', `${fmt(s.program)} %`, '');
   if (failures.length) row('adherence prompts that failed', String(failures.length), '0');
