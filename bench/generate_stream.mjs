@@ -43,6 +43,7 @@ const keep = opt('--keep', '');
 const streamTimeoutMs = Number(opt('--timeout-s', 120)) * 1000;
 const binary = process.env.CADENZA_BINARY || 'build/cadenza';
 const adherenceTool = process.env.CADENZA_ADHERENCE || 'build/bench/generate_adherence';
+const BENCH_VARS = ['CADENZA_BINARY', 'CADENZA_ADHERENCE', 'CADENZA_BUILD_WEB', 'CADENZA_BURST_CLIENT'];
 
 const work = mkdtempSync(join(tmpdir(), 'cadenza-bench-generate-'));
 const servers = new Set();
@@ -73,6 +74,8 @@ async function startServer(name, sets) {
   const data = join(work, `data-${name}`);
   const child = spawn(binary, ['serve', '--port', '0', '--data-dir', data, ...sets.flatMap((s) => ['--set', s])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The server reads CADENZA_* variables as configuration and stops at one it does not know: not the bench's own.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !BENCH_VARS.includes(k))),
   });
   servers.add(child);
   const log = [];
