@@ -772,7 +772,7 @@ const cases = [
       await page.getByRole("button", { name: "slow waltz in G major" }).click();
       assert((await page.getByLabel("Describe the music").inputValue()) === "slow waltz in G major", "an example fills the prompt");
       // Long enough that it is still being made while the first notes and sound arrive.
-      await page.getByLabel("Describe the music").fill("slow waltz in G major, 48 bars");
+      await page.getByLabel("Describe the music").fill("slow waltz in G major, 96 bars");
       // Recorded in the page: every change of the roll's drawn note count, with the version's state as the
       // page shows it then, and where the roll's notes came from (the chunks, or the MIDI file at the end).
       await page.evaluate(() => {
@@ -784,9 +784,10 @@ const cases = [
           const last = window.__roll[window.__roll.length - 1];
           const status = document.querySelector('[data-testid="now-playing"]').getAttribute("data-status");
           const source = roll.closest('[data-testid="roll"]').getAttribute("data-source");
-          if (!last || last.n !== n || last.status !== status || last.source !== source) window.__roll.push({ t: performance.now(), n, status, source });
+          const span = roll.getAttribute("data-span");
+          if (!last || last.n !== n || last.status !== status || last.source !== source || last.span !== span) window.__roll.push({ t: performance.now(), n, status, source, span });
         };
-        new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-notes", "data-status", "data-source"] });
+        new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-notes", "data-status", "data-source", "data-span"] });
         document.addEventListener("click", () => (window.__clickAt = performance.now()), { capture: true, once: true });
       });
       await page.getByRole("button", { name: "Generate", exact: true }).click();
@@ -824,12 +825,17 @@ const cases = [
       const roll = await page.evaluate(() => window.__roll);
       const running = roll.filter((r) => (r.status === "running" || r.status === "queued") && r.source === "chunks" && r.n > 0);
       const grew = new Set(running.map((r) => r.n)).size;
-      const lastLive = [...roll].reverse().find((r) => r.source === "chunks")?.n ?? 0;
-      const midi = roll.find((r) => r.source === "midi")?.n ?? 0;
-      console.log(`  # create: the roll drew ${running.map((r) => r.n).join(" → ")} notes while the version was made (${grew} steps over ${running.length ? Math.round(running[running.length - 1].t - running[0].t) : 0} ms), ${lastLive} from the chunks in all, ${midi} from the MIDI file`);
-      assert(grew >= 2, `the roll's note count grows while the version is made (${JSON.stringify(running.slice(0, 12))})`);
-      assert(midi > 5, `the notes fill the roll (${midi})`);
-      assert(lastLive === midi, `the chunks' notes are the MIDI file's (${lastLive} live, ${midi} in the MIDI file)`);
+      const live = [...roll].reverse().find((r) => r.source === "chunks") ?? { n: 0, span: "" };
+      const fromMidi = [...roll].reverse().find((r) => r.source === "midi") ?? { n: 0, span: "" };
+      const counts = [...new Set(running.map((r) => r.n))];
+      const steps = counts.length > 8 ? [...counts.slice(0, 4), "…", ...counts.slice(-3)] : counts;
+      console.log(`  # create: the roll drew ${steps.join(" → ")} notes while the version was made (${counts.length} steps over ${running.length ? Math.round(running[running.length - 1].t - running[0].t) : 0} ms); ${live.n} notes from the chunks (${live.span} s), ${fromMidi.n} from the MIDI file (${fromMidi.span} s)`);
+      assert(counts.length >= 2, `the roll's note count grows while the version is made (${JSON.stringify(running.slice(0, 12))})`);
+      assert(fromMidi.n > 5, `the notes fill the roll (${fromMidi.n})`);
+      assert(live.n === fromMidi.n, `the chunks' notes are the MIDI file's (${live.n} live, ${fromMidi.n} in the MIDI file)`);
+      const [a0, a1] = live.span.split("-").map(Number);
+      const [b0, b1] = fromMidi.span.split("-").map(Number);
+      assert(Math.abs(a0 - b0) <= 0.05 && Math.abs(a1 - b1) <= 0.05, `the chunks' notes and the MIDI file's are on one clock (${live.span} vs ${fromMidi.span})`);
       // A playhead on the roll follows the audio.
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-playhead")) > 0.2, null, { timeout: 15_000 });
       const bars = Number(await now.getAttribute("data-bars"));
@@ -905,6 +911,21 @@ const cases = [
         return n?.getAttribute("data-id") === id && Number(n.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.2;
       }, childId, { timeout: 15_000 });
       await page.locator(`[data-testid="version"][data-id="${childId}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      // Its PDF at once: the server is still rendering it (202, Retry-After) and the page says so, then saves it.
+      await page.evaluate(() => {
+        window.__pdf = [];
+        new MutationObserver(() => {
+          const t = document.querySelector('[data-testid="pdf-status"]')?.textContent;
+          if (t && window.__pdf[window.__pdf.length - 1] !== t) window.__pdf.push(t);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      if (pdfProbe !== 503) {
+        const [pdf2] = await Promise.all([page.waitForEvent("download", { timeout: 90_000 }), pdfButton.click()]);
+        const bytes2 = readFileSync(await pdf2.path());
+        assert(bytes2.subarray(0, 4).toString("latin1") === "%PDF", "the varied version's PDF");
+        const said = await page.evaluate(() => window.__pdf);
+        console.log(`  # create: the varied version's PDF, asked for as it ended: ${said.join(" → ")}`);
+      }
       const served = (await api("GET", `/api/versions/${childId}`, undefined, JSON.parse(await page.evaluate(() => localStorage.getItem("cadenza.session"))).token)).body;
       assert(served.varied?.fromBar === 2 && served.varied?.toBar === 3, `the server varied bars 2–3 (${JSON.stringify(served.varied)})`);
       assert(served.barCount === bars, `the varied version keeps the bar count (${served.barCount} of ${bars})`);
