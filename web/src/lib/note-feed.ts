@@ -42,13 +42,14 @@ export class NoteFeed {
     this.off = null;
   }
 
-  // What the version's state says was stored: a socket that stays behind it for a second hands over to
-  // the long poll (which also brings what is missing once the version has ended).
+  // What the version's state says was stored: chunks missing between those seen (the socket dropped a
+  // while), or a socket that stays behind the store for a second, are fetched with the long poll (which
+  // goes on only while the socket does not keep up); so is what is missing once the version has ended.
   sync(chunkCount: number, ended: boolean): void {
     if (this.stopped || this.polling) return;
-    const behind = chunkCount - this.seen.size;
-    if (behind <= 0) return;
-    if (ended || (behind >= 3 && performance.now() - this.lastEvent > 1000)) void this.poll();
+    if (chunkCount - this.seen.size <= 0) return;
+    const holes = this.seen.size < this.maxSeq;
+    if (ended || holes || (chunkCount - this.seen.size >= 3 && performance.now() - this.lastEvent > 1000)) void this.poll();
   }
 
   private take(chunks: StreamChunk[]): void {
@@ -85,6 +86,8 @@ export class NoteFeed {
         this.take(page.chunks);
         after = Math.max(after, page.lastSeq);
         if (page.done || (!page.chunks.length && page.status !== "queued" && page.status !== "running")) return;
+        // Caught up, and the socket brings the rest.
+        if (this.off && live.status === "open" && this.seen.size === this.maxSeq && after >= this.maxSeq && performance.now() - this.lastEvent < 1000) return;
       }
     } catch {
       /* the version went away, or the network: the notes come from the MIDI file when it has ended */

@@ -900,7 +900,11 @@ const cases = [
       assert((await modify.getByLabel("to bar").getAttribute("aria-invalid")) === "true", "the bad bar is marked");
       await modify.getByLabel("Vary from bar").fill("2");
       await modify.getByLabel("to bar").fill("3");
+      // The live socket drops as the child starts: its notes still all come (the long poll, or the replay
+      // after the reconnect).
+      await page.evaluate(() => (window.__roll = []));
       await modify.getByRole("button", { name: "Vary bars 2–3" }).click();
+      await page.evaluate(() => dispatchEvent(new Event("cadenza:drop-live")));
       const child = page.locator(`[data-testid="version"][data-id="${parentId}"] [data-testid="version"][data-parent="${parentId}"][data-mode="vary"]`);
       await child.waitFor({ timeout: 15_000 });
       assert((await child.getAttribute("data-depth")) === "1", "the child is nested under its parent");
@@ -911,6 +915,13 @@ const cases = [
         return n?.getAttribute("data-id") === id && Number(n.querySelector('[data-testid="audio-player"]')?.getAttribute("data-time")) > 0.2;
       }, childId, { timeout: 15_000 });
       await page.locator(`[data-testid="version"][data-id="${childId}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="roll"]')?.getAttribute("data-source") === "midi", null, { timeout: 10_000 });
+      const childRoll = await page.evaluate(() => window.__roll);
+      const childLive = [...childRoll].reverse().find((r) => r.source === "chunks") ?? { n: 0 };
+      const childMidi = [...childRoll].reverse().find((r) => r.source === "midi") ?? { n: 0 };
+      console.log(`  # create: the varied version, its socket dropped as it started: ${childLive.n} notes from the chunks, ${childMidi.n} from the MIDI file`);
+      assert(childLive.n === childMidi.n && childMidi.n > 5, `every chunk's notes came although the socket dropped (${childLive.n} of ${childMidi.n})`);
+      await page.locator('[data-testid="live"][data-status="open"]').waitFor();
       // Its PDF at once: the server is still rendering it (202, Retry-After) and the page says so, then saves it.
       await page.evaluate(() => {
         window.__pdf = [];
