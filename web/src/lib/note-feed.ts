@@ -52,6 +52,16 @@ export class NoteFeed {
     if (ended || holes || (chunkCount - this.seen.size >= 3 && performance.now() - this.lastEvent > 1000)) void this.poll();
   }
 
+  // The version has ended with `chunkCount` chunks: resolves once every one has come (the long poll
+  // fetches those the socket has not brought yet), or after `timeoutMs`.
+  async finish(chunkCount: number, timeoutMs = 3000): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    while (!this.stopped && this.seen.size < chunkCount && performance.now() < until) {
+      if (!this.polling) void this.poll();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   private take(chunks: StreamChunk[]): void {
     let added = false;
     let outOfOrder = false;

@@ -919,7 +919,7 @@ const cases = [
       const childRoll = await page.evaluate(() => window.__roll);
       const childLive = [...childRoll].reverse().find((r) => r.source === "chunks") ?? { n: 0 };
       const childMidi = [...childRoll].reverse().find((r) => r.source === "midi") ?? { n: 0 };
-      console.log(`  # create: the varied version, its socket dropped as it started: ${childLive.n} notes from the chunks, ${childMidi.n} from the MIDI file`);
+      console.log(`  # create: the varied version, its socket dropped as it started: ${childLive.n} notes from the chunks (${childLive.span} s), ${childMidi.n} from the MIDI file (${childMidi.span} s)`);
       assert(childLive.n === childMidi.n && childMidi.n > 5, `every chunk's notes came although the socket dropped (${childLive.n} of ${childMidi.n})`);
       await page.locator('[data-testid="live"][data-status="open"]').waitFor();
       // Its PDF at once: the server is still rendering it (202, Retry-After) and the page says so, then saves it.
