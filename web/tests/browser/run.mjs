@@ -844,7 +844,6 @@ const cases = [
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]')?.getAttribute("data-playhead")) > 0.2, null, { timeout: 15_000 });
       const bars = Number(await now.getAttribute("data-bars"));
       assert(bars >= 4, `the version has its bar count (${bars})`);
-      if (config.screenshots) await page.screenshot({ path: join(config.screenshots, "create.png"), fullPage: true });
       // Downloads: each format's link gives a file of its type.
       const heads = await page.evaluate(async () => {
         const out = {};
@@ -926,6 +925,8 @@ const cases = [
       console.log(`  # create: the varied version, its socket dropped as it started: ${childLive.n} notes from the chunks (${childLive.span} s), ${childMidi.n} from the MIDI file (${childMidi.span} s)`);
       assert(childLive.n === childMidi.n && childMidi.n > 5, `every chunk's notes came although the socket dropped (${childLive.n} of ${childMidi.n})`);
       await page.locator('[data-testid="live"][data-status="open"]').waitFor();
+      // The README's picture: the varied version playing under its parent, its varied bars marked on the roll.
+      if (config.screenshots) await page.screenshot({ path: join(config.screenshots, "create.png"), fullPage: true });
       // Its PDF at once: the server is still rendering it (202, Retry-After) and the page says so, then saves it.
       await page.evaluate(() => {
         window.__pdf = [];
