@@ -96,8 +96,10 @@ void Application::start() {
   // playable); their requeued jobs see that and do not make them again.
   for (const auto& tenant : tenants_->existing()) {
     try {
-      if (auto n = store::version_repo::interrupt_running(tenants_->get(tenant), now_ms()))
-        spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, n);
+      auto& db = tenants_->get(tenant);
+      const auto ids = store::version_repo::interrupt_running(db, now_ms());
+      for (const auto& id : ids) pipeline::recover_interrupted_notes(db, id);
+      if (!ids.empty()) spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, ids.size());
     } catch (const std::exception& e) {
       spdlog::error("tenant {}: marking interrupted versions failed: {}", tenant, e.what());
     }

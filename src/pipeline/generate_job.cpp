@@ -17,6 +17,7 @@
 #include "cadenza/generate/markov_sampler.hpp"
 #include "cadenza/generate/tokens.hpp"
 #include "cadenza/jobs/job_context.hpp"
+#include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/store/version_repo.hpp"
 
 namespace cadenza::pipeline {
@@ -48,6 +49,30 @@ std::vector<Note> notes_from_json(const json& j) {
     out.push_back(note);
   }
   return out;
+}
+
+std::size_t recover_interrupted_notes(store::Database& db, const std::string& version_id) {
+  auto v = store::version_repo::find(db, version_id, true);
+  if (!v || v->status != store::VersionStatus::Interrupted || !notes_from_json(v->notes).empty()) return 0;
+  const auto controls = generate::controls_from_json(v->controls);
+  const double ticks_per_s = controls.tempo_bpm / 60.0 * generate::kTicksPerQuarter;
+  std::vector<Note> notes;
+  std::int64_t after = 0;
+  while (true) {
+    auto chunks = store::chunk_repo::read_from(db, version_id, after, 256, 16 << 20);
+    if (chunks.empty()) break;
+    for (const auto& c : chunks) {
+      after = c.seq;
+      if (!c.meta.contains("notes") || !c.meta["notes"].is_array()) continue;
+      for (const auto& n : c.meta["notes"]) {
+        const auto onset = std::llround(n.value("start", 0.0) * ticks_per_s);
+        const auto end = std::llround(n.value("end", 0.0) * ticks_per_s);
+        notes.push_back(Note{onset, std::max<int64_t>(1, end - onset), n.value("pitch", 60), n.value("velocity", 80)});
+      }
+    }
+  }
+  store::version_repo::set_notes(db, version_id, notes_json(notes), bar_count(controls, notes), now_ms());
+  return notes.size();
 }
 
 int64_t bar_count(const Controls& c, const std::vector<Note>& notes) {

@@ -157,13 +157,24 @@ bool close_open(Db& db, const std::string& job_id, VersionStatus status, const s
                 to_string(status), error, now, job_id) > 0;
 }
 
-int interrupt_running(Database& database, std::int64_t now) {
+std::vector<std::string> interrupt_running(Database& database, std::int64_t now) {
   return database.write([&](Db& db) {
-    std::vector<std::string> owners;
-    auto s = db.query("SELECT DISTINCT owner_id FROM versions WHERE status = 'running'");
-    while (s.step()) owners.push_back(s.column_text(0));
-    for (const auto& o : owners) db.touch(o);
-    return db.run("UPDATE versions SET status = 'interrupted', updated_at = ? WHERE status = 'running'", now);
+    std::vector<std::string> ids;
+    auto s = db.query("SELECT id, owner_id FROM versions WHERE status = 'running'");
+    while (s.step()) {
+      ids.push_back(s.column_text(0));
+      db.touch(s.column_text(1));
+    }
+    db.run("UPDATE versions SET status = 'interrupted', updated_at = ? WHERE status = 'running'", now);
+    return ids;
+  });
+}
+
+void set_notes(Database& database, const std::string& id, const nlohmann::json& notes, std::int64_t bar_count,
+               std::int64_t now) {
+  database.write([&](Db& db) {
+    touch_owner(db, id);
+    db.run("UPDATE versions SET notes = ?, bar_count = ?, updated_at = ? WHERE id = ?", notes.dump(), bar_count, now, id);
   });
 }
 

@@ -71,6 +71,10 @@ nlohmann::json notes_json(const std::vector<generate::Note>& notes);
 std::vector<generate::Note> notes_from_json(const nlohmann::json& j);
 // The notes as a Piece with the controls' style, key, mode, meter and tempo.
 generate::Piece piece_of(const generate::Controls& controls, const std::vector<generate::Note>& notes);
+// A version interrupted by a restart (its notes were to be written at its end): its notes rebuilt from those
+// its stored chunks announced, so that it downloads as MIDI and a score, and `continue` resumes it. Returns
+// how many.
+std::size_t recover_interrupted_notes(store::Database& db, const std::string& version_id);
 // Bars of music: the last note's bar + 1 (0 without notes).
 int64_t bar_count(const generate::Controls& controls, const std::vector<generate::Note>& notes);
 // The notes as note tokens (encode()'s order and bar deltas), for a sampler's prefix.

@@ -68,8 +68,10 @@ std::optional<std::string> file(Database& db, const std::string& id, const std::
 // In the caller's transaction (the job's final state): the version of job_id, when it is not final yet (a
 // job cancelled while queued, or one that failed), gets `status` and the error; false otherwise.
 bool close_open(Db& db, const std::string& job_id, VersionStatus status, const std::string& error, std::int64_t now);
-// Every running version becomes interrupted (at start-up: nothing runs yet); returns how many.
-int interrupt_running(Database& db, std::int64_t now);
+// Every running version becomes interrupted (at start-up: nothing runs yet); returns their ids.
+std::vector<std::string> interrupt_running(Database& db, std::int64_t now);
+// An interrupted version's notes and bar count (rebuilt from what its chunks played).
+void set_notes(Database& db, const std::string& id, const nlohmann::json& notes, std::int64_t bar_count, std::int64_t now);
 
 std::vector<OwnedTable> owned_tables();
 
