@@ -436,7 +436,9 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < c.size(); ++i) n += c.has_genre(i, g);
     genre_sizes.emplace_back(n, g);
   }
-  std::sort(genre_sizes.rbegin(), genre_sizes.rend());
+  std::sort(genre_sizes.begin(), genre_sizes.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : c.genre_name(a.second) < c.genre_name(b.second);
+  });
   std::vector<std::string> big_genres;
   for (std::size_t k = 0; k < std::min<std::size_t>(7, genre_sizes.size()); ++k)
     big_genres.push_back(c.genre_name(genre_sizes[k].second));
@@ -446,6 +448,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < c.size(); ++i) ++n[c.artist(i)];
     for (auto [a, k] : n)
       if (k >= 10) big_artists.push_back(c.artist_name(a));
+    std::sort(big_artists.begin(), big_artists.end());  // catalogue indices follow the (random) track ids
   }
   std::printf("random targets within the 5..95th percentiles:");
   for (std::size_t k = 0; k < F; ++k) std::printf(" %s %.2f..%.2f", kFeatureNames[k], lo[k], hi[k]);
