@@ -117,17 +117,25 @@ std::optional<int> parse_instrument(std::string_view name) {
 
 // ---- JSON ----
 
+namespace {
+// 16, not 16.0: a whole number is written as an integer.
+json number_json(double x) {
+  if (std::isfinite(x) && x == std::round(x) && std::abs(x) < 1e15) return json(std::int64_t(x));
+  return json(x);
+}
+}  // namespace
+
 json to_json(const Controls& c) {
   json j{{"style", to_string(c.style)},
          {"key", pitch_class_name(c.key_tonic)},
          {"mode", to_string(c.mode)},
          {"meter", to_string(c.meter)},
-         {"tempo_bpm", c.tempo_bpm},
+         {"tempo_bpm", number_json(c.tempo_bpm)},
          {"density", c.density},
          {"energy", c.energy},
          {"valence", c.valence},
          {"instruments", c.instruments}};
-  j[c.length.unit == Length::Unit::Seconds ? "seconds" : "bars"] = c.length.value;
+  j[c.length.unit == Length::Unit::Seconds ? "seconds" : "bars"] = number_json(c.length.value);
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include "cadenza/pipeline/train_recommender_job.hpp"
 #include "cadenza/pipeline/training_schedule.hpp"
 #include "cadenza/pipeline/generate_job.hpp"
+#include "cadenza/pipeline/version_pdf_job.hpp"
 #include "cadenza/store/version_repo.hpp"
 #include "cadenza/pipeline/webhook_sender.hpp"
 #include "cadenza/recommend/listen_retention.hpp"
@@ -61,7 +62,16 @@ Application::Application(const config::Config& cfg)
   } catch (const Error& e) {
     spdlog::error("generation: the embedded Markov model does not load: {}", e.what());
   }
-  jobs_->register_kind(pipeline::generate_kind({*tenants_, std::move(sampler), {}}));
+  pipeline::GenerateDeps generate{*tenants_, std::move(sampler), {}};
+  generate.on_succeeded = [jobs = jobs_.get()](const store::JobRecord& job, const std::string& version_id) {
+    try {
+      pipeline::submit_version_pdf(*jobs, job.tenant_id, job.owner_id, version_id);
+    } catch (const Error& e) {  // a full queue: its PDF download starts it again
+      spdlog::warn("generate: version {}: its PDF job was not started: {}", version_id, e.what());
+    }
+  };
+  jobs_->register_kind(pipeline::generate_kind(std::move(generate)));
+  jobs_->register_kind(pipeline::version_pdf_kind({*tenants_, deps.pdf}));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });
@@ -89,8 +99,10 @@ void Application::start() {
   // playable); their requeued jobs see that and do not make them again.
   for (const auto& tenant : tenants_->existing()) {
     try {
-      if (auto n = store::version_repo::interrupt_running(tenants_->get(tenant), now_ms()))
-        spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, n);
+      auto& db = tenants_->get(tenant);
+      const auto ids = store::version_repo::interrupt_running(db, now_ms());
+      for (const auto& id : ids) pipeline::recover_interrupted_notes(db, id);
+      if (!ids.empty()) spdlog::info("tenant {}: {} generation versions interrupted by the restart", tenant, ids.size());
     } catch (const std::exception& e) {
       spdlog::error("tenant {}: marking interrupted versions failed: {}", tenant, e.what());
     }

@@ -20,6 +20,7 @@
 #include "cadenza/notation/midi_file.hpp"
 #include "cadenza/notation/musicxml_writer.hpp"
 #include "cadenza/pipeline/generate_job.hpp"
+#include "cadenza/pipeline/version_pdf_job.hpp"
 #include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/store/project_repo.hpp"
 #include "cadenza/store/version_repo.hpp"
@@ -38,6 +39,10 @@ const schema::Body kVersionCreate{"VersionCreate", schema::object({
     {"parentVersionId", schema::string(36, 36)},
     {"mode", schema::with(schema::enumeration({"new", "continue", "vary"}), "default", "new")},
     {"bars", schema::integer(1, 256)},
+    {"fromBar", schema::with(schema::integer(1, 4096), "description",
+                             "mode vary: the first bar sampled again (1-based; default: the parent's second half)")},
+    {"toBar", schema::with(schema::integer(1, 4096), "description",
+                           "mode vary: the last bar sampled again (inclusive; default: fromBar, or the parent's last bar)")},
     {"seed", schema::integer(0, 1LL << 53)},
 })};
 
@@ -47,6 +52,13 @@ json project_json(const store::ProjectRecord& p) {
           {"versionCount", p.version_count},
           {"createdAt", iso8601(p.created_at)},
           {"updatedAt", iso8601(p.updated_at)}};
+}
+
+// ready: stored; failed: its job failed (pdf_error); rendering: a job was started; none: not yet.
+const char* pdf_state(const store::VersionRecord& v) {
+  if (v.has_pdf) return "ready";
+  if (!v.pdf_error.empty()) return "failed";
+  return v.pdf_job_id ? "rendering" : "none";
 }
 
 json version_json(const store::VersionRecord& v) {
@@ -67,6 +79,9 @@ json version_json(const store::VersionRecord& v) {
             {"createdAt", iso8601(v.created_at)},
             {"updatedAt", iso8601(v.updated_at)}};
   if (!v.error.empty()) j["error"] = v.error;
+  j["barCount"] = v.bar_count;
+  if (v.vary_from && v.vary_to) j["varied"] = {{"fromBar", *v.vary_from}, {"toBar", *v.vary_to}};
+  j["pdf"] = pdf_state(v);
   return j;
 }
 
@@ -202,6 +217,27 @@ Response create_version(App& app, Request& req) {
   } else if (j.contains("parentVersionId")) {
     v.fail("parentVersionId", "only with mode continue or vary");
   }
+  // vary: the bars sampled again, 1-based and inclusive, within the parent's (default: its second half).
+  std::optional<int> vary_from, vary_to;
+  if (mode != "vary") {
+    for (const char* k : {"fromBar", "toBar"})
+      if (j.contains(k)) v.fail(k, "only with mode vary");
+  } else if (parent) {
+    const auto parent_controls = generate::controls_from_json(parent->controls);
+    const int total = int(parent->bar_count > 0 ? parent->bar_count
+                          : pipeline::bar_count(parent_controls, pipeline::notes_from_json(
+                                store::version_repo::find(app.tenants.get(who.tenant_id), parent->id, true)->notes)));
+    if (total < 1) {
+      v.fail("parentVersionId", "the version has no music to vary");
+    } else {
+      const int from = j.contains("fromBar") ? j["fromBar"].get<int>() : total / 2 + 1;
+      const int to = j.contains("toBar") ? j["toBar"].get<int>() : (j.contains("fromBar") ? from : total);
+      if (from > total) v.fail("fromBar", "the version has " + std::to_string(total) + " bars");
+      else if (to < from || to > total)
+        v.fail("toBar", "must be from fromBar (" + std::to_string(from) + ") to " + std::to_string(total));
+      else vary_from = std::min(from, total), vary_to = to;
+    }
+  }
   const auto parsed = generate::parse_prompt(prompt);
   generate::Controls controls;
   try {
@@ -226,6 +262,8 @@ Response create_version(App& app, Request& req) {
   rec.mode = mode;
   rec.prompt = prompt;
   rec.controls = generate::to_json(controls);
+  rec.vary_from = vary_from;
+  rec.vary_to = vary_to;
   if (j.contains("seed")) {
     rec.seed = j["seed"].get<std::int64_t>();
   } else {
@@ -301,7 +339,7 @@ Response version_chunks(App& app, Request& req) {
   std::int64_t last = after;
   for (const auto& c : rows) {
     json item = {{"seq", c.seq}, {"size", c.bytes.size()}, {"bytes", crypto::base64url(c.bytes)}};
-    for (const char* k : {"startMs", "durationMs", "last"})
+    for (const char* k : {"startMs", "durationMs", "last", "notes"})
       if (c.meta.contains(k)) item[k] = c.meta[k];
     chunks.push_back(std::move(item));
     last = c.seq;
@@ -392,8 +430,8 @@ Response download(App& app, Request& req) {
   const auto who = stream_caller(app, req);
   auto v = version_for(app, who, req.params.at("versionId"), true);
   const auto format = req.query_param("format").value_or("ogg");
-  if (format != "ogg" && format != "wav" && format != "mid" && format != "musicxml")
-    throw Error(ErrorKind::BadRequest, "Validation failed", {{"format", "must be one of ogg, wav, mid, musicxml"}});
+  if (format != "ogg" && format != "wav" && format != "mid" && format != "musicxml" && format != "pdf")
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{"format", "must be one of ogg, wav, mid, musicxml, pdf"}});
   auto project = store::project_repo::find(app.tenants.get(who.tenant_id), v.project_id);
   const std::string title = project ? project->name : "Cadenza";
   const std::string file = safe_name(title) + "." + format;
@@ -413,20 +451,32 @@ Response download(App& app, Request& req) {
     throw Error(ErrorKind::Conflict, store::is_final(v.status) ? "The version has no notes"
                                                                 : "The version is still being made: its notes come when it ends");
   const auto controls = generate::controls_from_json(v.controls);
-  const auto piece = pipeline::piece_of(controls, notes);
-  const auto events = generate::to_events(piece);
   if (format == "mid") {
-    const auto bytes = notation::to_midi(events, {controls.tempo_bpm, false});
+    const auto bytes = notation::to_midi(generate::to_events(pipeline::piece_of(controls, notes)), {controls.tempo_bpm, false});
     return attach(Response::text(200, std::string(bytes.begin(), bytes.end()), "audio/midi"));
   }
-  notation::EngraveOptions eo;
-  eo.arrangement = notation::Arrangement::Piano;
-  eo.title = title;
-  eo.composer = "Cadenza";
-  eo.time = notation::TimeSignature{controls.meter.numerator, controls.meter.denominator};
-  auto score = notation::engrave(events, eo);
-  for (auto& t : score.tempos) t.bpm = controls.tempo_bpm;
-  return attach(Response::text(200, notation::to_musicxml(score), "application/vnd.recordare.musicxml+xml"));
+  if (format == "musicxml")
+    return attach(Response::text(200, notation::to_musicxml(pipeline::version_score(controls, notes, title)),
+                                 "application/vnd.recordare.musicxml+xml"));
+  // pdf: rendered by a version_pdf job when the version succeeded; started again here when it is missing or failed.
+  auto& db = app.tenants.get(who.tenant_id);
+  if (auto pdf = store::version_repo::file(db, v.id, "pdf")) return attach(Response::text(200, std::move(*pdf), "application/pdf"));
+  if (!notation::pdf_engine_available({.engine = notation::parse_pdf_engine(app.config.convert.pdf_engine)}))
+    throw Error(ErrorKind::Unavailable, "No PDF engine is installed (MuseScore 3 or LilyPond): convert.pdf_engine");
+  std::optional<jobs::Job> job;
+  if (v.pdf_job_id && v.pdf_error.empty()) {
+    try {
+      job = app.jobs.get(who.tenant_id, *v.pdf_job_id);
+      if (job->state != store::JobState::Queued && job->state != store::JobState::Running)
+        job.reset();  // ended without a file: render it again
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+    }
+  }
+  if (!job) job = pipeline::submit_version_pdf(app.jobs, who.tenant_id, v.owner_id, v.id);
+  return Response::json(202, {{"status", "rendering"}, {"jobId", job->id}, {"retryAfterS", 2}})
+      .header("Retry-After", "2")
+      .header("Cache-Control", "no-store");
 }
 
 }  // namespace

@@ -311,9 +311,17 @@ double TimeGrid::bpm_at(double divisions) const {
 TimeGrid track_time(const std::vector<NoteEvent>& input, const BeatTrackerOptions& options) {
   const auto ev = normalized(input);
   if (ev.empty()) throw Error{ErrorKind::Unprocessable, "no notes to engrave"};
-  const auto on = cluster_onsets(ev);
   double end_time = 0;
   for (const auto& e : ev) end_time = std::max(end_time, e.end);
+  if (options.fixed_time && options.bpm && *options.bpm > 0) {  // known: nothing to track
+    TimeGrid grid;
+    grid.time = options.time;
+    grid.tatum_divisions = kDivisions / 2;
+    const double step = 30.0 / *options.bpm;  // an eighth note
+    for (int i = 0; i * step <= end_time + 2 * step; ++i) grid.tatums.push_back(i * step);
+    return grid;
+  }
+  const auto on = cluster_onsets(ev);
   const double period = estimate_tatum(on);
   auto pulses = track_pulse(on, period, end_time);
 

@@ -45,7 +45,7 @@ Score engrave(const std::vector<NoteEvent>& input, const EngraveOptions& options
   if (normalized(events).empty()) throw Error{ErrorKind::Unprocessable, "no notes to engrave"};
   report(0.1, "tempo and meter");
   BeatTrackerOptions bt;
-  if (options.time) bt.fixed_time = true, bt.time = *options.time;
+  if (options.time) bt.fixed_time = true, bt.time = *options.time, bt.bpm = options.tempo_bpm;
   grid = track_time(events, bt);
   report(0.4, "quantising");
   const auto quantized = quantize(events, grid);
@@ -60,7 +60,8 @@ Score engrave(const std::vector<NoteEvent>& input, const EngraveOptions& options
   score.pickup = grid.pickup;
 
   report(0.55, "key");
-  const auto spans = estimate_keys(quantized, score.time.bar_length(), score.pickup);
+  const auto spans = options.key ? std::vector<KeySpan>{KeySpan{0, *options.key}}
+                                 : estimate_keys(quantized, score.time.bar_length(), score.pickup);
   report(0.65, "hands");
   score.notes = arrange(quantized, options.arrangement, score.time, score.pickup);
   // Sources refer to the caller's events only when nothing was filtered out.

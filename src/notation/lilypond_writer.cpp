@@ -142,6 +142,11 @@ PdfEngine pdf_engine(const PdfOptions& options) {
   return find_program("mscore3").empty() ? PdfEngine::LilyPond : PdfEngine::MuseScore;
 }
 
+bool pdf_engine_available(const PdfOptions& options) {
+  if (!options.program.empty()) return !find_program(options.program).empty();
+  return !find_program(pdf_engine(options) == PdfEngine::MuseScore ? "mscore3" : "lilypond").empty();
+}
+
 std::vector<uint8_t> render_pdf(const Score& score, const PdfOptions& options, const std::function<void()>& poll) {
   namespace fs = std::filesystem;
   const bool musescore = pdf_engine(options) == PdfEngine::MuseScore;

@@ -17,6 +17,7 @@
 #include "cadenza/generate/markov_sampler.hpp"
 #include "cadenza/generate/tokens.hpp"
 #include "cadenza/jobs/job_context.hpp"
+#include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/store/version_repo.hpp"
 
 namespace cadenza::pipeline {
@@ -48,6 +49,37 @@ std::vector<Note> notes_from_json(const json& j) {
     out.push_back(note);
   }
   return out;
+}
+
+std::size_t recover_interrupted_notes(store::Database& db, const std::string& version_id) {
+  auto v = store::version_repo::find(db, version_id, true);
+  if (!v || v->status != store::VersionStatus::Interrupted || !notes_from_json(v->notes).empty()) return 0;
+  const auto controls = generate::controls_from_json(v->controls);
+  const double ticks_per_s = controls.tempo_bpm / 60.0 * generate::kTicksPerQuarter;
+  std::vector<Note> notes;
+  std::int64_t after = 0;
+  while (true) {
+    auto chunks = store::chunk_repo::read_from(db, version_id, after, 256, 16 << 20);
+    if (chunks.empty()) break;
+    for (const auto& c : chunks) {
+      after = c.seq;
+      if (!c.meta.contains("notes") || !c.meta["notes"].is_array()) continue;
+      for (const auto& n : c.meta["notes"]) {
+        const auto onset = std::llround(n.value("start", 0.0) * ticks_per_s);
+        const auto end = std::llround(n.value("end", 0.0) * ticks_per_s);
+        notes.push_back(Note{onset, std::max<int64_t>(1, end - onset), n.value("pitch", 60), n.value("velocity", 80)});
+      }
+    }
+  }
+  store::version_repo::set_notes(db, version_id, notes_json(notes), bar_count(controls, notes), now_ms());
+  return notes.size();
+}
+
+int64_t bar_count(const Controls& c, const std::vector<Note>& notes) {
+  const int64_t bar_len = piece_of(c, {}).bar_ticks();
+  int64_t last = -1;
+  for (const auto& n : notes) last = std::max(last, n.onset / bar_len);
+  return last + 1;
 }
 
 generate::Piece piece_of(const Controls& c, const std::vector<Note>& notes) {
@@ -108,13 +140,6 @@ json result_schema() {
 
 double seconds_of(int64_t ticks, double bpm) { return double(ticks) * 60.0 / (bpm * generate::kTicksPerQuarter); }
 
-// The parent's bar count: its last note's bar + 1.
-int64_t bars_of(const std::vector<Note>& notes, int64_t bar_len) {
-  int64_t last = -1;
-  for (const auto& n : notes) last = std::max(last, n.onset / bar_len);
-  return last + 1;
-}
-
 }  // namespace
 
 jobs::RowHook generate_finish_hook() {
@@ -153,22 +178,28 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
     generate::SamplerSettings settings;
     settings.seed = uint64_t(version->seed);
     std::vector<Note> notes;  // what the version plays, prefix included
+    std::vector<Note> tail;   // vary: the parent's bars after the varied ones, played after the sampled bars
     std::vector<Token> prefix;
     Controls sampled = controls;
+    const int64_t bar_len = piece_of(controls, {}).bar_ticks();
     if (version->mode != "new" && version->parent_version_id) {
       auto parent = store::version_repo::find(db, *version->parent_version_id, true);
       if (!parent) throw Error(ErrorKind::NotFound, "The parent version is gone");
       auto parent_notes = notes_from_json(parent->notes);
-      const int64_t bar_len = piece_of(controls, {}).bar_ticks();
       if (version->mode == "vary") {
-        const int64_t total = std::max<int64_t>(1, bars_of(parent_notes, bar_len));
-        const int64_t keep = total / 2;
+        // Bars from..to (1-based, inclusive; the handler set them) are sampled again after the bars before them.
+        const int64_t total = std::max<int64_t>(1, bar_count(controls, parent_notes));
+        const int64_t from = std::clamp<int64_t>(version->vary_from.value_or(total / 2 + 1), 1, total);
+        const int64_t to = std::clamp<int64_t>(version->vary_to.value_or(total), from, total);
         std::vector<Note> kept;
-        for (const auto& n : parent_notes)
-          if (n.onset / bar_len < keep) kept.push_back(n);
+        for (const auto& n : parent_notes) {
+          const int64_t b = n.onset / bar_len;
+          if (b < from - 1) kept.push_back(n);
+          else if (b >= to) tail.push_back(n);
+        }
         parent_notes = std::move(kept);
-        const int64_t kept_bars = parent_notes.empty() ? 0 : bars_of(parent_notes, bar_len);
-        sampled.length = {generate::Length::Unit::Bars, double(std::max<int64_t>(1, total - kept_bars))};
+        const int64_t kept_bars = parent_notes.empty() ? 0 : bar_count(controls, parent_notes);
+        sampled.length = {generate::Length::Unit::Bars, double(std::max<int64_t>(1, to - kept_bars))};
       }
       notes = parent_notes;
       prefix = prefix_tokens(controls, parent_notes);
@@ -176,7 +207,6 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
     auto sampler = deps.sampler(sampled, settings, prefix);
 
     const double bpm = controls.tempo_bpm;
-    const int64_t bar_len = piece_of(controls, {}).bar_ticks();
     audio::Synth synth(deps.synth);
     const int program = controls.instruments.empty() ? 0 : std::clamp(controls.instruments.front(), 0, 127);
     synth.program_change(0, program);
@@ -186,12 +216,14 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
       player.add(NoteEvent{n.pitch, seconds_of(n.onset, bpm), seconds_of(n.onset + n.duration, bpm), n.velocity / 127.0, {}});
 
     int64_t chunks = 0, stored_ms = 0;
+    std::size_t announced = 0;  // notes[0, announced) went out with a chunk
     std::optional<double> first_chunk_ms;
     double chunk_end = kFirstChunkSeconds;
     const double estimated = std::max(1.0, seconds_of(int64_t(
         (sampled.length.unit == generate::Length::Unit::Bars ? sampled.length.value * double(bar_len)
                                                              : sampled.length.value * bpm / 60 * generate::kTicksPerQuarter)),
-        bpm) + (notes.empty() ? 0 : seconds_of(notes.back().onset, bpm)));
+        bpm) + (notes.empty() ? 0 : seconds_of(notes.back().onset, bpm)) +
+        (tail.empty() ? 0 : seconds_of(tail.back().onset - tail.front().onset, bpm)));
     // One chunk: the audio up to `until` (seconds on the stream's clock), its Ogg pages, stored and announced.
     auto emit = [&](double until, bool last) {
       const double from = player.position();
@@ -200,7 +232,17 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
       if (last) bytes += ogg.finish();
       const int64_t start_ms = std::llround(from * 1000);
       const int64_t end_ms = std::llround(player.position() * 1000);
-      const json meta = {{"startMs", start_ms}, {"durationMs", end_ms - start_ms}, {"last", last}};
+      // The notes that start in this chunk (every one before `until` is known by now; the last takes the rest):
+      // a client draws them as the audio arrives.
+      json chunk_notes = json::array();
+      for (; announced < notes.size() && (last || seconds_of(notes[announced].onset, bpm) < until); ++announced) {
+        const auto& n = notes[announced];
+        chunk_notes.push_back({{"pitch", n.pitch},
+                               {"start", seconds_of(n.onset, bpm)},
+                               {"end", seconds_of(n.onset + n.duration, bpm)},
+                               {"velocity", n.velocity}});
+      }
+      const json meta = {{"startMs", start_ms}, {"durationMs", end_ms - start_ms}, {"last", last}, {"notes", chunk_notes}};
       const auto seq = store::version_repo::add_chunk(db, version_id, bytes, meta, end_ms - start_ms, now_ms());
       stored_ms = end_ms;
       ++chunks;
@@ -208,24 +250,37 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
         first_chunk_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       // The job's watchers hear of each chunk (a job.chunk event, never coalesced).
       ctx.stream_event({{"versionId", version_id}, {"seq", seq}, {"startMs", start_ms}, {"durationMs", end_ms - start_ms},
-                        {"last", last}});
+                        {"last", last}, {"notes", meta["notes"]}});
       ctx.progress(std::min(0.99, player.position() / estimated), "streaming");
     };
 
     bool cancelled = false;
     int64_t bar = 0;
     for (const auto& t : prefix) bar += t[generate::kBar];
+    // The sampler's notes, then the tail's, in onset order.
+    bool sampling = true;
+    std::size_t tail_at = 0;
+    auto next_note = [&]() -> std::optional<Note> {
+      if (sampling) {
+        if (auto t = sampler->next()) {
+          bar += (*t)[generate::kBar];
+          return Note{bar * bar_len + (*t)[generate::kPosition], generate::duration_ticks((*t)[generate::kDuration]),
+                      (*t)[generate::kPitch] + generate::kLowestPitch, generate::velocity_of((*t)[generate::kVelocity])};
+        }
+        sampling = false;
+      }
+      if (tail_at < tail.size()) return tail[tail_at++];
+      return std::nullopt;
+    };
     while (true) {
       if (ctx.cancelled()) {
         cancelled = true;
         break;
       }
-      auto token = sampler->next();
+      const auto token = next_note();
       double onset_s = 0;
       if (token) {
-        bar += (*token)[generate::kBar];
-        Note n{bar * bar_len + (*token)[generate::kPosition], generate::duration_ticks((*token)[generate::kDuration]),
-               (*token)[generate::kPitch] + generate::kLowestPitch, generate::velocity_of((*token)[generate::kVelocity])};
+        const Note& n = *token;
         notes.push_back(n);
         onset_s = seconds_of(n.onset, bpm);
         player.add(NoteEvent{n.pitch, onset_s, seconds_of(n.onset + n.duration, bpm), n.velocity / 127.0, {}});
@@ -252,10 +307,13 @@ jobs::JobKind generate_kind(GenerateDeps deps) {
     const auto notes_out = notes_json(notes);
     if (cancelled) {
       if (!ctx.control().shutdown.load())
-        store::version_repo::finish(db, version_id, store::VersionStatus::Cancelled, notes_out, "", now_ms());
+        store::version_repo::finish(db, version_id, store::VersionStatus::Cancelled, notes_out, bar_count(controls, notes),
+                                    "", now_ms());
       return {{"versionId", version_id}, {"notes", notes.size()}, {"chunks", chunks}, {"durationMs", stored_ms}};
     }
-    store::version_repo::finish(db, version_id, store::VersionStatus::Succeeded, notes_out, "", now_ms());
+    store::version_repo::finish(db, version_id, store::VersionStatus::Succeeded, notes_out, bar_count(controls, notes), "",
+                                now_ms());
+    if (deps.on_succeeded) deps.on_succeeded(job, version_id);
     json result = {{"versionId", version_id}, {"notes", notes.size()}, {"chunks", chunks}, {"durationMs", stored_ms}};
     if (first_chunk_ms) result["firstChunkMs"] = std::llround(*first_chunk_ms);
     spdlog::info("generate: version {}: {} notes, {} chunks, {:.1f} s of audio in {:.2f} s (first chunk after {:.0f} ms)",

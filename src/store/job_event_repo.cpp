@@ -35,7 +35,7 @@ std::vector<StoredJobEvent> replay(Database& database, const std::string& job_id
   return database.read([&](Db& db) {
     auto s = db.query(
         "SELECT e.seq, e.type, e.text FROM job_events e WHERE e.job_id = ?1 AND e.seq > ?2"
-        " AND (e.type = 'job.state' OR NOT EXISTS (SELECT 1 FROM job_events n WHERE n.job_id = e.job_id"
+        " AND (e.type <> 'job.progress' OR NOT EXISTS (SELECT 1 FROM job_events n WHERE n.job_id = e.job_id"
         " AND n.seq = e.seq + 1 AND n.type = 'job.progress'))"
         " ORDER BY e.seq LIMIT ?3",
         job_id, from_seq, limit < 0 ? -1 : limit);

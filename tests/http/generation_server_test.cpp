@@ -110,5 +110,18 @@ TEST_CASE("generation (real server): a restart interrupts a version and keeps wh
   auto later = again.get("/api/versions/" + vid, alice).json();
   CHECK(later["status"] == "interrupted");
   CHECK(later["chunkCount"] == stored);
+  // What it played is its notes: MIDI and a score download, and `continue` resumes it.
+  CHECK(later["barCount"].get<int>() >= 1);
+  auto mid = again.get("/api/versions/" + vid + "/download?format=mid", alice);
+  REQUIRE(mid.status == 200);
+  CHECK(mid.body.substr(0, 4) == "MThd");
+  auto resumed = again.post("/api/projects/" + pid + "/versions",
+                            {{"mode", "continue"}, {"parentVersionId", vid}, {"bars", 2}, {"seed", 3}}, alice);
+  REQUIRE(resumed.status == 202);
+  const auto rid = resumed.json()["versionId"].get<std::string>();
+  auto rdone = wait_version(again, rid, alice, final_status);
+  CHECK(rdone["status"] == "succeeded");
+  CHECK(rdone["barCount"].get<int>() > later["barCount"].get<int>());
+  CHECK(rdone["barCount"].get<int>() <= later["barCount"].get<int>() + 2);
   CHECK(again.terminate() == 0);
 }

@@ -11,6 +11,7 @@
 #include "cadenza/audio/decode.hpp"
 #include "cadenza/core/crypto.hpp"
 #include "cadenza/store/chunk_repo.hpp"
+#include "cadenza/store/version_repo.hpp"
 #include "support/in_process.hpp"
 
 using namespace cadenza;
@@ -171,7 +172,57 @@ TEST_CASE("generation: projects are an account's own; a version streams Ogg/Opus
   REQUIRE(wav.status == 200);
   CHECK(wav.body.substr(0, 4) == "RIFF");
   CHECK(audio::decode_bytes(wav.body).duration_s() == doctest::Approx(decoded.duration_s()).epsilon(0.01));
-  CHECK(s.get("/api/versions/" + vid + "/download?format=pdf", alice.token).status == 400);
+  CHECK(s.get("/api/versions/" + vid + "/download?format=svg", alice.token).status == 400);
+  // The score in the key, meter and tempo it was made in (E minor: one sharp).
+  CHECK(xml.body.find("<fifths>1</fifths>") != std::string::npos);
+  CHECK(xml.body.find("<mode>minor</mode>") != std::string::npos);
+  // PDF: a version_pdf job started when the version succeeded renders it; 202 until it is stored.
+  {
+    CHECK(done["pdf"] != "none");
+    HttpResult pdf;
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    int waits = 0;
+    while (true) {
+      pdf = s.get("/api/versions/" + vid + "/download?format=pdf", alice.token);
+      if (pdf.status != 202) break;
+      CHECK(pdf.header("retry-after") == "2");
+      CHECK(pdf.json()["status"] == "rendering");
+      ++waits;
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(pdf.status == 200);
+    CHECK(pdf.body.substr(0, 5) == "%PDF-");
+    CHECK(pdf.header("content-type") == "application/pdf");
+    CHECK(s.get("/api/versions/" + vid, alice.token).json()["pdf"] == "ready");
+    MESSAGE("PDF ready after " << waits << " polls of 100 ms");
+  }
+  // Every note went out with the chunk it starts in, in order: together they are the version's notes.
+  {
+    std::size_t chunk_notes = 0;
+    double last_start = -1;
+    bool ordered = true, inside = true;
+    std::int64_t after = 0;
+    while (true) {
+      auto j = s.get("/api/versions/" + vid + "/chunks?after=" + std::to_string(after), alice.token).json();
+      for (const auto& c : j["chunks"]) {
+        const double from = c["startMs"].get<double>() / 1000, to = from + c["durationMs"].get<double>() / 1000;
+        for (const auto& n : c["notes"]) {
+          const double st = n["start"].get<double>();
+          ordered = ordered && st >= last_start;
+          inside = inside && (c["last"].get<bool>() || (st >= from - 1e-6 && st < to + 1e-6));
+          last_start = st;
+          ++chunk_notes;
+        }
+        after = c["seq"].get<std::int64_t>();
+      }
+      if (j["chunks"].empty() || j["done"].get<bool>()) break;
+    }
+    CHECK(ordered);
+    CHECK(inside);
+    CHECK(chunk_notes == job["result"]["notes"].get<std::size_t>());
+    CHECK(chunk_notes > 10);
+  }
   CHECK(s.get("/api/versions/" + vid + "/download?format=mid", bob.token).status == 404);
   CHECK(s.get("/api/versions/" + vid + "/download?format=mid").status == 401);
 
@@ -212,16 +263,50 @@ TEST_CASE("generation: projects are an account's own; a version streams Ogg/Opus
   auto child_mid = s.get("/api/versions/" + cid + "/download?format=mid", alice.token).body;
   CHECK(child_mid.size() > parent_mid.size());
 
-  // vary: keeps the first half, samples the rest again.
-  auto vy = s.post("/api/projects/" + pid + "/versions", {{"mode", "vary"}, {"parentVersionId", vid}, {"seed", 8}}, alice.token);
+  // vary: bars 3..5 of the 8 are sampled again; the others are the parent's, note for note.
+  CHECK(done["barCount"] == 8);
+  auto bad_bars = s.post("/api/projects/" + pid + "/versions",
+                         {{"mode", "vary"}, {"parentVersionId", vid}, {"fromBar", 6}, {"toBar", 3}}, alice.token);
+  CHECK(bad_bars.status == 400);
+  CHECK(bad_bars.body.find("toBar") != std::string::npos);
+  CHECK(s.post("/api/projects/" + pid + "/versions", {{"mode", "vary"}, {"parentVersionId", vid}, {"fromBar", 9}}, alice.token)
+            .status == 400);
+  CHECK(s.post("/api/projects/" + pid + "/versions", {{"fromBar", 2}}, alice.token).status == 400);
+  auto vy = s.post("/api/projects/" + pid + "/versions",
+                   {{"mode", "vary"}, {"parentVersionId", vid}, {"fromBar", 3}, {"toBar", 5}, {"seed", 8}}, alice.token);
   REQUIRE(vy.status == 202);
-  auto vdone = wait_final(s, vy.json()["versionId"].get<std::string>(), alice.token);
+  const auto vyid = vy.json()["versionId"].get<std::string>();
+  auto vdone = wait_final(s, vyid, alice.token);
   CHECK(vdone["status"] == "succeeded");
   CHECK(vdone["mode"] == "vary");
+  CHECK(vdone["varied"] == json{{"fromBar", 3}, {"toBar", 5}});
+  {
+    // The notes by bar (ticks: 12 a quarter, 48 a 4/4 bar), from the stored versions.
+    auto notes_of = [&](const std::string& id) {
+      return store::version_repo::find(s.app().tenants.get(s.app().control.default_tenant().id), id, true)->notes;
+    };
+    auto outside = [](const json& notes, bool keep_inside) {
+      json out = json::array();
+      for (const auto& n : notes) {
+        const auto bar = n[0].get<std::int64_t>() / 48;
+        if ((bar >= 2 && bar <= 4) == keep_inside) out.push_back(n);
+      }
+      return out;
+    };
+    const auto parent_notes = notes_of(vid), varied_notes = notes_of(vyid);
+    CHECK(outside(varied_notes, false) == outside(parent_notes, false));
+    CHECK(!outside(varied_notes, true).empty());
+    CHECK(outside(varied_notes, true) != outside(parent_notes, true));
+  }
+  // Without bars: the second half.
+  auto vy2 = s.post("/api/projects/" + pid + "/versions", {{"mode", "vary"}, {"parentVersionId", vid}}, alice.token);
+  REQUIRE(vy2.status == 202);
+  auto v2done = wait_final(s, vy2.json()["versionId"].get<std::string>(), alice.token);
+  CHECK(v2done["varied"] == json{{"fromBar", 5}, {"toBar", 8}});
 
   auto project = s.get("/api/projects/" + pid, alice.token).json();
-  CHECK(project["versions"].size() == 4);
-  CHECK(project["versionCount"] == 4);
+  CHECK(project["versions"].size() == 5);
+  CHECK(project["versionCount"] == 5);
 
   // Delete: the project, its versions, every chunk.
   auto& db = s.app().tenants.get(s.app().control.default_tenant().id);

@@ -102,8 +102,14 @@ TEST_CASE("job event log: append, last seq, replay leaves out only superseded pr
   CHECK(seqs(job_event_repo::replay(db, job.id, 3, 100)) == std::vector<std::int64_t>{4, 6});
   CHECK(seqs(job_event_repo::replay(db, job.id, 6, 100)).empty());
   CHECK(seqs(job_event_repo::replay(db, job.id, 0, 2)) == std::vector<std::int64_t>{1, 3});
+  // A chunk event is never superseded, even with progress right after it (a generation sends both per chunk).
+  job_event_repo::append(db, job.id, 7, "job.chunk", "c7", 7);
+  job_event_repo::append(db, job.id, 8, "job.progress", "t8", 7);
+  job_event_repo::append(db, job.id, 9, "job.chunk", "c9", 7);
+  job_event_repo::append(db, job.id, 10, "job.progress", "t10", 7);
+  CHECK(seqs(job_event_repo::replay(db, job.id, 6, 100)) == std::vector<std::int64_t>{7, 8, 9, 10});
   auto all = job_event_repo::all_after(db, job.id, 0);
-  CHECK(seqs(all) == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6});
+  CHECK(seqs(all) == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   CHECK(all[3].type == "job.state");
   CHECK(all[3].text == "t4");
 

@@ -13,6 +13,7 @@
 // 5. Among rotations by whole beats, the downbeat is where a downbeat accent (one accent per chord,
 //    a bass note below its neighbours) fits the bar best; where the alignment jumps ahead, the
 //    missing tatums are spread over the gap (rests), and a pulse it skipped is dropped.
+#include <optional>
 #include <vector>
 
 #include "cadenza/core/note_event.hpp"
@@ -38,6 +39,9 @@ struct BeatTrackerOptions {
   // When set, meter detection is skipped and this signature is used.
   bool fixed_time = false;
   TimeSignature time;
+  // With fixed_time: the tempo is known too (music made at a set tempo, from time 0 on a downbeat), and the
+  // grid is an eighth-note tatum at this tempo: nothing is tracked.
+  std::optional<double> bpm;
 };
 
 // Throws Error(Unprocessable) when there are no notes.

@@ -21,6 +21,8 @@ struct EngraveOptions {
   std::string composer;
   std::string arranger;
   std::optional<TimeSignature> time;  // force a meter instead of detecting it
+  std::optional<KeySignature> key;    // force one key for the whole piece instead of finding its keys
+  std::optional<double> tempo_bpm;    // with `time`: the known tempo (from 0, on a downbeat); nothing is tracked
 };
 
 // Throws Error(Unprocessable) when there is no note to engrave. `progress` hears each stage, in order, up to

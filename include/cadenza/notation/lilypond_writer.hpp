@@ -27,6 +27,8 @@ struct PdfOptions {
 
 // The engine `options` come to (Auto resolved).
 PdfEngine pdf_engine(const PdfOptions& options);
+// Whether that engine's program is found (on PATH, or as options.program says).
+bool pdf_engine_available(const PdfOptions& options);
 
 // Runs the engine in a fresh temporary directory and returns the PDF bytes. `poll` runs every 20 ms
 // while it works: an exception it throws (a cancelled job) kills the renderer and goes on to the

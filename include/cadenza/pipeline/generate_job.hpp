@@ -10,15 +10,17 @@
 // Ogg/Opus (audio::OggOpusStream, a page per chunk) -> each chunk appended to the chunk store as it is made
 // (stream id = version id, with the version's chunk_count and duration_ms in the same transaction) and
 // announced to the owner's WebSockets as a "job.chunk" event, {"type":"job.chunk","seq","job","chunk":
-// {versionId, seq, startMs, durationMs, last}} (never coalesced; replayed with the job's events). The first chunk
+// {versionId, seq, startMs, durationMs, last, notes: [{pitch, start, end, velocity}]}} (the notes that start in
+// the chunk, in seconds on the stream's clock; never coalesced; replayed with the job's events). The first chunk
 // holds kFirstChunkSeconds of audio (playback starts fast), the others kChunkSeconds; the concatenated
 // chunks are one Ogg/Opus stream, every prefix of whole chunks a playable one. A chunk is rendered once the
 // sampler has given every note that starts inside it, so the stream runs ahead of real time as fast as
 // the sampler and the synth go.
 //
 // Modes: new (the prompt's controls and the seed); continue (the parent's notes are the sampler's prefix and
-// are played again: the version is the whole longer piece, `bars` more bars); vary (the parent's first
-// half is kept as the prefix, the rest is sampled again with the new seed, to the parent's length).
+// are played again: the version is the whole longer piece, `bars` more bars); vary (bars vary_from..vary_to
+// of the parent, 1-based and inclusive, default its second half, are sampled again with the new seed after
+// the parent's bars before them, and the parent's bars after them follow as they were).
 //
 // The notes (ticks, 12 a quarter) are written to the version when it ends, for MIDI and MusicXML. A cancel
 // stops it within one note; the version ends `cancelled`, its chunks kept. A version already running when
@@ -55,6 +57,8 @@ struct GenerateDeps {
   store::TenantDbs& tenants;
   SamplerFactory sampler;          // empty: every generate job fails with 503 (no model loaded)
   audio::SynthOptions synth;       // the soundfont (find_soundfont's default), 48 kHz stereo
+  // After a version has succeeded (its notes stored): Application starts the version_pdf job here.
+  std::function<void(const store::JobRecord& job, const std::string& version_id)> on_succeeded;
 };
 
 jobs::JobKind generate_kind(GenerateDeps deps);
@@ -67,6 +71,12 @@ nlohmann::json notes_json(const std::vector<generate::Note>& notes);
 std::vector<generate::Note> notes_from_json(const nlohmann::json& j);
 // The notes as a Piece with the controls' style, key, mode, meter and tempo.
 generate::Piece piece_of(const generate::Controls& controls, const std::vector<generate::Note>& notes);
+// A version interrupted by a restart (its notes were to be written at its end): its notes rebuilt from those
+// its stored chunks announced, so that it downloads as MIDI and a score, and `continue` resumes it. Returns
+// how many.
+std::size_t recover_interrupted_notes(store::Database& db, const std::string& version_id);
+// Bars of music: the last note's bar + 1 (0 without notes).
+int64_t bar_count(const generate::Controls& controls, const std::vector<generate::Note>& notes);
 // The notes as note tokens (encode()'s order and bar deltas), for a sampler's prefix.
 std::vector<generate::Token> prefix_tokens(const generate::Controls& controls, const std::vector<generate::Note>& notes);
 

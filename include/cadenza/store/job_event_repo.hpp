@@ -23,8 +23,8 @@ void append(Database& db, const std::string& job_id, std::int64_t seq, const std
 // The job's highest seq, 0 when it has none.
 std::int64_t last_seq(Database& db, const std::string& job_id);
 // The events after from_seq, in order, with superseded progress left out: a progress event is skipped when
-// the job's next event is a progress event too (latest wins). State events are always there, and so is the
-// last event. At most `limit` rows.
+// the job's next event is a progress event too (latest wins). State and chunk events are always there, and so
+// is the last event. At most `limit` rows.
 std::vector<StoredJobEvent> replay(Database& db, const std::string& job_id, std::int64_t from_seq, int limit);
 // Every event after from_seq, none left out (tests, diagnostics).
 std::vector<StoredJobEvent> all_after(Database& db, const std::string& job_id, std::int64_t from_seq);

@@ -1,5 +1,5 @@
 // The generation API (projects, versions, their audio and notes): only the Create page loads it.
-import { currentToken, parseError, request, unauthorized } from "./api";
+import { ApiError, currentToken, parseError, request, unauthorized } from "./api";
 
 export type VersionMode = "new" | "continue" | "vary";
 export type VersionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
@@ -35,9 +35,16 @@ export interface GenVersion {
   streamUrl: string;
   chunksUrl: string;
   error?: string;
+  // Bars of music (0 until it has ended); a vary version's bars sampled again (1-based, inclusive).
+  barCount?: number;
+  varied?: { fromBar: number; toBar: number } | null;
+  // The score's PDF: made by a job when the version succeeds.
+  pdf?: PdfState;
   createdAt: string;
   updatedAt: string;
 }
+
+export type PdfState = "ready" | "rendering" | "failed" | "none";
 
 export interface Project {
   id: string;
@@ -71,10 +78,35 @@ export interface VersionCreate {
   parentVersionId?: string;
   mode: VersionMode;
   bars?: number;
+  // vary: the parent's bars sampled again (1-based, inclusive; both absent: the second half).
+  fromBar?: number;
+  toBar?: number;
   seed?: number;
 }
 
-export type DownloadFormat = "ogg" | "wav" | "mid" | "musicxml";
+// One stored chunk of a version's stream (GET /api/versions/{id}/chunks, or a job.chunk event without
+// the bytes): the notes that start in it, in seconds on the stream's clock.
+export interface StreamChunk {
+  versionId?: string;
+  seq: number;
+  startMs?: number;
+  durationMs?: number;
+  last?: boolean;
+  notes?: MidiNote[];
+  bytes?: string;
+}
+
+export interface ChunkPage {
+  versionId: string;
+  status: VersionStatus;
+  chunks: StreamChunk[];
+  lastSeq: number;
+  chunkCount: number;
+  durationMs: number;
+  done: boolean;
+}
+
+export type DownloadFormat = "ogg" | "wav" | "mid" | "musicxml" | "pdf";
 
 export const isEnded = (s: VersionStatus): boolean => s !== "queued" && s !== "running";
 const enc = encodeURIComponent;
@@ -99,6 +131,66 @@ async function fetchBytes(id: string, f: DownloadFormat): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
+// The PDF of a version's score: while the server renders it (202 {"status":"rendering"} with Retry-After),
+// `waiting` is told and the request is made again after the delay it asks for (0.5..10 s), for at most
+// `limitMs` in all. A 503 (no PDF engine on the server) or another error is thrown as an ApiError.
+export async function fetchPdf(id: string, opts: { waiting?: (retryS: number) => void; signal?: AbortSignal; limitMs?: number } = {}): Promise<{ blob: Blob; filename: string }> {
+  const until = Date.now() + (opts.limitMs ?? 120_000);
+  for (;;) {
+    const headers: Record<string, string> = { Accept: "application/pdf, application/json" };
+    const t = currentToken();
+    if (t) headers["Authorization"] = `Bearer ${t}`;
+    let res: Response;
+    try {
+      res = await fetch(`/api/versions/${enc(id)}/download?format=pdf`, { headers, signal: opts.signal });
+    } catch (e) {
+      if ((e as Error).name === "AbortError") throw e;
+      throw new ApiError(0, "Cannot reach the server.");
+    }
+    if (res.status === 202) {
+      await res.text();
+      const ra = Number(res.headers.get("Retry-After"));
+      const s = Math.min(10, Math.max(0.5, Number.isFinite(ra) && ra > 0 ? ra : 1));
+      if (Date.now() + s * 1000 > until) throw new ApiError(504, "The PDF is taking too long to prepare: try again in a minute.");
+      opts.waiting?.(s);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, s * 1000);
+        opts.signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new DOMException("aborted", "AbortError"))), { once: true });
+      });
+      continue;
+    }
+    if (!res.ok) {
+      if (res.status === 401) unauthorized();
+      const err = parseError(res.status, res.statusText, await res.text());
+      if (res.status === 503) throw new ApiError(503, "PDF export is not available: this server has no PDF engine (LilyPond or MuseScore) installed. The MusicXML download opens in any notation program.");
+      if (res.status === 409) throw new ApiError(409, `The version is still being made: its PDF comes when it has ended.`);
+      throw err;
+    }
+    const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get("Content-Disposition") ?? "");
+    let filename = `${id}.pdf`;
+    try {
+      if (m) filename = decodeURIComponent(m[1]);
+    } catch {
+      filename = m![1];
+    }
+    return { blob: await res.blob(), filename };
+  }
+}
+
+// Saves a blob under a file name (a blob URL download).
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.rel = "noopener";
+  a.style.display = "none";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export const createApi = {
   projects: async () => (await request<{ projects: Project[]; total: number }>("GET", "/api/projects?limit=200")).projects,
   project: (id: string) => request<Project>("GET", `/api/projects/${enc(id)}`),
@@ -110,6 +202,8 @@ export const createApi = {
   cancel: (id: string) => request<GenVersion>("POST", `/api/versions/${enc(id)}/cancel`),
   musicXml: async (id: string) => new TextDecoder().decode(await fetchBytes(id, "musicxml")),
   notes: async (id: string) => parseMidi(await fetchBytes(id, "mid")),
+  // The chunks after seq `after` (at most 64), waiting up to `wait` ms for one while the version is made.
+  chunks: (id: string, after: number, wait: number) => request<ChunkPage>("GET", `/api/versions/${enc(id)}/chunks?after=${after}&wait=${wait}`),
 };
 
 export interface MidiNote {

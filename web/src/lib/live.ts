@@ -2,6 +2,15 @@
 import type { Conversion, Job } from "./api";
 
 
+export interface LiveChunk {
+  versionId?: string;
+  seq: number;
+  startMs?: number;
+  durationMs?: number;
+  last?: boolean;
+  notes?: { pitch: number; start: number; end: number; velocity: number }[];
+}
+
 export type LiveStatus = "connecting" | "open" | "closed";
 
 export type ServerMessage =
@@ -11,6 +20,8 @@ export type ServerMessage =
   // seq: per job, 1, 2, 3 ... (absent on the snapshot that answers a subscribe without fromSeq)
   | { type: "job.state"; job: Job; seq?: number }
   | { type: "job.progress"; job: Job; seq?: number }
+  // A piece of a job's stream was stored (a generation's audio chunk, with the notes that start in it).
+  | { type: "job.chunk"; job: Job; seq?: number; chunk: LiveChunk }
   | { type: "subscribed"; jobId: string; fromSeq?: number }
   | { type: "replayed"; jobId: string; lastSeq: number; count: number }
   | { type: "error"; message: string }

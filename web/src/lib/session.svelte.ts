@@ -1,7 +1,7 @@
 // The signed-in session: token (localStorage), the live channel (WebSocket /api/ws, reconnecting) and
 // the account's jobs as the live channel reports them.
 import { api, isActive, setCredentials, type Conversion, type Job, type Session } from "./api";
-import { LiveSocket, type LiveStatus, type ServerMessage } from "./live";
+import { LiveSocket, type LiveChunk, type LiveStatus, type ServerMessage } from "./live";
 import { navigate } from "./router.svelte";
 import { toast } from "./toasts.svelte";
 
@@ -34,6 +34,39 @@ const conversionListeners = new Set<ConversionListener>();
 export function onConversionEvents(l: ConversionListener): () => void {
   conversionListeners.add(l);
   return () => conversionListeners.delete(l);
+}
+// A job's stream chunks (job.chunk events: a generation's chunks with their notes), as they come. The
+// chunks of the last few jobs are kept, so a listener added after the first events (a version's page that
+// got its job id from the POST answer after the job had started) still hears every one.
+type ChunkListener = (c: LiveChunk) => void;
+const chunkListeners = new Map<string, Set<ChunkListener>>();
+const chunkLog = new Map<string, LiveChunk[]>();
+const CHUNK_LOG_JOBS = 8;
+export function onJobChunks(jobId: string, l: ChunkListener): () => void {
+  let set = chunkListeners.get(jobId);
+  if (!set) chunkListeners.set(jobId, (set = new Set()));
+  set.add(l);
+  for (const c of chunkLog.get(jobId) ?? []) l(c);
+  return () => {
+    set.delete(l);
+    if (!set.size) chunkListeners.delete(jobId);
+  };
+}
+// Asks the server for a job's stored events this connection has not had (from its start): a job.chunk
+// missed while the socket was down comes again.
+export function replayJob(jobId: string): boolean {
+  if (live.status !== "open" || !socket) return false;
+  socket.send({ type: "subscribe", jobId, fromSeq: 0 });
+  return true;
+}
+function gotChunk(jobId: string, c: LiveChunk): void {
+  let log = chunkLog.get(jobId);
+  if (!log) {
+    chunkLog.set(jobId, (log = []));
+    while (chunkLog.size > CHUNK_LOG_JOBS) chunkLog.delete(chunkLog.keys().next().value as string);
+  }
+  log.push(c);
+  for (const l of chunkListeners.get(jobId) ?? []) l(c);
 }
 // The last event seq seen per job: events at or below it are old news, and a reconnect resumes after it.
 const lastSeq = new Map<string, number>();
@@ -81,6 +114,9 @@ function onLive(msg: ServerMessage): void {
       }
       upsertJob(msg.job);
       if (msg.job.kind === "convert") for (const l of conversionListeners) l.job?.(msg.job);
+      break;
+    case "job.chunk":
+      if (msg.job?.id && msg.chunk && typeof msg.chunk.seq === "number") gotChunk(msg.job.id, msg.chunk);
       break;
     case "hello":
       live.socketId = msg.socketId ?? null;
@@ -132,6 +168,7 @@ export function signOut(message?: string): void {
   jobs.total = 0;
   jobs.loaded = false;
   lastSeq.clear();
+  chunkLog.clear();
   if (message) toast("info", message);
   navigate("/login");
 }
