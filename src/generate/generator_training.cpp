@@ -65,6 +65,7 @@ double cosine_lr(const GeneratorTrainOptions& o, int64_t step, double fraction) 
 ml::GeneratorConfig generator_config(GeneratorSize size) {
   ml::GeneratorConfig c;
   for (const auto& f : vocabulary()) c.field_sizes.push_back(f.size);
+  c.field_sizes[kPitch] = kNetPitchValues;
   for (Field f : kGeneratorHeads) c.heads.push_back(int(f));
   if (size == GeneratorSize::Tiny) {
     c.d_model = 32;
@@ -84,11 +85,16 @@ ml::GeneratorConfig generator_config(GeneratorSize size) {
   return c;
 }
 
-std::vector<int32_t> flatten(const std::vector<Token>& tokens) {
-  std::vector<int32_t> out;
-  out.reserve(tokens.size() * kFieldCount);
-  for (const auto& t : tokens)
-    for (int v : t.f) out.push_back(int32_t(v));
+namespace {
+void append_net_fields(const Token& t, int tonic, int32_t* out) {
+  for (int f = 0; f < kFieldCount; ++f) out[f] = int32_t(t.f[size_t(f)]);
+  if (t.type() == TokenType::Note) out[kPitch] = int32_t(net_pitch(t[kPitch], tonic));
+}
+}  // namespace
+
+std::vector<int32_t> flatten(const std::vector<Token>& tokens, int tonic) {
+  std::vector<int32_t> out(tokens.size() * kFieldCount);
+  for (size_t i = 0; i < tokens.size(); ++i) append_net_fields(tokens[i], tonic, out.data() + i * kFieldCount);
   return out;
 }
 
@@ -122,10 +128,11 @@ ml::GeneratorBatch make_batch(const std::vector<Window>& rows) {
   b.tokens.assign(size_t(b.batch) * size_t(b.length) * kFieldCount, 0);
   b.loss_mask.assign(size_t(b.batch) * size_t(b.length) * H, 0);
   for (size_t r = 0; r < rows.size(); ++r) {
+    const int tonic = rows[r].tokens.empty() ? 0 : rows[r].tokens[0][kTonic];
     for (size_t t = 0; t < rows[r].tokens.size(); ++t) {
       const Token& tok = rows[r].tokens[t];
       const size_t at = r * size_t(b.length) + t;
-      std::copy(tok.f.begin(), tok.f.end(), b.tokens.begin() + std::ptrdiff_t(at * kFieldCount));
+      append_net_fields(tok, tonic, b.tokens.data() + at * kFieldCount);
       if (t == 0 || !rows[r].scored[t]) continue;
       b.loss_mask[at * H] = 1;
       if (tok.type() == TokenType::Note)

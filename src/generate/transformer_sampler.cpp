@@ -95,7 +95,7 @@ struct TransformerSampler::State {
   void restart() {
     std::vector<Token> window{controls_token};
     window.insert(window.end(), recent.begin(), recent.end());
-    decoder.begin(flatten(window));
+    decoder.begin(flatten(window, controls_token[kTonic]));
   }
 
   void push(const Token& t) {
@@ -105,7 +105,7 @@ struct TransformerSampler::State {
       recent.erase(recent.begin(), recent.end() - std::ptrdiff_t(std::min(keep, recent.size())));
       restart();
     } else {
-      decoder.step(flatten({t}));
+      decoder.step(flatten({t}, controls_token[kTonic]));
     }
   }
   int window_half() const { return (decoder.capacity() - 1) / 2; }
@@ -118,6 +118,10 @@ TransformerSampler::TransformerSampler(const ml::GeneratorNet& net, const Contro
     throw Error(ErrorKind::BadRequest, "Invalid sampler settings",
                 {{!(settings.temperature > 0) ? "temperature" : "top_p",
                   !(settings.temperature > 0) ? "must be > 0" : "must be in (0, 1]"}});
+  const auto& sizes = net.config().field_sizes;
+  if (sizes.size() != size_t(kFieldCount) || sizes[kPitch] != kNetPitchValues)
+    throw Error(ErrorKind::Unprocessable,
+                "These generator weights do not read pitch relative to the tonic (an older file): train them again");
   auto& s = *s_;
   s.controls_token = controls_token(controls);  // Error(BadRequest) for a meter not supported
   s.bar_len = controls.meter.numerator * 4 * kTicksPerQuarter / controls.meter.denominator;
@@ -133,6 +137,8 @@ TransformerSampler::TransformerSampler(const ml::GeneratorNet& net, const Contro
     s.prev_pitch = t[kPitch] + kLowestPitch;
     s.recent.push_back(t);
   }
+  // The controls' length counts after the prefix (as the Markov sampler does): continue adds `bars` bars.
+  if (!s.recent.empty()) s.bars += s.bar + 1;
   const size_t room = size_t(s.decoder.capacity() - 1);
   if (s.recent.size() > room) s.recent.erase(s.recent.begin(), s.recent.end() - std::ptrdiff_t(room));
   s.restart();
@@ -177,21 +183,26 @@ std::optional<Token> TransformerSampler::next() {
       const int position = draw(s.decoder.logits(2, std::vector<int>{type, delta}), pos_ok, T, P, s.rng);
       if (position < 0) break;
       const bool chord = !first && delta == 0 && position == s.prev_position;
-      auto pitch_ok = sized(kPitch);
-      for (int v = 0; v < vocab[kPitch].size; ++v) {
-        const int pitch = v + kLowestPitch;
-        if (pitch < s.range.first || pitch > s.range.second || (chord && pitch <= s.prev_pitch) ||
-            (m.respect_key && !in_scale(pitch, tonic, s.controls.mode)))
+      // The net's pitch values are relative to the tonic (generator_training.hpp): value v is token pitch
+      // field token_pitch(v, tonic).
+      const int net_tonic = s.controls_token[kTonic];
+      std::vector<char> pitch_ok(size_t(kNetPitchValues), 1);
+      for (int v = 0; v < kNetPitchValues; ++v) {
+        const int field = token_pitch(v, net_tonic);
+        const int pitch = field + kLowestPitch;
+        if (field < 0 || field >= vocab[kPitch].size || pitch < s.range.first || pitch > s.range.second ||
+            (chord && pitch <= s.prev_pitch) || (m.respect_key && !in_scale(pitch, tonic, s.controls.mode)))
           pitch_ok[size_t(v)] = 0;
       }
-      const int pitch = draw(s.decoder.logits(3, std::vector<int>{type, delta, position}), pitch_ok, T, P, s.rng);
-      if (pitch < 0) {
+      const int net_value = draw(s.decoder.logits(3, std::vector<int>{type, delta, position}), pitch_ok, T, P, s.rng);
+      if (net_value < 0) {
         pos_ok[size_t(position)] = 0;  // nothing fits at this onset: another one
         continue;
       }
+      const int pitch = token_pitch(net_value, net_tonic);
       const int duration =
-          draw(s.decoder.logits(4, std::vector<int>{type, delta, position, pitch}), sized(kDuration), T, P, s.rng);
-      const int velocity = draw(s.decoder.logits(5, std::vector<int>{type, delta, position, pitch, duration}),
+          draw(s.decoder.logits(4, std::vector<int>{type, delta, position, net_value}), sized(kDuration), T, P, s.rng);
+      const int velocity = draw(s.decoder.logits(5, std::vector<int>{type, delta, position, net_value, duration}),
                                 sized(kVelocity), T, P, s.rng);
       Token t;
       t[kType] = type;

@@ -44,8 +44,17 @@ enum class GeneratorSize { Tiny, Small };
 ml::GeneratorConfig generator_config(GeneratorSize size);
 inline int window_notes(const ml::GeneratorConfig& c) { return c.max_len - 1; }
 
-// Token fields flattened (tokens.size() x kFieldCount), as the net reads them.
-std::vector<int32_t> flatten(const std::vector<Token>& tokens);
+// The net reads and predicts pitch relative to the piece's tonic (the controls token's): its pitch field is
+// token pitch field + 11 - tonic, 0..98, so a scale degree is the same value in every key (the Markov model
+// does the same); an absolute pitch field is that minus 11 plus the tonic, which may fall outside 0..87
+// (the sampler masks those).
+inline constexpr int kNetPitchValues = 88 + 11;
+inline int net_pitch(int pitch_field, int tonic) { return pitch_field + 11 - tonic; }
+inline int token_pitch(int net_value, int tonic) { return net_value - 11 + tonic; }
+
+// Token fields flattened (tokens.size() x kFieldCount), as the net reads them: note pitches relative to
+// `tonic` (the window's controls token's kTonic).
+std::vector<int32_t> flatten(const std::vector<Token>& tokens, int tonic);
 
 // The held-out windows of one encoded piece (the rule above), as one batch row each.
 struct Window {

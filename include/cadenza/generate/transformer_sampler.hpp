@@ -13,7 +13,7 @@
 // respect_range: pitches inside the style's range in training (kept in the weights file's metadata). When
 // a position leaves no pitch, that position is masked and drawn again (up to 8 times; likewise a bar
 // delta that leaves no position), then the piece ends.
-// The piece ends at an end token, at the controls' length (the note that would start after its last bar
+// The piece ends at an end token, at the controls' length counted after the prefix's last bar (the note that would start after its last bar
 // is not returned) or at max_notes. When the decoder's window is full it starts again from the controls
 // token and the last half window of notes.
 #include <memory>
