@@ -24,6 +24,11 @@ std::string pdf_engine(const std::string& v) {
   return "must be auto, musescore or lilypond";
 }
 
+std::string generator_model(const std::string& v) {
+  if (v == "transformer" || v == "markov") return "";
+  return "must be transformer or markov";
+}
+
 std::string url_or_empty(const std::string& v) {
   if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
   return "must be empty or start with http:// or https://";
@@ -190,7 +195,8 @@ const Key kKeys[] = {
   {"recommend.listen_ttl_days", [](Config& c) -> Field { return &c.recommend.listen_ttl_days; }, 1, 3650,
    "Days a listen is kept in a profile's listening history; older ones are purged at start and then hourly."},
   {"recommend.ease_lambda", [](Config& c) -> Field { return &c.recommend.ease_lambda; }, 1, 100000,
-   "L2 weight (lambda) of the collaborative model (EASE) that POST /api/admin/models/train fits; larger is smoother."},
+   "L2 weight (lambda) of the collaborative model (EASE) that POST /api/admin/models/train fits, relative to the mean "
+   "squared input weight; larger is smoother."},
   {"recommend.train_interval_h", [](Config& c) -> Field { return &c.recommend.train_interval_h; }, 0, 8760,
    "Hours between scheduled trainings: a tenant whose listens are newer than its model is trained again (0: only on request)."},
 
@@ -198,6 +204,17 @@ const Key kKeys[] = {
    "The music library's folder: POST /api/admin/library/scan reads folders inside it only (\"\" = the route answers 409)."},
   {"library.transcribe_s", [](Config& c) -> Field { return &c.library.transcribe_s; }, 0, 600,
    "Seconds from the start of each library file that the transcriber hears to find its mode (major/minor); 0 = from the chroma alone (faster)."},
+
+  {"generate.model", [](Config& c) -> Field { return &c.generate.model; }, 0, 0,
+   "What samples the generation streams: transformer (the compound-token transformer, models/generator.bin) or "
+   "markov (the order-4 n-gram embedded in the binary).", generator_model},
+  {"generate.transformer_weights", [](Config& c) -> Field { return &c.generate.transformer_weights; }, 0, 0,
+   "The transformer's weights file (\"\" = the bundled models/generator.bin; a train_generator job prints the path of "
+   "the file it wrote)."},
+  {"generate.nottingham_dir", [](Config& c) -> Field { return &c.generate.nottingham_dir; }, 0, 0,
+   "The Nottingham MIDI folder train_generator jobs read (the server reads no data set otherwise)."},
+  {"generate.jsb_json", [](Config& c) -> Field { return &c.generate.jsb_json; }, 0, 0,
+   "The JSB chorales JSON train_generator jobs read."},
 };
 // clang-format on
 

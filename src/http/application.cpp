@@ -5,8 +5,11 @@
 #include "cadenza/core/clock.hpp"
 #include "cadenza/jobs/kinds.hpp"
 #include "cadenza/generate/markov.hpp"
+#include "cadenza/generate/transformer_sampler.hpp"
+#include "cadenza/ml/basic_pitch.hpp"
 #include "cadenza/pipeline/convert_job.hpp"
 #include "cadenza/pipeline/import_library_job.hpp"
+#include "cadenza/pipeline/train_generator_job.hpp"
 #include "cadenza/pipeline/train_recommender_job.hpp"
 #include "cadenza/pipeline/training_schedule.hpp"
 #include "cadenza/pipeline/generate_job.hpp"
@@ -48,17 +51,36 @@ Application::Application(const config::Config& cfg)
   convert.on_finish = conversion_finish_hook(*app_);
   jobs_->register_kind(std::move(convert));
   jobs_->register_kind(pipeline::train_recommender_kind(
-      {*tenants_, app_->catalogs, app_->models, {static_cast<double>(cfg.recommend.ease_lambda), 1}}));
+      {*tenants_, app_->catalogs, app_->models, {.lambda = static_cast<double>(cfg.recommend.ease_lambda)}}));
   jobs_->register_kind(pipeline::import_library_kind(
       {*tenants_, cfg.library.root, static_cast<double>(cfg.library.transcribe_s), transcribe::TranscriberOptions{}}));
-  // Generation: the Markov model embedded from models/markov.bin (read once, shared by every stream).
+  // Generation: generate.model picks the sampler. The transformer reads models/generator.bin (or
+  // generate.transformer_weights); the Markov model is embedded from models/markov.bin. Either is read once and
+  // shared by every stream; when the transformer cannot load, the Markov model plays instead.
   pipeline::SamplerFactory sampler;
+  if (cfg.generate.model == "transformer") {
+    const std::filesystem::path weights = cfg.generate.transformer_weights.empty()
+                                              ? ml::default_models_dir() / "generator.bin"
+                                              : std::filesystem::path(cfg.generate.transformer_weights);
+    try {
+      auto net = std::make_shared<const ml::GeneratorNet>(ml::GeneratorNet::load(weights));
+      generate::TransformerSampler probe(*net, generate::Controls{}, {}, {});  // weights of the kind it reads
+      sampler = pipeline::transformer_sampler_factory(std::move(net));
+      spdlog::info("generation: the transformer from {}", weights.string());
+    } catch (const Error& e) {
+      sampler = nullptr;
+      spdlog::error("generation: the transformer ({}) does not load: {}; the Markov model plays instead",
+                    weights.string(), e.what());
+    }
+  }
   try {
-    if (auto bytes = generate::embedded_markov_model(); !bytes.empty())
-      sampler = pipeline::markov_sampler_factory(
-          std::make_shared<const generate::MarkovModel>(generate::MarkovModel::deserialize(bytes)));
-    else
-      spdlog::warn("generation: this build has no models/markov.bin embedded; generate jobs fail with 503");
+    if (!sampler) {
+      if (auto bytes = generate::embedded_markov_model(); !bytes.empty())
+        sampler = pipeline::markov_sampler_factory(
+            std::make_shared<const generate::MarkovModel>(generate::MarkovModel::deserialize(bytes)));
+      else
+        spdlog::warn("generation: this build has no models/markov.bin embedded; generate jobs fail with 503");
+    }
   } catch (const Error& e) {
     spdlog::error("generation: the embedded Markov model does not load: {}", e.what());
   }
@@ -72,6 +94,7 @@ Application::Application(const config::Config& cfg)
   };
   jobs_->register_kind(pipeline::generate_kind(std::move(generate)));
   jobs_->register_kind(pipeline::version_pdf_kind({*tenants_, deps.pdf}));
+  jobs_->register_kind(pipeline::train_generator_kind(cfg));
   auto& cache = app_->cache;
   control_->on_account_write([&cache](const std::string& id) { cache.bump(id); });
   tenants_->on_profile_write([&cache](const std::string& id) { cache.bump(id); });

@@ -20,6 +20,8 @@
 #include "cadenza/notation/midi_file.hpp"
 #include "cadenza/notation/musicxml_writer.hpp"
 #include "cadenza/pipeline/generate_job.hpp"
+#include "cadenza/jobs/job_json.hpp"
+#include "cadenza/pipeline/train_generator_job.hpp"
 #include "cadenza/pipeline/version_pdf_job.hpp"
 #include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/store/project_repo.hpp"
@@ -333,7 +335,7 @@ Response version_chunks(App& app, Request& req) {
     v = version_for(app, who, v.id);  // the state first: a version that had ended has every chunk stored
     rows = store::chunk_repo::read_from(db, v.id, after, 64, 4 << 20);
     if (!rows.empty() || store::is_final(v.status) || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   json chunks = json::array();
   std::int64_t last = after;
@@ -452,7 +454,12 @@ Response download(App& app, Request& req) {
                                                                 : "The version is still being made: its notes come when it ends");
   const auto controls = generate::controls_from_json(v.controls);
   if (format == "mid") {
-    const auto bytes = notation::to_midi(generate::to_events(pipeline::piece_of(controls, notes)), {controls.tempo_bpm, false});
+    notation::NotesMidiOptions mo;
+    mo.tempo_bpm = controls.tempo_bpm;
+    mo.program = controls.instruments.empty() ? 0 : controls.instruments.front();
+    mo.time = {controls.meter.numerator, controls.meter.denominator};
+    mo.key = pipeline::key_signature(controls.key_tonic, controls.mode);
+    const auto bytes = notation::to_midi(generate::to_events(pipeline::piece_of(controls, notes)), mo);
     return attach(Response::text(200, std::string(bytes.begin(), bytes.end()), "audio/midi"));
   }
   if (format == "musicxml")
@@ -479,6 +486,23 @@ Response download(App& app, Request& req) {
       .header("Cache-Control", "no-store");
 }
 
+const schema::Body kGeneratorTrain{"GeneratorTrain", schema::object({
+    {"minutes", schema::with(schema::number(0.01, 24 * 60), "description", "train this long (default 40; tiny 0.1)")},
+    {"steps", schema::with(schema::integer(1, 10'000'000), "description", "or this many steps")},
+    {"tiny", schema::with(schema::boolean(), "description", "the tiny configuration: a check of the path, not a model")},
+})};
+
+// The generator is the server's, not a tenant's: only the operator trains it.
+Response train_generator(App& app, Request& req) {
+  const auto& who = req.who();
+  if (!who.is_operator()) throw Error(ErrorKind::Forbidden, "Only the server's operator may train the generator");
+  const auto& j = req.json();
+  if (j.contains("minutes") && j.contains("steps"))
+    throw Error(ErrorKind::BadRequest, "Validation failed", {{"steps", "give minutes or steps, not both"}});
+  auto job = app.jobs.submit(who.tenant_id, who.account_id, pipeline::kTrainGeneratorKind, 0, j);
+  return Response::json(202, {{"job", jobs::job_json(job)}}).header("Location", "/api/jobs/" + job.id);
+}
+
 }  // namespace
 
 void add_generation_routes(App& app) {
@@ -494,13 +518,15 @@ void add_generation_routes(App& app) {
         {.body = &kVersionCreate});
   r.add("GET", "/api/versions/{versionId}", [&app](Request& req) { return get_version(app, req); });
   r.add("GET", "/api/versions/{versionId}/chunks", [&app](Request& req) { return version_chunks(app, req); },
-        {.blocking = true});
+        {.waits = true});
   r.add("GET", "/api/versions/{versionId}/stream", [&app](Request& req) { return version_stream(app, req); },
         {.access = Access::Public});
   r.add("GET", "/api/versions/{versionId}/download", [&app](Request& req) { return download(app, req); },
         {.access = Access::Public, .blocking = true});
   r.add("POST", "/api/versions/{versionId}/cancel", [&app](Request& req) { return cancel_version(app, req); },
         {.blocking = true});
+  r.add("POST", "/api/admin/generator/train", [&app](Request& req) { return train_generator(app, req); },
+        {.body = &kGeneratorTrain});
 }
 
 }  // namespace cadenza::http

@@ -305,8 +305,9 @@ void HttpSession::handle() {
     return;
   }
   auto req = std::make_shared<Request>(to_request(msg, remote_));
-  if (route_ && route_->blocking) {
-    net::post(registry_.blocking_pool, [self = shared_from_this(), req] {
+  if (route_ && (route_->blocking || route_->waits)) {
+    auto& pool = route_->waits ? registry_.wait_pool : registry_.blocking_pool;
+    net::post(pool, [self = shared_from_this(), req] {
       auto res = std::make_shared<Response>(dispatch(self->app_, *req));
       net::post(self->stream_.get_executor(), [self, res] { self->send(std::move(*res), false); });
     });

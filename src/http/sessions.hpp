@@ -53,6 +53,8 @@ class Registry {
   std::atomic<bool> stopping{false};
   // Runs CPU-heavy handlers (Route::blocking) so they never hold an IO thread.
   net::thread_pool blocking_pool{2};
+  // Runs handlers that mostly wait (Route::waits: the chunks long poll); a seventeenth waits its turn.
+  net::thread_pool wait_pool{16};
 
  private:
   std::vector<std::shared_ptr<Closable>> live();

@@ -255,7 +255,7 @@ std::vector<uint8_t> to_midi(const Score& score) {
 
 std::vector<uint8_t> to_midi(const std::vector<NoteEvent>& notes_in, const NotesMidiOptions& options) {
   constexpr int ppq = 220;        // pretty_midi's default resolution
-  constexpr uint8_t program = 4;  // Electric Piano 1
+  const auto program = uint8_t(std::clamp(options.program, 0, 127));
   constexpr int bend_zero = 8192;
   const double tempo_bpm = options.tempo_bpm > 0 ? options.tempo_bpm : 120.0;
   const double ticks_per_second = ppq * tempo_bpm / 60.0;
@@ -305,9 +305,15 @@ std::vector<uint8_t> to_midi(const std::vector<NoteEvent>& notes_in, const Notes
   }
 
   const auto us = uint32_t(std::nearbyint(60e6 / tempo_bpm));
-  std::vector<std::vector<uint8_t>> chunks = {track_chunk({
+  int denominator_log2 = 0;
+  while ((1 << (denominator_log2 + 1)) <= std::max(1, options.time.beat_type)) ++denominator_log2;
+  std::vector<TrackEvent> meta = {
       {0, 0, {0xff, 0x51, 0x03, uint8_t(us >> 16), uint8_t(us >> 8), uint8_t(us)}},
-      {0, 0, {0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08}}})};
+      {0, 0, {0xff, 0x58, 0x04, uint8_t(std::clamp(options.time.beats, 1, 255)), uint8_t(denominator_log2), 0x18, 0x08}}};
+  if (options.key)
+    meta.push_back({0, 0, {0xff, 0x59, 0x02, uint8_t(int8_t(std::clamp(options.key->fifths, -7, 7))),
+                           uint8_t(options.key->minor ? 1 : 0)}});
+  std::vector<std::vector<uint8_t>> chunks = {track_chunk(std::move(meta))};
   for (auto& [key, ev] : tracks) chunks.push_back(track_chunk(std::move(ev)));
   return smf(ppq, chunks);
 }

@@ -15,6 +15,7 @@
 #include "cadenza/core/error.hpp"
 #include "cadenza/core/schema.hpp"
 #include "cadenza/generate/markov_sampler.hpp"
+#include "cadenza/generate/transformer_sampler.hpp"
 #include "cadenza/generate/tokens.hpp"
 #include "cadenza/jobs/job_context.hpp"
 #include "cadenza/store/chunk_repo.hpp"
@@ -30,6 +31,12 @@ using nlohmann::json;
 SamplerFactory markov_sampler_factory(std::shared_ptr<const generate::MarkovModel> model) {
   return [model](const Controls& c, const generate::SamplerSettings& s, const std::vector<Token>& prefix) {
     return std::unique_ptr<generate::NoteSampler>(std::make_unique<generate::MarkovSampler>(*model, c, s, prefix));
+  };
+}
+
+SamplerFactory transformer_sampler_factory(std::shared_ptr<const ml::GeneratorNet> net) {
+  return [net](const Controls& c, const generate::SamplerSettings& s, const std::vector<Token>& prefix) {
+    return std::unique_ptr<generate::NoteSampler>(std::make_unique<generate::TransformerSampler>(*net, c, prefix, s));
   };
 }
 

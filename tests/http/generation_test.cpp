@@ -6,10 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "cadenza/audio/decode.hpp"
 #include "cadenza/core/crypto.hpp"
+#include "cadenza/generate/generator_training.hpp"
+#include "cadenza/ml/generator_net.hpp"
 #include "cadenza/store/chunk_repo.hpp"
 #include "cadenza/store/version_repo.hpp"
 #include "support/in_process.hpp"
@@ -360,4 +363,33 @@ TEST_CASE("generation: deleting a profile removes its projects, versions and the
     return d.scalar_int64("SELECT (SELECT COUNT(*) FROM projects) + (SELECT COUNT(*) FROM versions)").value_or(-1);
   });
   CHECK(left == 0);
+}
+
+TEST_CASE("generation: the operator trains the generator as a training-lane job; nobody else may") {
+  InProcess s([](config::Config& c) {
+    c.generate.nottingham_dir = std::string(CADENZA_SOURCE_DIR) + "/../shared/datasets/nottingham/MIDI";
+    c.generate.jsb_json = std::string(CADENZA_SOURCE_DIR) + "/../shared/datasets/jsb-chorales/jsb-chorales-16th.json";
+  });
+  auto alice = s.sign_up("alice");
+  CHECK(s.post("/api/admin/generator/train", {{"tiny", true}}, alice.token).status == 403);
+  const auto op = s.add_operator("root", "operator-password");
+  CHECK(s.post("/api/admin/generator/train", {{"minutes", 1}, {"steps", 5}}, op).status == 400);
+  CHECK(s.post("/api/admin/generator/train", {{"minutes", -1}}, op).status == 400);
+  auto r = s.post("/api/admin/generator/train", {{"tiny", true}, {"steps", 3}}, op);
+  REQUIRE(r.status == 202);
+  const auto id = r.json()["job"]["id"].get<std::string>();
+  json job;
+  for (int i = 0; i < 3000; ++i) {
+    job = s.get("/api/jobs/" + id, op).json();
+    if (job["state"] != "queued" && job["state"] != "running") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(job["state"] == "succeeded");
+  CHECK(job["result"]["steps"] == 3);
+  const auto file = job["result"]["file"].get<std::string>();
+  CHECK(file.find("generator-" + id + ".bin") != std::string::npos);
+  CHECK(std::filesystem::file_size(file) > 1000);
+  CHECK(job["result"]["validNll"]["perNote"].get<double>() > 0);
+  // Its file loads as the weights the streams can use.
+  CHECK(ml::GeneratorNet::load(file).config() == generate::generator_config(generate::GeneratorSize::Tiny));
 }

@@ -118,7 +118,7 @@ struct WebhookConfig {
 // The recommendation pillar's data.
 struct RecommendConfig {
   int listen_ttl_days = 90;  // listens older than this are purged (at start, then hourly)
-  int ease_lambda = 50;      // the collaborative model's L2 weight (EASE's lambda)
+  int ease_lambda = 60;      // the collaborative model's L2 weight (EASE's lambda) per unit of mean squared input
   int train_interval_h = 24;  // a tenant with listens newer than its model is trained this often; 0 = never
 };
 
@@ -126,6 +126,14 @@ struct RecommendConfig {
 struct LibraryConfig {
   std::string root = "";  // the folder scans may read (and everything under it); "" = the scan route answers 409
   int transcribe_s = 30;  // seconds of each file the transcriber hears for its mode; 0 = the mode from the chroma
+};
+
+// The generation pillar.
+struct GenerateConfig {
+  std::string model = "transformer";  // what samples the streams: transformer | markov
+  std::string transformer_weights;    // "" = models/generator.bin (bundled); else a train_generator job's file
+  std::string nottingham_dir = "../shared/datasets/nottingham/MIDI";  // the corpus train_generator jobs read
+  std::string jsb_json = "../shared/datasets/jsb-chorales/jsb-chorales-16th.json";
 };
 
 struct Config {
@@ -143,6 +151,7 @@ struct Config {
   WebhookConfig webhooks;
   RecommendConfig recommend;
   LibraryConfig library;
+  GenerateConfig generate;
 };
 
 struct LoadOptions {

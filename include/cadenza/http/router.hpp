@@ -22,6 +22,9 @@ struct RouteOptions {
   Access access = Access::Authenticated;
   bool upload = false;    // body limit server.upload_limit, not server.body_limit; spooled to disk (Request::upload)
   bool blocking = false;  // CPU-heavy (password hashing): runs on the blocking pool, not an IO thread
+  // Mostly waiting (a long poll): runs on the wait pool (16 threads), so waits never hold the blocking pool's
+  // two threads that streams, replays and CPU-heavy handlers need.
+  bool waits = false;
   // A public read limited per client address like public writes (the gallery, a bot's reads); other public
   // reads (health, the web app, openapi) are not limited.
   bool limit_reads = false;

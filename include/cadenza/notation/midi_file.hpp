@@ -4,6 +4,7 @@
 // they were played (notes.mid).
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "cadenza/core/note_event.hpp"
@@ -50,6 +51,9 @@ std::vector<uint8_t> to_midi(const Score& score);
 struct NotesMidiOptions {
   double tempo_bpm = 120;             // of the tempo track (the notes keep their times in seconds); <= 0: 120
   bool multiple_pitch_bends = false;  // one track and channel per pitch, so that overlapping notes keep bends
+  int program = 4;                    // General MIDI program of the note tracks (basic-pitch's Electric Piano 1)
+  TimeSignature time;                 // the tempo track's time signature
+  std::optional<KeySignature> key;    // and its key signature, when known
 };
 
 // Note events as basic-pitch's note_events_to_midi (pretty_midi) writes them: type 1, 220 ticks per

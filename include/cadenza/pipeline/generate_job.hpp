@@ -38,6 +38,7 @@
 #include "cadenza/generate/prompt.hpp"
 #include "cadenza/generate/sampler.hpp"
 #include "cadenza/jobs/job_kind.hpp"
+#include "cadenza/ml/generator_net.hpp"
 #include "cadenza/store/tenant_dbs.hpp"
 
 namespace cadenza::pipeline {
@@ -52,6 +53,9 @@ using SamplerFactory = std::function<std::unique_ptr<generate::NoteSampler>(
 
 // The Markov model as a SamplerFactory (the model is shared, read-only, by every stream).
 SamplerFactory markov_sampler_factory(std::shared_ptr<const generate::MarkovModel> model);
+// The transformer (generate/transformer_sampler.hpp) as one: the net shared, read-only, each stream with its
+// own key/value cache, on the job's thread.
+SamplerFactory transformer_sampler_factory(std::shared_ptr<const ml::GeneratorNet> net);
 
 struct GenerateDeps {
   store::TenantDbs& tenants;
