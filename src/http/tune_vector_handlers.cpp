@@ -132,6 +132,15 @@ std::string fingerprint(const std::vector<store::Preference>& prefs) {
   return std::to_string(fast_hash64(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
+// What the planner weighs: the profile's ranked preferences, then those learned from its listening (written by
+// the train_recommender job; never shown by the preferences API).
+std::vector<store::Preference> planning_preferences(store::Database& db, const std::string& pid) {
+  auto prefs = store::preference_repo::list(db, pid);
+  auto learned = store::preference_repo::list_learned(db, pid);
+  prefs.insert(prefs.end(), std::make_move_iterator(learned.begin()), std::make_move_iterator(learned.end()));
+  return prefs;
+}
+
 void store_plan(store::Database& db, const std::string& pid, const store::TuneVectorRecord& t, const recommend::Catalog& c,
                 const std::vector<store::Preference>& prefs, recommend::SessionResult& r) {
   r.state["preferences"] = fingerprint(prefs);
@@ -141,7 +150,7 @@ void store_plan(store::Database& db, const std::string& pid, const store::TuneVe
 // Plans the tune vector from the start (a new or changed one) and stores the plan.
 nlohmann::json plan_fresh(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
   auto catalog = app.catalogs.get(db);
-  auto prefs = store::preference_repo::list(db, pid);
+  auto prefs = planning_preferences(db, pid);
   auto tune = tune_of(t);
   auto r = recommend::fresh_plan({*catalog, tune, prefs, {}});
   store_plan(db, pid, t, *catalog, prefs, r);
@@ -153,7 +162,7 @@ nlohmann::json plan_fresh(App& app, store::Database& db, const std::string& pid,
 nlohmann::json current_plan(App& app, store::Database& db, const std::string& pid, const store::TuneVectorRecord& t) {
   auto stored = store::tune_vector_plan_repo::find(db, t.id);
   if (!stored) return plan_fresh(app, db, pid, t);
-  auto prefs = store::preference_repo::list(db, pid);
+  auto prefs = planning_preferences(db, pid);
   if (stored->catalog_version == store::track_repo::catalog_version(db) &&
       stored->state.value("preferences", std::string()) == fingerprint(prefs))
     return stored->plan;
@@ -235,7 +244,7 @@ Response next_route(App& app, Request& req) {
   current_plan(app, db, pid, t);  // the catalogue's changes first
   auto stored = store::tune_vector_plan_repo::find(db, t.id);
   auto catalog = app.catalogs.get(db);
-  auto prefs = store::preference_repo::list(db, pid);
+  auto prefs = planning_preferences(db, pid);
   auto tune = tune_of(t);
   recommend::SessionEvent e;
   e.playing = j.at("playing").get<std::string>();

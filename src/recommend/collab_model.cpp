@@ -77,7 +77,7 @@ ml::Interactions matrix(const std::vector<std::vector<std::int32_t>>& items, con
 
 float interaction_weight(const store::TrackPlayStats& s) {
   if (s.plays <= 0 || s.skipped >= s.plays) return 0.0f;
-  return 1.0f + static_cast<float>(std::log1p(static_cast<double>(s.completed)));
+  return 1.0f + static_cast<float>(std::log1p(static_cast<double>(s.completed) / 30.0));
 }
 
 std::shared_ptr<const CollabModel> CollabModel::train(const std::vector<store::TrackPlayStats>& stats,
@@ -91,8 +91,14 @@ std::shared_ptr<const CollabModel> CollabModel::train(const std::vector<store::T
                     std::to_string(kMinItems) + "+ tracks and " + std::to_string(d.track_ids.size()) +
                     " tracks played by " + std::to_string(kMinUsers) + "+ profiles (2 of each needed)");
   }
+  double squared = 0;
+  std::size_t count = 0;
+  for (const auto& ws : d.weights)
+    for (float w : ws) squared += double(w) * w, ++count;
   ml::EaseOptions eo;
-  eo.lambda = options.lambda;
+  eo.lambda = options.lambda * (count ? squared / double(count) : 1.0);
+  eo.dropout = options.dropout;
+  eo.popularity_exponent = options.popularity_exponent;
   eo.threads = options.threads;
   auto stage = [&](double lo, double hi, const char* name) {
     return Progress([&, lo, hi, name](double f, std::string_view) {
@@ -142,6 +148,8 @@ std::shared_ptr<const CollabModel> CollabModel::train(const std::vector<store::T
   m["tracks"] = x.n_items();
   m["interactions"] = x.nnz();
   m["lambda"] = options.lambda;
+  m["dropout"] = options.dropout;
+  m["popularityExponent"] = options.popularity_exponent;
   m["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out->metrics_ = std::move(m);
   return out;
