@@ -45,6 +45,17 @@ void Catalog::add(const store::Track& t) {
   genre_offsets_.push_back(static_cast<std::uint32_t>(genre_ids_.size()));
 }
 
+void Catalog::index_genres() {
+  std::vector<std::uint32_t> count(genre_names_.size() + 1, 0);
+  for (auto g : genre_ids_) ++count[std::size_t(g) + 1];
+  genre_track_offsets_.assign(genre_names_.size() + 1, 0);
+  for (std::size_t g = 0; g < genre_names_.size(); ++g) genre_track_offsets_[g + 1] = genre_track_offsets_[g] + count[g + 1];
+  genre_tracks_.assign(genre_ids_.size(), 0);
+  std::vector<std::uint32_t> next(genre_track_offsets_.begin(), genre_track_offsets_.end() - 1);
+  for (std::size_t i = 0; i < ids_.size(); ++i)
+    for (auto g : genres(i)) genre_tracks_[next[std::size_t(g)]++] = static_cast<std::uint32_t>(i);
+}
+
 std::shared_ptr<const Catalog> Catalog::load(store::Database& db) {
   std::shared_ptr<Catalog> c(new Catalog());
   db.read([&](store::Db&) {
@@ -52,6 +63,7 @@ std::shared_ptr<const Catalog> Catalog::load(store::Database& db) {
     c->version_ = store::track_repo::catalog_version(db);
     store::track_repo::for_each(db, [&](const store::Track& t) { c->add(t); });
   });
+  c->index_genres();
   return c;
 }
 
@@ -63,6 +75,7 @@ std::shared_ptr<const Catalog> Catalog::from_tracks(std::vector<store::Track> tr
   std::shared_ptr<Catalog> c(new Catalog());
   c->version_ = version;
   for (const auto& t : tracks) c->add(t);
+  c->index_genres();
   return c;
 }
 

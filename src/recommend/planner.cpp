@@ -16,6 +16,7 @@ constexpr std::size_t F = kFeatureCount;
 constexpr std::size_t kMaxTracks = 2000;     // a plan's tracks at most (1440 minutes of very short tracks)
 constexpr double kRelaxedStepWeight = 10;    // a relaxed step bound: each unit of excess step costs this much
 constexpr double kNoFollowerCost = 1;        // lookahead: a candidate no track could follow
+constexpr std::size_t kRareGenreShare = 8;   // a genre on fewer than 1/8 of the tracks is walked, not searched
 
 // The waypoint curve with every dimension known at every waypoint (interpolated between the waypoints that
 // name it, which is the same piecewise-linear function).
@@ -257,6 +258,20 @@ class Planner {
   std::vector<Candidate> search(double start, const std::optional<Features>& prev, std::size_t k, bool keep_step,
                                 bool keep_genre) const {
     std::vector<Candidate> top;
+    // A guided box of a rare genre: its tracks walked directly (every one considered, so the k found are the
+    // cheapest of the genre) instead of a grid box grown until it holds k of them; the grid when too few.
+    if (keep_genre && !boxes_.empty()) {
+      const auto* box = box_at(std::min(start + mean_minutes_ / 2, curve_.minutes.back()));
+      if (box->genre >= 0) {
+        const auto tracks = c_.tracks_of_genre(box->genre);
+        if (tracks.size() * kRareGenreShare < c_.size()) {
+          const double end = curve_.minutes.back();
+          for (auto i : tracks) consider(i, start, end, prev, k, keep_step, keep_genre, top);
+          if (top.size() >= k) return top;
+          top.clear();
+        }
+      }
+    }
     auto center = target(start + mean_minutes_ / 2);
     const double s = o_.max_step;
     for (double r = 0.05;; r *= 1.5) {

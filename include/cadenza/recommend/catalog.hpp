@@ -56,6 +56,11 @@ class Catalog {
     return {genre_ids_.data() + genre_offsets_[i], genre_ids_.data() + genre_offsets_[i + 1]};
   }
   bool has_genre(std::size_t i, std::int32_t genre) const;
+  // The tracks of a genre, in index order (the planner walks a rare genre's tracks instead of its grid).
+  std::span<const std::uint32_t> tracks_of_genre(std::int32_t genre) const {
+    return {genre_tracks_.data() + genre_track_offsets_[std::size_t(genre)],
+            genre_tracks_.data() + genre_track_offsets_[std::size_t(genre) + 1]};
+  }
 
   // The artist's name as first spelled in the catalogue.
   const std::string& artist_name(std::int32_t artist) const { return artist_names_[artist]; }
@@ -74,6 +79,7 @@ class Catalog {
  private:
   Catalog() = default;
   void add(const store::Track& t);
+  void index_genres();  // genre_tracks_ from genre_ids_, once every track is added
 
   std::int64_t version_ = 0;
   std::vector<Features> features_;
@@ -82,6 +88,7 @@ class Catalog {
   std::vector<std::int32_t> artist_;
   std::vector<std::uint32_t> genre_offsets_{0};  // genres of track i: genre_ids_[offsets[i] .. offsets[i+1])
   std::vector<std::int32_t> genre_ids_;
+  std::vector<std::uint32_t> genre_track_offsets_{0}, genre_tracks_;  // tracks of genre g: [offsets[g], offsets[g+1])
   std::vector<std::string> ids_, titles_;
   std::vector<std::string> artist_names_, genre_names_;
   std::unordered_map<std::string, std::int32_t> artist_index_, genre_index_;  // by normalised / lower name
