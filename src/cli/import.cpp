@@ -43,12 +43,18 @@ void print_track(const store::Track& t) {
               t.valence, t.acousticness, t.density, t.audio_path ? "  audio" : "");
 }
 
+// --tenant, or the default tenant; Error(NotFound) for one that does not exist.
+std::string tenant_or_default(store::ControlStore& control, const std::string& given) {
+  std::string tenant = given.empty() ? control.default_tenant().id : given;
+  if (!is_uuid(tenant) || !control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "unknown tenant " + tenant);
+  return tenant;
+}
+
 void run(const ImportTracksArgs& a) {
   use_private_file_modes();
   auto cfg = a.flags.load();
   store::ControlStore control(cfg.storage);
-  std::string tenant = a.tenant.empty() ? control.default_tenant().id : a.tenant;
-  if (!is_uuid(tenant) || !control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "unknown tenant " + tenant);
+  const std::string tenant = tenant_or_default(control, a.tenant);
   store::TenantDbs tenants(cfg.storage);
   auto& db = tenants.get(tenant);
 
@@ -84,8 +90,7 @@ void run_library(const ImportLibraryArgs& a) {
   use_private_file_modes();
   auto cfg = a.flags.load();
   store::ControlStore control(cfg.storage);
-  std::string tenant = a.tenant.empty() ? control.default_tenant().id : a.tenant;
-  if (!is_uuid(tenant) || !control.find_tenant(tenant)) throw Error(ErrorKind::NotFound, "unknown tenant " + tenant);
+  const std::string tenant = tenant_or_default(control, a.tenant);
   store::TenantDbs tenants(cfg.storage);
   auto& db = tenants.get(tenant);
 
